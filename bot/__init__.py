@@ -1,0 +1,1 @@
+"""Klartext domain core: playbooks, texts, storage. No Rasa imports here."""

@@ -1,13 +1,45 @@
-"""The `coach` command line."""
+"""The `coach` command line.
+
+Subcommands import their implementation only when they run, so `coach --help`
+stays fast and no subcommand pays for another's imports.
+"""
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
+
+
+def _lazy(target: str):
+    """A handler that imports ``module:function`` on call."""
+
+    def run(args: argparse.Namespace) -> int:
+        module_name, func_name = target.split(":")
+        return getattr(importlib.import_module(module_name), func_name)(args)
+
+    return run
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coach", description="Klartext – Werkzeuge rund um den Coach")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    assess = sub.add_parser("assess", help="eine Äußerung aus einem Trennungsgespräch bewerten")
+    assess.add_argument("--json", action="store_true", help="Ergebnis als ein JSON-Objekt ausgeben")
+    assess.add_argument("text", nargs="+", help="die Äußerung")
+    assess.set_defaults(func=_lazy("bot.rubric.cli:run_assess"))
+
+    scenarios = sub.add_parser("scenarios", help="Rollenspiel-Szenarien")
+    scenarios_sub = scenarios.add_subparsers(dest="scenarios_command", metavar="ACTION")
+    check = scenarios_sub.add_parser("check", help="alle Szenario-Dateien prüfen")
+    check.add_argument("paths", nargs="*", help="Dateien oder Ordner (Standard: data/scenarios)")
+    check.set_defaults(func=_lazy("bot.roleplay.cli:run_check"))
+
+    db = sub.add_parser("db", help="Datenbank")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
+    upgrade = db_sub.add_parser("upgrade", help="Schema per Migration auf den neuesten Stand bringen")
+    upgrade.set_defaults(func=_lazy("bot.storage.db:run_upgrade"))
+
     return parser
 
 

@@ -1,0 +1,73 @@
+# Klartext – make run | make test | make train | make shell | make bench
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV    := .venv
+PY      := $(VENV)/bin/python
+RASA    := $(VENV)/bin/rasa
+STAMP   := $(VENV)/.installed
+SPACY   := nlp/de_blank/config.cfg
+MODEL_STAMP := models/.trained
+TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY)
+
+# Python 3.10: python3.10 if it really runs, else pyenv's 3.10.x (see DEVELOPERS.md).
+PYTHON310 ?= $(shell \
+  if python3.10 -c 'import sys' >/dev/null 2>&1; then command -v python3.10; \
+  else root=$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv); ls -d $$root/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -n 1; fi)
+
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONWARNINGS := ignore::DeprecationWarning
+
+.PHONY: help setup train run shell test test-unit test-rasa bench clean stories
+
+help:
+	@echo "make run    – set up, train if needed, start action server + Rasa server + web chat"
+	@echo "make test   – set up and run the whole test suite (what CI runs)"
+	@echo "make train  – train the model into models/"
+	@echo "make shell  – chat with the coach in the terminal"
+	@echo "make bench  – latency, throughput, memory and NLU figures vs. a stock Rasa bot"
+
+setup: $(STAMP) $(SPACY)
+
+$(STAMP): pyproject.toml constraints.txt
+	@if [ -z "$(PYTHON310)" ]; then \
+	  echo "Python 3.10 wurde nicht gefunden (Rasa 3.6 braucht genau 3.10)." >&2; \
+	  echo "Installiere es z. B. mit 'pyenv install 3.10.13' oder 'apt install python3.10 python3.10-venv'," >&2; \
+	  echo "oder gib den Pfad an: make PYTHON310=/pfad/zu/python3.10 ..." >&2; exit 1; fi
+	@echo "Using $(PYTHON310)"
+	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip<25" wheel "setuptools<71"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+$(SPACY): | $(STAMP)
+	$(PY) -c "from bot.nlp import save_blank_de; print('spaCy pipeline saved to', save_blank_de())"
+
+$(MODEL_STAMP): $(TRAIN_INPUTS) | $(STAMP)
+	$(RASA) train --fixed-model-name klartext
+	touch $(MODEL_STAMP)
+
+train: setup
+	$(RASA) train --fixed-model-name klartext
+	touch $(MODEL_STAMP)
+
+run: setup $(MODEL_STAMP)
+	$(PY) -m devtools.run
+
+shell: setup $(MODEL_STAMP)
+	$(PY) -m devtools.run --shell
+
+test: setup $(MODEL_STAMP)
+	$(RASA) data validate --quiet
+	$(PY) -m pytest -q
+	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out var/results/core
+
+bench: setup $(MODEL_STAMP)
+	$(PY) -m devtools.bench
+
+stories: setup
+	$(PY) -m devtools.make_stories
+
+clean:
+	rm -rf models var/results var/log

@@ -1,0 +1,72 @@
+"""The ten-warning-signs check behind `ask_end_relationship` (seed 001)."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import send
+from actions.playbook_form import QuestionFormValidation
+from bot import answers, warning_signs
+
+ANSWER_BUTTONS = "warning_buttons"
+
+
+class ActionStartWarningCheck(Action):
+    def name(self) -> Text:
+        return "action_start_warning_check"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_warning_check_intro")
+        return [SlotSet(slot, None) for slot in warning_signs.slots()]
+
+
+class ValidateWarningSignsForm(QuestionFormValidation):
+    def form_name(self) -> str:
+        return warning_signs.form_name()
+
+    def handles(self, slot: str) -> bool:
+        return slot in warning_signs.slots()
+
+    def parse_answer(self, slot: str, value: Any) -> Optional[str]:
+        return answers.parse_yes_no(value, allow_skip=True) if isinstance(value, str) else None
+
+    def invalid_response(self, slot: str) -> str:
+        return "utter_invalid_yesno_skip"
+
+
+class ActionWarningSignsResult(Action):
+    def name(self) -> Text:
+        return "action_warning_signs_result"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        given = {key: tracker.get_slot(warning_signs.SLOT_PREFIX + key) for key in warning_signs.keys()}
+        send(dispatcher, warning_signs.evaluate(given))
+        return []
+
+
+def _ask_action(key: str) -> type:
+    """`action_ask_sign_<key>`: the question text comes from bot/texts/knowledge.yml."""
+
+    class _Ask(Action):
+        def name(self) -> Text:
+            return f"action_ask_{warning_signs.SLOT_PREFIX}{key}"
+
+        async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+            dispatcher.utter_message(text=warning_signs.question(key), buttons=_buttons(domain))
+            return []
+
+    _Ask.__name__ = f"ActionAskSign_{key}"
+    _Ask.__qualname__ = _Ask.__name__
+    return _Ask
+
+
+def _buttons(domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    """The Ja/Nein/Überspringen buttons, defined once in the domain (response utter_warning_buttons)."""
+    variants = (domain.get("responses") or {}).get("utter_" + ANSWER_BUTTONS) or [{}]
+    return variants[0].get("buttons", [])
+
+
+ASK_ACTIONS = [_ask_action(key) for key in warning_signs.keys()]

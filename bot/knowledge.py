@@ -1,0 +1,13 @@
+"""Knowledge topics of the coach (texts in bot/texts/knowledge.yml)."""
+from __future__ import annotations
+
+from bot.texts import lookup
+
+TOPICS = ("how_to_terminate", "legal", "after_termination", "stress", "help")
+
+
+def topic(name: str) -> list[str]:
+    """A topic as the list of chat messages to send one after another."""
+    if name not in TOPICS:
+        raise KeyError(f"unknown topic {name!r}")
+    return list(lookup("knowledge", f"topics.{name}"))

@@ -1,0 +1,192 @@
+"""The four difficult-client cases: questions, answer parsing and tailored advice.
+
+Pure functions over plain dicts (slot values), so actions stay thin and the logic
+is tested without Rasa. Question definitions: ``playbooks.yml``; texts: ``texts/cases.yml``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+
+import yaml
+
+from bot import answers
+from bot.texts import text
+
+CASES = ("our_fault", "extra_requests", "false_claims", "abusive")
+
+
+@dataclass(frozen=True)
+class Question:
+    slot: str
+    kind: str  # text | yesno | choice
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def parse(self, value: object) -> str | None:
+        """The stored value for an answer, or None if it is not understood."""
+        if not isinstance(value, str):
+            return None
+        if self.kind == "text":
+            return answers.clean_text_answer(value)
+        if self.kind == "yesno":
+            parsed = answers.parse_yes_no(value)
+            return parsed if parsed in ("yes", "no") else None
+        if value in self.choices:  # already canonical (e.g. re-validated)
+            return value
+        return answers.parse_choice(value, self.choices)
+
+
+@dataclass(frozen=True)
+class Playbook:
+    case: str
+    intent: str
+    form: str
+    questions: tuple[Question, ...]
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        return tuple(q.slot for q in self.questions)
+
+    def question(self, slot: str) -> Question | None:
+        return next((q for q in self.questions if q.slot == slot), None)
+
+
+@lru_cache(maxsize=1)
+def config() -> dict:
+    return yaml.safe_load(Path(__file__).with_name("playbooks.yml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def playbooks() -> dict[str, Playbook]:
+    result = {}
+    for case, spec in config()["cases"].items():
+        questions = tuple(
+            Question(
+                slot=q["slot"],
+                kind=q["kind"],
+                choices={k: tuple(v) for k, v in (q.get("choices") or {}).items()},
+            )
+            for q in spec["questions"]
+        )
+        result[case] = Playbook(case=case, intent=spec["intent"], form=spec["form"], questions=questions)
+    return result
+
+
+def case_for_intent(intent: str | None) -> str | None:
+    return next((p.case for p in playbooks().values() if p.intent == intent), None)
+
+
+def playbook_for_form(form: str | None) -> Playbook | None:
+    return next((p for p in playbooks().values() if p.form == form), None)
+
+
+def all_case_slots() -> tuple[str, ...]:
+    return tuple(slot for p in playbooks().values() for slot in p.slots)
+
+
+def _names(client: str | None) -> dict[str, str]:
+    if client:
+        return {"client": client, "client_dative": client, "client_acc": client}
+    return {
+        "client": text("cases", "client_fallback"),
+        "client_dative": text("cases", "client_fallback_dative"),
+        "client_acc": text("cases", "client_fallback_accusative"),
+    }
+
+
+def intro(case: str, client: str | None = None) -> str:
+    return text("cases", f"intro.{case}", **_names(client))
+
+
+def advice(case: str, answers_: Mapping[str, str | None], client: str | None = None) -> list[str]:
+    """The coach's tailored advice once all questions of a case are answered."""
+    if case not in CASES:
+        raise ValueError(f"unknown case {case!r}")
+    return {
+        "our_fault": _our_fault,
+        "extra_requests": _extra_requests,
+        "false_claims": _false_claims,
+        "abusive": _abusive,
+    }[case](answers_, _names(client), client)
+
+
+def _sentence(value: str | None) -> str:
+    value = (value or "").strip()
+    if value and value[-1] not in ".!?…":
+        value += "."
+    return value
+
+
+def _our_fault(a: Mapping[str, str | None], names: dict, client: str | None) -> list[str]:
+    t = lambda key, **kw: text("cases", f"our_fault.{key}", **names, **kw)  # noqa: E731
+    greeting = t("greeting_named") if client else t("greeting_plain")
+    msgs = [t("heard_no" if a.get("fault_heard") == "no" else "heard_yes"), t("steps")]
+    msgs.append(t(f"impact.{a.get('fault_impact') or 'medium'}"))
+    offer = t(f"offer.{a.get('fault_offer') or 'other'}")
+    msgs.append(t("draft", greeting=greeting, what=_sentence(a.get("fault_what")), offer=offer))
+    msgs.append(t("closing"))
+    return msgs
+
+
+def extra_requests_verdict(a: Mapping[str, str | None]) -> str:
+    """fulfil | negotiate_payment | negotiate_counter | decline | chronic_end (seed 004, case 2)."""
+    chronic = a.get("extra_chronic") == "yes"
+    compromise = a.get("extra_compromise")
+    if chronic and compromise not in ("payment", "counter"):
+        return "chronic_end"
+    if compromise == "payment":
+        return "negotiate_payment"
+    if compromise == "counter":
+        return "negotiate_counter"
+    if a.get("extra_effort") == "yes" and a.get("extra_unclear") == "yes" and not chronic:
+        return "fulfil"
+    return "decline"
+
+
+def _extra_requests(a: Mapping[str, str | None], names: dict, client: str | None) -> list[str]:
+    t = lambda key, **kw: text("cases", f"extra_requests.{key}", **names, **kw)  # noqa: E731
+    msgs = []
+    if a.get("extra_what"):
+        msgs.append(t("what_echo", what=a["extra_what"]))
+    msgs.append(t("unclear_yes" if a.get("extra_unclear") == "yes" else "unclear_no"))
+    if a.get("extra_chronic") == "yes":
+        msgs.append(t("chronic_yes"))
+    verdict = extra_requests_verdict(a)
+    msgs.append(t(f"verdict.{verdict}"))
+    phrasing = {"fulfil": "fulfil", "negotiate_payment": "negotiate", "negotiate_counter": "negotiate"}.get(verdict, "decline")
+    msgs.append(t(f"phrasing.{phrasing}"))
+    return msgs
+
+
+def _false_claims(a: Mapping[str, str | None], names: dict, client: str | None) -> list[str]:
+    t = lambda key, **kw: text("cases", f"false_claims.{key}", **names, **kw)  # noqa: E731
+    msgs = []
+    first = t("base")
+    if a.get("false_claim"):
+        first = t("claim_echo", claim=a["false_claim"]) + " " + first
+    msgs.append(first)
+    msgs.append(t("checked_yes" if a.get("false_checked") == "yes" else "checked_no"))
+    msgs.append(t(f"evidence.{a.get('false_evidence') or 'unsure'}"))
+    msgs.append(t("draft"))
+    return msgs
+
+
+def abuse_step(frequency: str | None, severity: str | None) -> tuple[str, str | None]:
+    """The recommended step of the abuse ladder and the one after it (None at the top)."""
+    cfg = config()
+    ladder = cfg["abuse_ladder"]
+    row = cfg["abuse_matrix"].get(frequency or "first", cfg["abuse_matrix"]["first"])
+    index = row.get(severity or "venting", row["venting"])
+    return ladder[index], (ladder[index + 1] if index + 1 < len(ladder) else None)
+
+
+def _abusive(a: Mapping[str, str | None], names: dict, client: str | None) -> list[str]:
+    t = lambda key, **kw: text("cases", f"abusive.{key}", **names, **kw)  # noqa: E731
+    step, following = abuse_step(a.get("abuse_frequency"), a.get("abuse_severity"))
+    msgs = [t(f"step.{step}")]
+    if following:
+        msgs.append(t("next", next_step=t(f"next_names.{following}")))
+    msgs.append(t("self_care"))
+    return msgs

@@ -1,0 +1,491 @@
+"""Role-play scenarios: loading and validation of ``data/scenarios/*.yml``.
+
+A scenario file describes one difficult client (the persona the coach plays), the user's
+goal and the client's lines per phase and reaction type. Every file is checked on its own;
+a broken file is skipped (its errors are logged) so that the other scenarios keep working.
+
+File layout (all keys required unless marked optional)::
+
+    id: late_payer                     # lower case letters, digits, "_" or "-"
+    title: Der Dauer-Spätzahler
+    case: extra_requests               # optional, one of CASES
+    persona:
+      name: Sabine Krüger
+      company: Krüger Events GmbH
+      role: Geschäftsführerin          # optional
+      history: [ ... ]                 # a few lines for the briefing (du-form)
+    user_goal: ...                     # what the user should achieve (du-form)
+    difficulty:                        # optional: overrides of DEFAULT_DIFFICULTY
+      3: {backlash_rounds: 5}
+    phases:                            # client lines (Sie-form) per phase and reaction
+      opening: {neutral: [...], push_back: [...], misunderstand: [...], escalate: [...]}
+      ...
+
+``PHASE_REACTIONS`` lists which reaction types every phase needs.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+log = logging.getLogger("bot.roleplay")
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DEFAULT_SCENARIO_DIR = ROOT / "data" / "scenarios"
+
+#: Conversation phases in their order (seed 000 "fünf Schritte" / seed 002).
+PHASES: tuple[str, ...] = ("opening", "announcing", "reasons", "backlash", "transition", "closing")
+
+#: Reaction types a client line can belong to.
+REACTIONS: tuple[str, ...] = (
+    "neutral",        # the client's own opener, before anything has happened
+    "misunderstand",  # reaction to hedging: the client does not get that it is over
+    "escalate",       # reaction to blame, sarcasm, insults
+    "accept_closer",  # reaction to a clear statement with a reason
+    "calm",           # reaction to an offer of transition help
+    "push_back",      # general resistance
+    "accept",         # final acceptance
+)
+
+#: Which reactions every phase must provide lines for.
+PHASE_REACTIONS: dict[str, tuple[str, ...]] = {
+    "opening": ("neutral", "push_back", "misunderstand", "escalate"),
+    "announcing": ("push_back", "misunderstand", "escalate", "accept_closer"),
+    "reasons": ("push_back", "accept_closer", "misunderstand", "escalate"),
+    "backlash": ("push_back", "accept_closer", "misunderstand", "escalate", "calm"),
+    "transition": ("calm", "accept_closer", "push_back", "misunderstand", "escalate"),
+    "closing": ("accept", "push_back", "escalate"),
+}
+
+#: Values of the ``case`` slot (CONTRACT.md) a scenario may be tagged with.
+CASES: tuple[str, ...] = ("our_fault", "extra_requests", "false_claims", "abusive")
+
+DIFFICULTY_LEVELS: tuple[int, ...] = (1, 2, 3)
+
+#: Behaviour per difficulty level. A scenario may override single values.
+#: backlash_rounds      – calm, factual turns needed in the backlash phase before the client gives in
+#: push_back_chance     – chance that the client pushes back harder (weak turns then make no progress)
+#: misunderstand_chance – chance that a hedged statement is misunderstood (1.0 = always)
+#: calm_on_offer        – "full": a transition offer ends the backlash at once;
+#:                        "partial": it only halves the remaining backlash rounds
+#: escalation_extra     – extra backlash rounds per hostile turn (blame, sarcasm, insult)
+#: patience             – hostile turns the client puts up with before leaving the conversation
+DEFAULT_DIFFICULTY: dict[int, dict[str, Any]] = {
+    1: {"backlash_rounds": 1, "push_back_chance": 0.2, "misunderstand_chance": 0.15,
+        "calm_on_offer": "full", "escalation_extra": 1, "patience": 4},
+    2: {"backlash_rounds": 2, "push_back_chance": 0.45, "misunderstand_chance": 0.6,
+        "calm_on_offer": "full", "escalation_extra": 1, "patience": 3},
+    3: {"backlash_rounds": 4, "push_back_chance": 0.75, "misunderstand_chance": 1.0,
+        "calm_on_offer": "partial", "escalation_extra": 2, "patience": 2},
+}
+
+# name -> (kind, min, max) ; kind "int" | "prob" | "choice"
+_DIFFICULTY_PARAMS: dict[str, tuple[str, Any, Any]] = {
+    "backlash_rounds": ("int", 1, 6),
+    "push_back_chance": ("prob", 0.0, 1.0),
+    "misunderstand_chance": ("prob", 0.0, 1.0),
+    "calm_on_offer": ("choice", ("full", "partial"), None),
+    "escalation_extra": ("int", 0, 3),
+    "patience": ("int", 1, 10),
+}
+
+_TOP_LEVEL = {"id", "title", "case", "persona", "user_goal", "difficulty", "phases"}
+_REQUIRED_TOP = ("id", "title", "persona", "user_goal", "phases")
+_PERSONA_KEYS = {"name", "company", "role", "history"}
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,60}$")
+_DU_RE = re.compile(r"\b(du|dich|dir|dein|deine|deinen|deinem|deiner|deines)\b", re.IGNORECASE)
+MAX_LINE_CHARS = 400
+_PARENT_RE = re.compile(r"(\[\d+\]|\.[^.\[\]]+)$")
+
+
+@dataclass(frozen=True)
+class ScenarioError:
+    """One problem in one scenario file."""
+
+    file: str
+    field: str
+    problem: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f", Zeile {self.line}" if self.line else "")
+        return f"{where}: {self.field or '(Datei)'}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class Persona:
+    name: str
+    company: str
+    history: tuple[str, ...]
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    persona: Persona
+    user_goal: str
+    phases: Mapping[str, Mapping[str, tuple[str, ...]]]
+    difficulty: Mapping[int, Mapping[str, Any]]
+    case: str | None = None
+    source: str = ""
+
+    def params(self, level: int) -> dict[str, Any]:
+        """Behaviour parameters for a difficulty level (defaults merged with overrides)."""
+        if level not in DIFFICULTY_LEVELS:
+            raise ValueError(f"Schwierigkeitsstufe {level!r} gibt es nicht (erlaubt: 1, 2, 3)")
+        return dict(self.difficulty[level])
+
+    def lines(self, phase: str, reaction: str) -> tuple[str, ...]:
+        return tuple(self.phases.get(phase, {}).get(reaction, ()))
+
+
+class ScenarioFileError(Exception):
+    """Raised by :func:`load_scenario_file` when a file is not valid."""
+
+    def __init__(self, errors: list[ScenarioError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+# --------------------------------------------------------------------------- YAML helpers
+
+def _line_map(text: str) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
+    """Dotted path -> 1-based line for every node; plus duplicate mapping keys found."""
+    lines: dict[str, int] = {}
+    dupes: list[tuple[str, str, int]] = []
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is None:
+        return lines, dupes
+
+    def walk(node: yaml.Node, path: str) -> None:
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                child = f"{path}.{key}" if path else key
+                if key in seen:
+                    dupes.append((path, key, key_node.start_mark.line + 1))
+                seen.add(key)
+                lines.setdefault(child, key_node.start_mark.line + 1)
+                walk(value_node, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, f"{path}[{i}]")
+
+    walk(root, "")
+    return lines, dupes
+
+
+def _type_name(value: Any) -> str:
+    return {
+        str: "Text", int: "Zahl", float: "Zahl", bool: "Wahrheitswert", list: "Liste",
+        dict: "Zuordnung (Schlüssel: Wert)", type(None): "leer",
+    }.get(type(value), type(value).__name__)
+
+
+class _Checker:
+    def __init__(self, file: str, line_of: dict[str, int]):
+        self.file = file
+        self.line_of = line_of
+        self.errors: list[ScenarioError] = []
+
+    def err(self, path: str, problem: str) -> None:
+        probe, line = path, None
+        while probe:
+            if probe in self.line_of:
+                line = self.line_of[probe]
+                break
+            parent = _PARENT_RE.sub("", probe)
+            probe = "" if parent == probe else parent
+        self.errors.append(ScenarioError(self.file, path, problem, line))
+
+    def text(self, value: Any, path: str, *, client_line: bool = False) -> str | None:
+        if not isinstance(value, str):
+            self.err(path, f"muss ein Text sein, ist aber {_type_name(value)}")
+            return None
+        if not value.strip():
+            self.err(path, "ist leer")
+            return None
+        if len(value) > MAX_LINE_CHARS:
+            self.err(path, f"ist zu lang ({len(value)} Zeichen, höchstens {MAX_LINE_CHARS})")
+        if client_line and _DU_RE.search(value):
+            self.err(path, "Kundenzeile duzt – der Kunde spricht mit „Sie“")
+        return value.strip()
+
+    def text_list(self, value: Any, path: str, *, client_line: bool = False) -> tuple[str, ...]:
+        if isinstance(value, str) and not client_line:
+            value = [value]
+        if not isinstance(value, list):
+            self.err(path, f"muss eine Liste von Zeilen sein, ist aber {_type_name(value)}")
+            return ()
+        if not value:
+            self.err(path, "Liste ist leer – mindestens eine Zeile nötig")
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            t = self.text(item, f"{path}[{i}]", client_line=client_line)
+            if t is not None:
+                out.append(t)
+        return tuple(out)
+
+
+def _check_data(data: Any, chk: _Checker) -> Scenario | None:
+    if data is None:
+        chk.err("", "Datei ist leer")
+        return None
+    if not isinstance(data, dict):
+        chk.err("", f"oberste Ebene muss eine Zuordnung (Schlüssel: Wert) sein, ist aber {_type_name(data)}")
+        return None
+
+    for key in data:
+        if key not in _TOP_LEVEL:
+            chk.err(str(key), f"unbekanntes Feld (erlaubt: {', '.join(sorted(_TOP_LEVEL))})")
+    for key in _REQUIRED_TOP:
+        if key not in data:
+            chk.err(key, "Pflichtfeld fehlt")
+
+    sid = None
+    if "id" in data:
+        sid = chk.text(data["id"], "id")
+        if sid is not None and not _ID_RE.match(sid):
+            chk.err("id", f"„{sid}“ ist keine gültige Kennung (Kleinbuchstaben, Ziffern, _ oder -)")
+    title = chk.text(data["title"], "title") if "title" in data else None
+    user_goal = chk.text(data["user_goal"], "user_goal") if "user_goal" in data else None
+
+    case = data.get("case")
+    if case is not None and case not in CASES:
+        chk.err("case", f"unbekannter Fall „{case}“ (erlaubt: {', '.join(CASES)})")
+        case = None
+
+    persona = None
+    if "persona" in data:
+        p = data["persona"]
+        if not isinstance(p, dict):
+            chk.err("persona", f"muss eine Zuordnung sein, ist aber {_type_name(p)}")
+        else:
+            for key in p:
+                if key not in _PERSONA_KEYS:
+                    chk.err(f"persona.{key}", f"unbekanntes Feld (erlaubt: {', '.join(sorted(_PERSONA_KEYS))})")
+            vals = {}
+            for key in ("name", "company", "history"):
+                if key not in p:
+                    chk.err(f"persona.{key}", "Pflichtfeld fehlt")
+            if "name" in p:
+                vals["name"] = chk.text(p["name"], "persona.name")
+            if "company" in p:
+                vals["company"] = chk.text(p["company"], "persona.company")
+            role = chk.text(p["role"], "persona.role") if "role" in p else ""
+            history = chk.text_list(p["history"], "persona.history") if "history" in p else ()
+            if vals.get("name") and vals.get("company") and history:
+                persona = Persona(vals["name"], vals["company"], history, role or "")
+
+    difficulty: dict[int, dict[str, Any]] = {lvl: dict(v) for lvl, v in DEFAULT_DIFFICULTY.items()}
+    if "difficulty" in data:
+        d = data["difficulty"]
+        if not isinstance(d, dict):
+            chk.err("difficulty", f"muss eine Zuordnung Stufe → Werte sein, ist aber {_type_name(d)}")
+        else:
+            for lvl, overrides in d.items():
+                path = f"difficulty.{lvl}"
+                if isinstance(lvl, bool) or not isinstance(lvl, int) or lvl not in DIFFICULTY_LEVELS:
+                    chk.err(path, f"Schwierigkeitsstufe {lvl!r} liegt außerhalb des erlaubten Bereichs (1, 2, 3)")
+                    continue
+                if not isinstance(overrides, dict):
+                    chk.err(path, f"muss eine Zuordnung sein, ist aber {_type_name(overrides)}")
+                    continue
+                for name, value in overrides.items():
+                    ppath = f"{path}.{name}"
+                    spec = _DIFFICULTY_PARAMS.get(name)
+                    if spec is None:
+                        chk.err(ppath, f"unbekannter Parameter (erlaubt: {', '.join(_DIFFICULTY_PARAMS)})")
+                        continue
+                    kind, lo, hi = spec
+                    if kind == "choice":
+                        if value not in lo:
+                            chk.err(ppath, f"„{value}“ ist nicht erlaubt (erlaubt: {', '.join(lo)})")
+                            continue
+                    elif isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                        kind == "int" and not isinstance(value, int)
+                    ):
+                        chk.err(ppath, f"muss eine {'ganze ' if kind == 'int' else ''}Zahl sein, ist aber {_type_name(value)}")
+                        continue
+                    elif not lo <= value <= hi:
+                        chk.err(ppath, f"Wert {value} liegt außerhalb des erlaubten Bereichs ({lo} bis {hi})")
+                        continue
+                    difficulty[lvl][name] = value
+
+    phases: dict[str, dict[str, tuple[str, ...]]] = {}
+    if "phases" in data:
+        ph = data["phases"]
+        if not isinstance(ph, dict):
+            chk.err("phases", f"muss eine Zuordnung Phase → Reaktionen sein, ist aber {_type_name(ph)}")
+        else:
+            for name in ph:
+                if name not in PHASE_REACTIONS:
+                    chk.err(f"phases.{name}", f"unbekannte Phase (erlaubt: {', '.join(PHASES)})")
+            for name, needed in PHASE_REACTIONS.items():
+                ppath = f"phases.{name}"
+                if name not in ph:
+                    chk.err(ppath, "Phase fehlt")
+                    continue
+                reactions = ph[name]
+                if not isinstance(reactions, dict):
+                    chk.err(ppath, f"muss eine Zuordnung Reaktion → Zeilen sein, ist aber {_type_name(reactions)}")
+                    continue
+                for r in reactions:
+                    if r not in needed:
+                        hint = "unbekannte Reaktion" if r not in REACTIONS else f"Reaktion passt nicht in die Phase {name}"
+                        chk.err(f"{ppath}.{r}", f"{hint} (erlaubt: {', '.join(needed)})")
+                phases[name] = {}
+                for r in needed:
+                    if r not in reactions:
+                        chk.err(f"{ppath}.{r}", "Zeilen fehlen (Reaktion nicht angegeben)")
+                        continue
+                    phases[name][r] = chk.text_list(reactions[r], f"{ppath}.{r}", client_line=True)
+            seen: dict[str, str] = {}
+            for name, reactions in phases.items():
+                for r, lines in reactions.items():
+                    for i, line in enumerate(lines):
+                        key = line.casefold()
+                        where = f"phases.{name}.{r}[{i}]"
+                        if key in seen:
+                            chk.err(where, f"gleiche Zeile wie {seen[key]} – jede Kundenzeile nur einmal")
+                        else:
+                            seen[key] = where
+
+    if chk.errors or persona is None or sid is None:
+        return None
+    return Scenario(
+        id=sid, title=title or sid, persona=persona, user_goal=user_goal or "",
+        phases=phases, difficulty=difficulty, case=case, source=chk.file,
+    )
+
+
+def _yaml_error(name: str, exc: yaml.YAMLError) -> ScenarioError:
+    """A syntax error with the line where the broken construct starts and where it fails."""
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    if problem_mark is None and context_mark is None:
+        return ScenarioError(name, "", f"YAML-Syntaxfehler: {problem}")
+    start = context_mark or problem_mark
+    line = start.line + 1
+    text = f"YAML-Syntaxfehler in Zeile {line}"
+    if context and context_mark is not None:
+        text += f" ({context})"
+    if problem_mark is not None and (context_mark is None or problem_mark.line != context_mark.line):
+        text += f": {problem} in Zeile {problem_mark.line + 1}, Spalte {problem_mark.column + 1}"
+    else:
+        text += f": {problem}"
+    return ScenarioError(name, "", text, line)
+
+
+def _parse(path: Path) -> tuple[Scenario | None, list[ScenarioError]]:
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [ScenarioError(name, "", f"Datei ist nicht UTF-8-kodiert ({exc.reason})")]
+    except OSError as exc:
+        return None, [ScenarioError(name, "", f"Datei lässt sich nicht lesen ({exc.strerror or exc})")]
+    try:
+        data = yaml.safe_load(text)
+        line_of, dupes = _line_map(text)
+    except yaml.YAMLError as exc:
+        return None, [_yaml_error(name, exc)]
+    chk = _Checker(name, line_of)
+    for parent, key, line in dupes:
+        chk.errors.append(ScenarioError(name, f"{parent}.{key}" if parent else key,
+                                        "Schlüssel kommt doppelt vor", line))
+    scenario = _check_data(data, chk)
+    return (None if chk.errors else scenario), chk.errors
+
+
+def validate_file(path: str | Path) -> list[ScenarioError]:
+    """All problems of one scenario file (empty list = file is fine)."""
+    return _parse(Path(path))[1]
+
+
+def load_scenario_file(path: str | Path) -> Scenario:
+    """One scenario; raises :class:`ScenarioFileError` if the file is not valid."""
+    scenario, errors = _parse(Path(path))
+    if errors or scenario is None:
+        raise ScenarioFileError(errors)
+    return scenario
+
+
+def scenario_files(paths: str | Path | Iterable[str | Path] | None = None) -> list[Path]:
+    """The ``*.yml``/``*.yaml`` files in the given files/folders (sorted per folder)."""
+    if paths is None:
+        paths = [DEFAULT_SCENARIO_DIR]
+    elif isinstance(paths, (str, Path)):
+        paths = [paths]
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            files.extend(sorted(f for f in p.iterdir() if f.suffix in (".yml", ".yaml") and f.is_file()))
+        else:
+            files.append(p)
+    return files
+
+
+def check_scenarios(
+    paths: str | Path | Iterable[str | Path] | None = None,
+) -> tuple[dict[str, Scenario], list[ScenarioError]]:
+    """Load every valid scenario and collect the errors of all others.
+
+    Includes checks across files (duplicate ids). Never raises for bad files.
+    """
+    scenarios: dict[str, Scenario] = {}
+    errors: list[ScenarioError] = []
+    files = scenario_files(paths)
+    for f in files:
+        if not f.exists():
+            errors.append(ScenarioError(str(f), "", "Datei oder Ordner gibt es nicht"))
+            continue
+        scenario, errs = _parse(f)
+        errors.extend(errs)
+        if scenario is None:
+            continue
+        if scenario.id in scenarios:
+            errors.append(ScenarioError(
+                str(f), "id",
+                f"doppelte id „{scenario.id}“ – schon vergeben in {scenarios[scenario.id].source}",
+                None,
+            ))
+            continue
+        scenarios[scenario.id] = scenario
+    return scenarios, errors
+
+
+def load_scenarios(path: str | Path | Iterable[str | Path] | None = None) -> dict[str, Scenario]:
+    """All valid scenarios by id. Broken files are skipped and their errors logged."""
+    scenarios, errors = check_scenarios(path)
+    for e in errors:
+        log.error("Szenario übersprungen: %s", e)
+    return scenarios
+
+
+_CACHE: dict[str, tuple[tuple, dict[str, Scenario]]] = {}
+
+
+def default_scenarios(path: str | Path | None = None) -> dict[str, Scenario]:
+    """Scenarios of ``data/scenarios`` (or *path*), cached until a file changes."""
+    folder = Path(path) if path else DEFAULT_SCENARIO_DIR
+    files = scenario_files(folder) if folder.exists() else []
+    stamp = tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists())
+    key = str(folder)
+    cached = _CACHE.get(key)
+    if cached is None or cached[0] != stamp:
+        _CACHE[key] = (stamp, load_scenarios(folder) if files else {})
+    return _CACHE[key][1]

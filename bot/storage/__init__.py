@@ -1,0 +1,1 @@
+"""Storage of the coach's own data: SQLAlchemy models behind a small repository layer."""

@@ -10,11 +10,12 @@ What one run does (docs/bench.md explains the method and holds the last figures)
 2. Start the stock bot from ``rasa init --no-prompt`` on 25006 without an action server.
    The stock project is built once per Rasa version and cached under
    ``var/bench/stock/rasa-<version>/``.
-3. For each bot, one after the other (never both at once, the machine has 2 cores):
-   warm-up (every script once), *paced* load (20 simulated users pausing 1–3 s between
-   messages, ≥ 300 requests; latency percentiles), *saturation* (8 clients without
-   pauses for 20 s; messages per second), resident memory of the servers after the load,
-   and the start-up time.
+3. Keep both up and load them in turns (coach, stock, stock, coach, … over ``--rounds``
+   rounds; only one bot is under load at any moment, so background load on the shared
+   machine hits both alike): warm-up (every script once), *paced* load (20 simulated users
+   pausing 1–3 s between messages, ≥ 300 requests per bot; latency percentiles),
+   *saturation* (8 clients without pauses, 20 s per bot; messages per second), resident
+   memory of the servers after the load, and the start-up time.
 4. Ratios coach/stock with PASS/FAIL against the targets in ``TARGETS``.
 5. NLU cross-validation through ``devtools.nlu_cv`` (skip with ``--skip-cv``), and the
    role-play figures of ``devtools.bench_roleplay.run(base_url)`` when that module exists.
@@ -868,7 +869,13 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 if label == "coach" and not args.dev_stock_twice:
                     project, model = ROOT, ensure_coach_model(ROOT, rasa_bin)
-                    env = {**_base_env(), "KLARTEXT_VAR_DIR": str(Path(tmp) / "coach-var")}
+                    var_dir = Path(tmp) / "coach-var"
+                    var_dir.mkdir()
+                    # A throw-away var dir, and SQLite in it even if .env names another
+                    # database: the benchmark's thousands of senders stay out of real data.
+                    env = {**_base_env(), "KLARTEXT_VAR_DIR": str(var_dir),
+                           "KLARTEXT_DATABASE_URL": f"sqlite:///{var_dir / 'klartext.db'}",
+                           "KLARTEXT_TRACKER_STORE_URL": f"sqlite:///{var_dir / 'tracker.db'}"}
                     ports = (COACH_RASA_PORT, COACH_ACTION_PORT)
                 else:
                     project = stock()

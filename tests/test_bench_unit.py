@@ -203,3 +203,60 @@ def test_bench_scripts_file_is_well_formed():
             assert script["name"]
             assert all(isinstance(t, str) and t.strip() for t in script["turns"])
     assert math.isfinite(bench.LoadConfig().pause_max)
+
+
+# ---- interleaving ----------------------------------------------------------------------
+
+
+def test_round_order_is_abba():
+    assert bench.round_order(["coach", "stock"], 4) == [
+        (0, "coach"), (0, "stock"), (1, "stock"), (1, "coach"),
+        (2, "coach"), (2, "stock"), (3, "stock"), (3, "coach"),
+    ]
+    assert bench.round_order(["stock"], 2) == [(0, "stock"), (1, "stock")]
+
+
+def test_round_order_gives_each_bot_the_same_mean_position():
+    order = bench.round_order(["coach", "stock"], 4)
+    positions = {"coach": [], "stock": []}
+    for i, (_, label) in enumerate(order):
+        positions[label].append(i)
+    assert sum(positions["coach"]) == sum(positions["stock"])
+
+
+def test_split_evenly():
+    assert bench.split_evenly(320, 4, integer=True) == [80, 80, 80, 80]
+    assert bench.split_evenly(10, 4, integer=True) == [3, 3, 2, 2]
+    assert sum(bench.split_evenly(321, 4, integer=True)) == 321
+    assert bench.split_evenly(20.0, 4) == [5.0, 5.0, 5.0, 5.0]
+    with pytest.raises(ValueError):
+        bench.split_evenly(10, 0)
+
+
+def test_phase_result_pools_rounds():
+    def sample(sec):
+        return bench.Sample(latency=sec, ok=True, t_end=0.0)
+
+    pooled = bench.PhaseResult("saturation")
+    r0 = bench.PhaseResult("saturation", samples=[sample(0.1), sample(0.2)], wall_seconds=5,
+                           extra={"window_seconds": 5, "completed_in_window": 2, "throughput_per_s": 0.4})
+    r1 = bench.PhaseResult("saturation", samples=[sample(0.3), bench.Sample(1.0, False, 0.0, 500)], wall_seconds=5,
+                           extra={"window_seconds": 5, "completed_in_window": 1, "throughput_per_s": 0.2})
+    pooled.absorb(r0, 0)
+    pooled.absorb(r1, 1)
+    d = pooled.to_dict()
+    assert d["requests"] == 4 and d["ok"] == 3 and d["errors"] == 1
+    assert d["error_kinds"] == {"HTTP 500": 1}
+    assert d["latency_ms"]["p50"] == pytest.approx(200.0)
+    assert [r["throughput_per_s"] for r in d["rounds"]] == [0.4, 0.2]
+
+
+def test_per_round_ratios():
+    coach = {"paced": {"rounds": [{"round": 0, "p95_ms": 120.0}, {"round": 1, "p95_ms": 90.0}]},
+             "saturation": {"rounds": [{"round": 0, "throughput_per_s": 8.0}]}}
+    stock = {"paced": {"rounds": [{"round": 0, "p95_ms": 100.0}, {"round": 1, "p95_ms": 100.0}]},
+             "saturation": {"rounds": [{"round": 0, "throughput_per_s": 10.0}]}}
+    spread = bench.per_round_ratios(coach, stock)
+    assert spread["paced_p95_ratio"] == pytest.approx([1.2, 0.9])
+    assert spread["throughput_ratio"] == pytest.approx([0.8])
+    assert bench.per_round_ratios(None, stock) == {"paced_p95_ratio": [], "throughput_ratio": []}

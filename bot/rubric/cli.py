@@ -13,7 +13,6 @@ import sys
 from typing import Any
 
 EXIT_OK = 0
-EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
@@ -74,11 +73,10 @@ def run_assess(args) -> int:
         print(texts()["messages"]["empty"], file=sys.stderr)
         return EXIT_USAGE
     _import_spacy_quietly()
-    from bot.rubric import assess
-    from bot.rubric.engine import rules
+    from bot.rubric.engine import load_cli_engine, rules
 
     try:
-        assessment = assess(text, under_backlash=bool(getattr(args, "backlash", False)))
+        assessment = load_cli_engine().assess(text, under_backlash=bool(getattr(args, "backlash", False)))
     except RubricInputError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
@@ -90,3 +88,14 @@ def run_assess(args) -> int:
         sys.stdout.write(format_report(assessment) + "\n")
     sys.stdout.flush()
     return EXIT_OK
+
+
+if __name__ == "__main__":  # maintenance: python -m bot.rubric.cli --write-lemma-cache
+    if "--write-lemma-cache" in sys.argv[1:]:
+        _import_spacy_quietly()
+        from bot.rubric.engine import write_lemma_cache
+
+        print(write_lemma_cache())
+        sys.exit(EXIT_OK)
+    print("python -m bot.rubric.cli --write-lemma-cache", file=sys.stderr)
+    sys.exit(EXIT_USAGE)

@@ -24,6 +24,11 @@ import yaml
 HERE = Path(__file__).resolve().parent
 RULES_PATH = HERE / "rules.yml"
 TEXTS_PATH = HERE / "suggestions.yml"
+# Pruned copy of the German lemma lookup table: only the entries the rules can match.
+# Lets the command line start without loading all 355,000 entries (see load_cli_engine()).
+LEMMA_CACHE_PATH = HERE / "lemmas.json"
+# Bump when the pattern language (parsing / normalisation) changes.
+PATTERN_LANGUAGE_VERSION = 1
 
 CRITERIA: tuple[str, ...] = ("clarity", "reasons", "respect", "transition", "appreciation", "calm")
 
@@ -171,14 +176,20 @@ class _Analysis:
 
 
 class RubricEngine:
-    def __init__(self) -> None:
-        from spacy.matcher import Matcher, PhraseMatcher
+    """Compiled rules. Normally built on ``bot.nlp.blank_de()`` and its lemma table; the
+    command line may pass ``spacy.blank("de")`` plus the pruned table from ``lemmas.json``
+    (identical results, see ``lemma_subset``)."""
 
-        from bot.nlp import blank_de
+    def __init__(self, nlp=None, lemma_table=None) -> None:
+        from spacy.matcher import Matcher, PhraseMatcher
 
         self.rules = rules()
         self.texts = texts()
-        self.nlp = blank_de()
+        if nlp is None:
+            from bot.nlp import blank_de
+
+            nlp = blank_de()
+        self.nlp = nlp
         lex = self.rules["lexicon"]
         self.keep_lower = {w.lower() for w in lex["keep_lower"]}
         self.negators = {w.lower() for w in lex["negators"]}
@@ -189,11 +200,15 @@ class RubricEngine:
         self.breakers = {str(w).lower() for w in lex["clause_breakers"]}
         self.adversatives = {w.lower() for w in lex["adversatives"]}
         self.macros: dict[str, str] = self.rules.get("macros", {})
-        try:
-            self._table = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-        except Exception:  # pragma: no cover - pipeline without lookup tables
-            self._table = {}
+        if lemma_table is not None:
+            self._table = lemma_table
+        else:
+            try:
+                self._table = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+            except Exception:  # pragma: no cover - pipeline without lookup tables
+                self._table = {}
         self._norm_cache: dict[str, str] = {}
+        self.pattern_norms: set[str] = set()
 
         self.matcher = Matcher(self.nlp.vocab)
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
@@ -262,7 +277,26 @@ class RubricEngine:
             else:
                 spec.norms.add(alt.lower())
                 spec.norms.add(self.norm(alt))
+        self.pattern_norms |= spec.norms
         return spec
+
+    def lemma_subset(self, full: dict[str, str]) -> dict[str, str]:
+        """The entries of ``full`` that can influence a match.
+
+        ``norm()`` tries the lower-case, original and capitalised form of a word; all of them
+        share ``key.lower()``. A group of keys is kept whole if any of its lemmas, or the
+        lower-case form itself, is a norm used by a pattern. For every other word both tables
+        give a norm that no pattern uses, so matching is identical.
+        """
+        groups: dict[str, list[str]] = {}
+        for key in full:
+            groups.setdefault(key.lower(), []).append(key)
+        out: dict[str, str] = {}
+        for low, keys in groups.items():
+            if low in self.pattern_norms or any(str(full[k]).lower() in self.pattern_norms for k in keys):
+                for k in keys:
+                    out[k] = full[k]
+        return out
 
     def predicate(self, spec: str) -> Predicate:
         pred = self._predicate_cache.get(spec)
@@ -446,7 +480,8 @@ class RubricEngine:
             mode = "ignore"
         if mode == "ignore":
             return info.signal
-        negated = self._negated(a, clause_toks, start, end, inside=not info.has_negator)
+        negated = self._negated(a, clause_toks, start, end, inside=not info.has_negator,
+                                before_only=opts.get("negation_scope", "clause") == "before")
         if mode == "veto":
             return None if negated else info.signal
         if mode == "flip":
@@ -455,10 +490,13 @@ class RubricEngine:
             return opts.get("negated_flag", f"negated_{info.signal}") if negated else None
         raise ValueError(f"rules.yml: unknown negation mode {mode!r}")
 
-    def _negated(self, a: _Analysis, clause_toks, start: int, end: int, inside: bool) -> bool:
+    def _negated(self, a: _Analysis, clause_toks, start: int, end: int, inside: bool,
+                 before_only: bool = False) -> bool:
         doc = a.doc
         for t in clause_toks:
             if t.lower_ not in self.negators:
+                continue
+            if before_only and t.i >= start:
                 continue
             if not inside and start <= t.i < end:
                 continue
@@ -601,8 +639,10 @@ class RubricEngine:
         calm = float(cm["base"])
         if n("deescalation"):
             calm += float(cm["deescalation"])
-        if n("clear_end") or n("reason_fact") or n("decisive"):
+        if n("clear_end") or n("reason_fact") or n("decisive") or "transition_offer" in f:
             calm += float(cm["factual"])
+        if n("hedging"):
+            calm -= float(cm.get("hedging", 0.0))
         if n("counter_attack"):
             calm -= float(cm["counter_attack"])
         if "justification" in f:
@@ -905,6 +945,84 @@ _ENGINE: RubricEngine | None = None
 _ENGINE_LOCK = threading.Lock()
 
 
+def _rules_fingerprint() -> str:
+    import hashlib
+
+    digest = hashlib.sha256(RULES_PATH.read_bytes())
+    digest.update(f"pattern-language-{PATTERN_LANGUAGE_VERSION}".encode())
+    return digest.hexdigest()
+
+
+def _lookups_version() -> str:
+    try:
+        from spacy_lookups_data.about import __version__
+    except ImportError:  # pragma: no cover
+        return "missing"
+    return str(__version__)
+
+
+def write_lemma_cache(path: Path = LEMMA_CACHE_PATH) -> Path:
+    """Regenerate ``lemmas.json`` (run after editing rules.yml:
+    ``python -m bot.rubric.cli --write-lemma-cache``)."""
+    import json
+
+    import srsly
+    import spacy_lookups_data
+
+    full = srsly.read_gzip_json(spacy_lookups_data.get_file("de_lemma_lookup.json.gz"))
+    engine = RubricEngine()  # always on the full blank_de() table
+    subset = engine.lemma_subset(full)
+    pipeline_table = engine._table
+    for key, value in subset.items():  # the package data is what blank_de() loads
+        if pipeline_table.get(key) != value:
+            raise RuntimeError(f"lemma table of blank_de() differs from spacy-lookups-data at {key!r}")
+    payload = {
+        "format": 1,
+        "rules_sha256": _rules_fingerprint(),
+        "spacy_lookups_data": _lookups_version(),
+        "lemmas": dict(sorted(subset.items())),
+    }
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    return path
+
+
+def lemma_cache_is_fresh(path: Path = LEMMA_CACHE_PATH) -> bool:
+    import json
+
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        payload.get("format") == 1
+        and payload.get("rules_sha256") == _rules_fingerprint()
+        and payload.get("spacy_lookups_data") == _lookups_version()
+        and isinstance(payload.get("lemmas"), dict)
+    )
+
+
+def load_cli_engine() -> RubricEngine:
+    """Engine for short-lived processes (``coach assess``).
+
+    With a fresh ``lemmas.json`` it runs on ``spacy.blank("de")`` plus the pruned lemma table,
+    which saves loading the full table (about a second); otherwise it is ``get_engine()``.
+    """
+    global _ENGINE
+    if _ENGINE is not None:
+        return _ENGINE
+    if lemma_cache_is_fresh():
+        import json
+
+        import spacy
+
+        payload = json.loads(LEMMA_CACHE_PATH.read_text(encoding="utf-8"))
+        with _ENGINE_LOCK:
+            if _ENGINE is None:
+                _ENGINE = RubricEngine(nlp=spacy.blank("de"), lemma_table=payload["lemmas"])
+        return _ENGINE
+    return get_engine()
+
+
 def get_engine() -> RubricEngine:
     """The engine of this process, built on first use."""
     global _ENGINE
@@ -913,3 +1031,4 @@ def get_engine() -> RubricEngine:
             if _ENGINE is None:
                 _ENGINE = RubricEngine()
     return _ENGINE
+

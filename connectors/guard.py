@@ -8,9 +8,10 @@ passes through, the agent's action ``EndpointConfig``:
 * :class:`GuardedActionEndpoint` is an ``EndpointConfig`` whose ``request`` catches the
   failure of an action call and answers, in place of the action server, with an empty list
   of events and one German bot message (``connectors/messages.yml``). Rasa then utters that
-  message through the normal output channel (REST, socket.io, Slack, …), logs it in the
-  tracker as a ``BotUttered`` and continues the conversation exactly as it does after a
-  failed action – so the next message works again as soon as the action server is back.
+  message through the normal output channel (REST, socket.io, Slack, …) and logs it in the
+  tracker as a ``BotUttered``; a ``FollowupAction(action_listen)`` ends the turn there, so
+  no rule goes on with steps the failed action should have prepared. The next message
+  works normally again as soon as the action server is back.
   A rejection (HTTP 400, ``ActionExecutionRejection``) is passed on unchanged, and the
   message is uttered at most once per user turn.
 * :func:`install_action_guard` puts the guarded endpoint into a loaded agent (idempotent,
@@ -28,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 import aiohttp
 from rasa.core.channels.channel import UserMessage
@@ -40,6 +41,9 @@ logger = logging.getLogger(__name__)
 
 #: Key in the metadata of the uttered notice; marks it in the tracker (and for dedup).
 NOTICE_METADATA_KEY = "klartext_notice"
+
+ACTION_LISTEN = "action_listen"
+ACTION_VALIDATE_SLOT_MAPPINGS = "action_validate_slot_mappings"
 
 #: Key in ``action_endpoint`` of endpoints.yml: seconds an action call may take at most.
 TIMEOUT_KEY = "timeout"
@@ -111,11 +115,21 @@ class GuardedActionEndpoint(EndpointConfig):
 
     @staticmethod
     def _notice(payload: Dict[str, Any], key: str) -> Dict[str, Any]:
-        """Stand-in action server answer: no events, the notice once per user turn."""
+        """Stand-in action server answer: the notice (once per user turn), end of turn.
+
+        ``FollowupAction(action_listen)`` ends the turn right after the failed action, so
+        that rules/stories do not go on with steps that depended on it (e.g. a form that
+        the failed action should have prepared); the user's next message starts afresh.
+        The slot-mapping validation run by ``action_extract_slots`` accepts only slot and
+        bot events, so it gets no follow-up (the next failing action ends the turn).
+        """
+        events: List[Dict[str, Any]] = []
+        if payload.get("next_action") != ACTION_VALIDATE_SLOT_MAPPINGS:
+            events.append({"event": "followup", "name": ACTION_LISTEN})
         if _notice_already_uttered(payload):
-            return {"events": [], "responses": []}
+            return {"events": events, "responses": []}
         return {
-            "events": [],
+            "events": events,
             "responses": [{"text": texts.reply(key), NOTICE_METADATA_KEY: key}],
         }
 

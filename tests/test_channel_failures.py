@@ -30,6 +30,7 @@ from connectors.rest import MAX_MESSAGE_CHARS, BadRequest, parse_payload, prepar
 ABUSE = "Ein Kunde hat mich gerade am Telefon übel beschimpft"
 UNAVAILABLE = texts.reply("action_server_unavailable")
 FAILED = texts.reply("action_failed")
+END_TURN = {"event": "followup", "name": "action_listen"}
 STACK_TRACE_MARKERS = ("Traceback", "Exception", "Error:", 'File "')
 
 MALFORMED: Dict[str, bytes] = {
@@ -145,7 +146,7 @@ async def test_guard_passes_successful_answers_through(fake_action_server: Dict[
 async def test_guard_answers_for_unreachable_action_server() -> None:
     endpoint = GuardedActionEndpoint.wrap(EndpointConfig(url=f"http://127.0.0.1:{_free_port()}/webhook"))
     result = await endpoint.request(json=_action_call(), method="post")
-    assert result["events"] == []
+    assert result["events"] == [END_TURN]
     assert [r["text"] for r in result["responses"]] == [UNAVAILABLE]
     assert result["responses"][0][NOTICE_METADATA_KEY] == "action_server_unavailable"
 
@@ -175,9 +176,17 @@ async def test_guard_notifies_once_per_turn() -> None:
     endpoint = GuardedActionEndpoint.wrap(EndpointConfig(url=f"http://127.0.0.1:{_free_port()}/webhook"))
     notice = {"event": "bot", "text": UNAVAILABLE, "metadata": {NOTICE_METADATA_KEY: "action_server_unavailable"}}
     same_turn = _action_call([{"event": "user", "text": "a"}, notice, {"event": "action", "name": "x"}])
-    assert (await endpoint.request(json=same_turn, method="post"))["responses"] == []
+    assert await endpoint.request(json=same_turn, method="post") == {"events": [END_TURN], "responses": []}
     next_turn = _action_call([notice, {"event": "user", "text": "b"}])
     assert len((await endpoint.request(json=next_turn, method="post"))["responses"]) == 1
+
+
+async def test_guard_slot_mapping_validation_gets_no_followup() -> None:
+    """action_extract_slots accepts only slot/bot events from that call."""
+    endpoint = GuardedActionEndpoint.wrap(EndpointConfig(url=f"http://127.0.0.1:{_free_port()}/webhook"))
+    call = dict(_action_call(), next_action="action_validate_slot_mappings")
+    result = await endpoint.request(json=call, method="post")
+    assert result["events"] == [] and len(result["responses"]) == 1
 
 
 def test_install_action_guard_is_idempotent() -> None:
@@ -278,6 +287,9 @@ def test_action_server_down_then_back(servers, actions_down, chat, tracker, send
     replies = chat(sender, ABUSE)
     assert UNAVAILABLE in _texts(replies), replies
     assert _texts(replies).count(UNAVAILABLE) == 1
+    # the turn ends with the notice: nothing that needed the failed action goes on
+    assert _texts(replies)[-1] == UNAVAILABLE, replies
+    assert not tracker(sender).get("active_loop"), "a form was started without its action"
     _assert_no_stack_trace(replies)
 
     servers.start_actions()  # (the fixture would also do it afterwards)

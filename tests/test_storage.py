@@ -62,8 +62,13 @@ def test_export_and_delete_touch_only_one_user(repo):
     repo.remember_client(a, "Alpha AG")
     repo.remember_client(b, "Beta AG")
     assert repo.export(a)["clients"][0]["name"] == "Alpha AG"
-    assert repo.delete_user(a) == {"users": 1, "clients": 1}
-    assert repo.export(a) == {"sender_id": a, "user": None, "clients": []}
+    repo.save_roleplay(a, scenario_id="late_payer", difficulty=2, overall=71.5,
+                       scores={"clarity": 0.8}, transcript=[{"speaker": "user", "text": "Wir beenden die Zusammenarbeit."}])
+    exported = repo.export(a)
+    assert exported["roleplays"][0]["scenario_id"] == "late_payer"
+    assert exported["roleplays"][0]["transcript"][0]["text"] == "Wir beenden die Zusammenarbeit."
+    assert repo.delete_user(a) == {"users": 1, "clients": 1, "roleplays": 1}
+    assert repo.export(a) == {"sender_id": a, "user": None, "clients": [], "roleplays": []}
     assert repo.clients(b)[0].name == "Beta AG"
 
 
@@ -72,3 +77,14 @@ def test_bad_sender_ids(repo):
         repo.touch_user("")
     with pytest.raises(InvalidInput):
         repo.touch_user("x" * 200)
+
+
+def test_roleplays_are_kept_in_order_and_per_user(repo):
+    a, b = sender(), sender()
+    for score in (40.0, 55.0, 80.0):
+        repo.save_roleplay(a, scenario_id="extras", difficulty=1, overall=score, scores={"clarity": score / 100},
+                           transcript=[], outcome="accepted")
+    assert [r.overall for r in repo.roleplays(a)] == [40.0, 55.0, 80.0]
+    assert repo.roleplays(b) == []
+    with pytest.raises(InvalidInput):
+        repo.save_roleplay(a, scenario_id="extras", difficulty=1, overall=140, scores={}, transcript=[])

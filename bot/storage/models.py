@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Column, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
@@ -28,6 +28,8 @@ class User(Base):
     last_seen_at = Column(DateTime, nullable=False, default=utcnow)
 
     clients = relationship("Client", back_populates="user", cascade="all, delete-orphan")
+    roleplays = relationship("RoleplayResult", back_populates="user", cascade="all, delete-orphan",
+                             order_by="RoleplayResult.finished_at")
 
 
 class Client(Base):
@@ -46,3 +48,22 @@ class Client(Base):
     last_case = Column(String(32), nullable=True)
 
     user = relationship("User", back_populates="clients")
+
+
+class RoleplayResult(Base):
+    """One finished role-play: scenario, difficulty, per-criterion scores and the transcript."""
+
+    __tablename__ = "roleplay_results"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    scenario_id = Column(String(64), nullable=False)
+    difficulty = Column(Integer, nullable=False)
+    outcome = Column(String(16), nullable=True)
+    overall = Column(Float, nullable=False)
+    scores = Column(Text, nullable=False)  # JSON: criterion -> 0..1
+    transcript = Column(Text, nullable=False)  # JSON: list of {speaker, text, scores?}
+    group_code = Column(String(32), nullable=True, index=True)  # trainer session, if any
+    finished_at = Column(DateTime, nullable=False, default=utcnow)
+
+    user = relationship("User", back_populates="roleplays")

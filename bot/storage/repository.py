@@ -1,6 +1,7 @@
 """A small repository layer: every method is scoped to one sender id."""
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.storage import db
-from bot.storage.models import CLIENT_NAME_MAX, SENDER_MAX, Client, User, utcnow
+from bot.storage.models import CLIENT_NAME_MAX, SENDER_MAX, Client, RoleplayResult, User, utcnow
 
 
 class InvalidInput(ValueError):
@@ -18,6 +19,18 @@ class InvalidInput(ValueError):
     def __init__(self, code: str, detail: str = ""):
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
+
+
+@dataclass(frozen=True)
+class RoleplayInfo:
+    scenario_id: str
+    difficulty: int
+    outcome: str | None
+    overall: float
+    scores: dict
+    transcript: list
+    group_code: str | None
+    finished_at: datetime
 
 
 @dataclass(frozen=True)
@@ -107,12 +120,36 @@ class CoachRepository:
             ).scalars()
             return [_info(c) for c in rows]
 
+    def save_roleplay(self, sender_id: str, *, scenario_id: str, difficulty: int, overall: float,
+                      scores: dict, transcript: list, outcome: str | None = None,
+                      group_code: str | None = None) -> RoleplayInfo:
+        sender_id = clean_sender(sender_id)
+        if not 0.0 <= float(overall) <= 100.0:
+            raise InvalidInput("score_out_of_range")
+        with db.session_scope(self.url) as session:
+            user = self._user(session, sender_id)
+            row = RoleplayResult(user_id=user.id, scenario_id=scenario_id[:64], difficulty=int(difficulty),
+                                 outcome=outcome, overall=float(overall),
+                                 scores=json.dumps(scores, ensure_ascii=False),
+                                 transcript=json.dumps(transcript, ensure_ascii=False),
+                                 group_code=group_code, finished_at=utcnow())
+            session.add(row)
+            session.flush()
+            return _roleplay_info(row)
+
+    def roleplays(self, sender_id: str) -> list[RoleplayInfo]:
+        """The user's finished role-plays, oldest first."""
+        sender_id = clean_sender(sender_id)
+        with db.session_scope(self.url) as session:
+            user = self._user(session, sender_id, create=False)
+            return [_roleplay_info(r) for r in user.roleplays] if user else []
+
     def export(self, sender_id: str) -> dict:
         sender_id = clean_sender(sender_id)
         with db.session_scope(self.url) as session:
             user = self._user(session, sender_id, create=False)
             if user is None:
-                return {"sender_id": sender_id, "user": None, "clients": []}
+                return {"sender_id": sender_id, "user": None, "clients": [], "roleplays": []}
             return {
                 "sender_id": sender_id,
                 "user": {"created_at": user.created_at.isoformat(), "last_seen_at": user.last_seen_at.isoformat()},
@@ -126,6 +163,9 @@ class CoachRepository:
                     }
                     for c in user.clients
                 ],
+                "roleplays": [
+                    {**_roleplay_info(r).__dict__, "finished_at": r.finished_at.isoformat()} for r in user.roleplays
+                ],
             }
 
     def delete_user(self, sender_id: str) -> dict[str, int]:
@@ -133,11 +173,16 @@ class CoachRepository:
         with db.session_scope(self.url) as session:
             user = self._user(session, sender_id, create=False)
             if user is None:
-                return {"users": 0, "clients": 0}
-            counts = {"users": 1, "clients": len(user.clients)}
+                return {"users": 0, "clients": 0, "roleplays": 0}
+            counts = {"users": 1, "clients": len(user.clients), "roleplays": len(user.roleplays)}
             session.delete(user)
             return counts
 
 
 def _info(c: Client) -> ClientInfo:
     return ClientInfo(c.name, c.mentions, c.first_mentioned_at, c.last_mentioned_at, c.last_case)
+
+
+def _roleplay_info(r: RoleplayResult) -> RoleplayInfo:
+    return RoleplayInfo(r.scenario_id, r.difficulty, r.outcome, r.overall, json.loads(r.scores),
+                        json.loads(r.transcript), r.group_code, r.finished_at)

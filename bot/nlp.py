@@ -5,15 +5,40 @@
 """
 from __future__ import annotations
 
+import os
+import sys
 from functools import lru_cache
 from pathlib import Path
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "nlp" / "de_blank"
 
 
+def import_spacy():
+    """Import spaCy without letting thinc pull in TensorFlow.
+
+    thinc probes for TensorFlow on import; it is installed (Rasa needs it) but costs seconds
+    and hundreds of MB, and nothing here uses it. The block lasts only for this import, so the
+    same process can still import TensorFlow itself later (e.g. Rasa in a test session).
+    """
+    if "spacy" in sys.modules:
+        return sys.modules["spacy"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    blocked = [name for name in ("tensorflow", "torch") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # makes "import name" fail fast
+    try:
+        import spacy
+        import thinc.api  # noqa: F401
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+    return spacy
+
+
 def build_blank_de():
     """A fresh German pipeline: tokenizer + lookup lemmatizer."""
-    import spacy
+    spacy = import_spacy()
 
     nlp = spacy.blank("de")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
@@ -25,9 +50,7 @@ def build_blank_de():
 def blank_de():
     """The shared pipeline of this process, built on first use (not at import)."""
     if (DEFAULT_MODEL_DIR / "config.cfg").exists():
-        import spacy
-
-        return spacy.load(DEFAULT_MODEL_DIR)
+        return import_spacy().load(DEFAULT_MODEL_DIR)
     return build_blank_de()
 
 

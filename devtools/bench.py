@@ -250,6 +250,7 @@ class Sample:
     error: str | None = None
     empty: bool = False  # HTTP 200 but no bot message (counted, never asserted on)
     retried: bool = False
+    script: str = ""
 
 
 @dataclass
@@ -266,11 +267,15 @@ class PhaseResult:
     def ok_latencies(self) -> list[float]:
         return [s.latency for s in self.samples if s.ok]
 
+    server_cpu_seconds: dict[str, float] = field(default_factory=dict)
+
     def absorb(self, other: "PhaseResult", round_no: int) -> None:
         """Add the samples of one round; keep that round's own figures for the JSON."""
         self.samples.extend(other.samples)
         self.wall_seconds += other.wall_seconds
         self.client_cpu_seconds += other.client_cpu_seconds
+        for proc, sec in other.server_cpu_seconds.items():
+            self.server_cpu_seconds[proc] = self.server_cpu_seconds.get(proc, 0.0) + sec
         lat = summarize(other.ok_latencies(), scale=1000.0)
         self.rounds.append({
             "round": round_no,
@@ -299,6 +304,19 @@ class PhaseResult:
             "client_cpu_seconds": round(self.client_cpu_seconds, 3),
             **self.extra,
         }
+        ok = out["ok"]
+        if self.server_cpu_seconds:
+            out["server_cpu_seconds"] = {k: round(v, 3) for k, v in self.server_cpu_seconds.items()}
+            out["server_cpu_ms_per_message"] = {k: (round(1000.0 * v / ok, 2) if ok else None)
+                                                for k, v in self.server_cpu_seconds.items()}
+        scripts = sorted({s.script for s in self.samples if s.script})
+        if scripts:
+            out["by_script_ms"] = {
+                name: {k: (round(v, 1) if isinstance(v, float) else v) for k, v in
+                       summarize([s.latency for s in self.samples if s.ok and s.script == name], scale=1000.0).items()
+                       if k in ("count", "p50", "p95")}
+                for name in scripts
+            }
         if self.rounds:
             out["rounds"] = self.rounds
         return out
@@ -363,7 +381,9 @@ async def run_warmup(base_url: str, scripts: list[dict], cfg: LoadConfig, *, lab
         for i, script in enumerate(scripts):
             sender = _sender(run_id, label, "warm", i, 0)
             for turn in script["turns"]:
-                result.samples.append(await _post(session, url, sender, turn, cfg.request_timeout))
+                sample = await _post(session, url, sender, turn, cfg.request_timeout)
+                sample.script = script.get("name", "")
+                result.samples.append(sample)
     result.wall_seconds = time.perf_counter() - t0
     result.client_cpu_seconds = _cpu_seconds() - cpu0
     if result.samples:
@@ -405,7 +425,9 @@ async def run_paced(
                 if not more():
                     return
                 sent += 1
-                result.samples.append(await _post(session, url, sender, turn, cfg.request_timeout))
+                sample = await _post(session, url, sender, turn, cfg.request_timeout)
+                sample.script = script.get("name", "")
+                result.samples.append(sample)
             loop += 1
 
     user_rngs = [random.Random(rng.random()) for _ in range(cfg.users)]
@@ -440,7 +462,9 @@ async def run_saturation(
             for turn in script["turns"]:
                 if time.perf_counter() >= deadline:
                     return
-                result.samples.append(await _post(session, url, sender, turn, cfg.request_timeout))
+                sample = await _post(session, url, sender, turn, cfg.request_timeout)
+                sample.script = script.get("name", "")
+                result.samples.append(sample)
             loop += 1
 
     async with _session() as session:
@@ -454,7 +478,37 @@ async def run_saturation(
     return result
 
 
-async def run_load(bots: dict[str, str], scripts: dict[str, list[dict]], cfg: LoadConfig, run_id: str) -> dict[str, dict[str, PhaseResult]]:
+CpuProbe = Callable[[str], "dict[str, float]"]
+
+
+def process_cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of a process (all its threads) from /proc, in seconds."""
+    if not pid:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()
+    # fields[0] is field 3 (state); utime and stime are fields 14 and 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {k: after[k] - before[k] for k in after if k in before and after[k] is not None and before[k] is not None}
+
+
+async def _measured(coro_factory, probe: CpuProbe | None, label: str) -> PhaseResult:
+    before = probe(label) if probe else {}
+    res = await coro_factory()
+    if probe:
+        res.server_cpu_seconds = cpu_delta(before, probe(label))
+    return res
+
+
+async def run_load(bots: dict[str, str], scripts: dict[str, list[dict]], cfg: LoadConfig, run_id: str,
+                   cpu_probe: CpuProbe | None = None) -> dict[str, dict[str, PhaseResult]]:
     """Warm-up, paced and saturation phases for every bot (label → base URL), interleaved.
 
     The bots take turns in ``cfg.rounds`` rounds (coach, stock, stock, coach, …) so that
@@ -476,10 +530,10 @@ async def run_load(bots: dict[str, str], scripts: dict[str, list[dict]], cfg: Lo
     for label in labels:
         out[label]["paced"] = PhaseResult("paced", extra={"users": cfg.users, "pause_seconds": [cfg.pause_min, cfg.pause_max]})
     for r, label in order:
-        res = await run_paced(
+        res = await _measured(lambda: run_paced(
             bots[label], scripts[label], cfg, label=label, run_id=run_id, requests=per_round_requests[r],
             max_seconds=per_round_max, seed=cfg.seed + r, tag=f"paced{r}",
-        )
+        ), cpu_probe, label)
         out[label]["paced"].absorb(res, r)
     for label in labels:
         ph = out[label]["paced"]
@@ -490,7 +544,9 @@ async def run_load(bots: dict[str, str], scripts: dict[str, list[dict]], cfg: Lo
     for label in labels:
         out[label]["saturation"] = PhaseResult("saturation", extra={"clients": cfg.sat_clients})
     for r, label in order:
-        res = await run_saturation(bots[label], scripts[label], cfg, label=label, run_id=run_id, seconds=per_round_seconds[r], tag=f"sat{r}")
+        res = await _measured(lambda: run_saturation(
+            bots[label], scripts[label], cfg, label=label, run_id=run_id, seconds=per_round_seconds[r], tag=f"sat{r}",
+        ), cpu_probe, label)
         out[label]["saturation"].absorb(res, r)
     for label in labels:
         ph = out[label]["saturation"]
@@ -670,6 +726,9 @@ def compute_ratios(coach: dict | None, stock: dict | None) -> dict[str, float | 
         "throughput_ratio": ratio(_get(coach, "saturation", "throughput_per_s"), _get(stock, "saturation", "throughput_per_s")),
         "rasa_rss_ratio": ratio(_get(coach, "rss_after_load_mb", "rasa"), _get(stock, "rss_after_load_mb", "rasa")),
         "action_rss_mb": _get(coach, "rss_after_load_mb", "actions"),
+        # no target, but steadier than wall-clock figures on a busy machine
+        "rasa_cpu_ratio": ratio(_get(coach, "saturation", "server_cpu_ms_per_message", "rasa"),
+                                _get(stock, "saturation", "server_cpu_ms_per_message", "rasa")),
     }
 
 
@@ -734,6 +793,9 @@ def render_table(report: dict[str, Any]) -> str:
     lines.append(row("saturation: throughput [msg/s]", *both("saturation", "throughput_per_s", spec=".1f"), *target_cells("throughput_ratio")))
     lines.append(row("saturation: p95 [ms]", *both("saturation", "latency_ms", "p95")))
     lines.append(row("saturation: errors", *both("saturation", "errors")))
+    lines.append(row("Rasa server CPU per message [ms]", *both("saturation", "server_cpu_ms_per_message", "rasa", spec=".1f"),
+                     _fmt(ratios.get("rasa_cpu_ratio"), ".2f") + "×" if ratios.get("rasa_cpu_ratio") else ""))
+    lines.append(row("action server CPU per message [ms]", *both("saturation", "server_cpu_ms_per_message", "actions", spec=".1f")))
     lines.append(row("Rasa server RSS idle [MB]", *both("rss_idle_mb", "rasa")))
     lines.append(row("Rasa server RSS after load [MB]", *both("rss_after_load_mb", "rasa"), *target_cells("rasa_rss_ratio")))
     t = verdicts.get("action_rss_mb") or {}
@@ -899,8 +961,13 @@ def main(argv: list[str] | None = None) -> int:
             for label, pair in pairs.items():
                 report["bots"][label]["rss_idle_mb"] = _rss_mb(pair.rss_bytes())
             try:
+                def cpu_probe(label: str) -> dict[str, float]:
+                    pair = pairs[label]
+                    found = {"rasa": process_cpu_seconds(pair.rasa_pid), "actions": process_cpu_seconds(pair.action_pid)}
+                    return {k: v for k, v in found.items() if v is not None}
+
                 phases = asyncio.run(run_load({l: p.base_url for l, p in pairs.items()},
-                                              {l: scripts[l] for l in pairs}, cfg, run_id))
+                                              {l: scripts[l] for l in pairs}, cfg, run_id, cpu_probe))
             except Exception as exc:
                 hard_error = True
                 _log(f"load test FAILED – {type(exc).__name__}: {exc}")

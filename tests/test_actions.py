@@ -1,51 +1,15 @@
 """Every custom action, run directly with a real rasa_sdk Tracker and CollectingDispatcher."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
-
 import pytest
-import yaml
-from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from trackers import DOMAIN, isolated_db, make_tracker, texts  # noqa: F401 - isolated_db is a fixture
 
 from actions import cases, knowledge, warning_signs as ws_actions
 from bot import playbooks, warning_signs
-from bot.config import ROOT
 
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(autouse=True)
-def isolated_db(tmp_path, monkeypatch):
-    monkeypatch.setenv("KLARTEXT_DATABASE_URL", f"sqlite:///{tmp_path / 'coach.db'}")
-    from actions import common
-
-    common.repository.cache_clear()
-    yield
-    common.repository.cache_clear()
-
-
-def make_tracker(intent: str = "greet", text: str = "", slots: Optional[Dict[str, Any]] = None,
-                 entities: Optional[List[dict]] = None, active_loop: Optional[str] = None,
-                 sender: str = "tester") -> Tracker:
-    all_slots = {name: None for name in DOMAIN["slots"]}
-    all_slots.update(slots or {})
-    return Tracker(
-        sender_id=sender,
-        slots=all_slots,
-        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []},
-        events=[],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name="action_listen",
-    )
-
-
-def texts(dispatcher: CollectingDispatcher) -> str:
-    return "\n".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
-
+pytestmark = pytest.mark.usefixtures("isolated_db")
 
 @pytest.mark.parametrize("intent,case", [
     ("report_own_fault", "our_fault"), ("report_extra_requests", "extra_requests"),

@@ -1,8 +1,11 @@
 """Feedback rubric for one utterance of a termination conversation (role-play).
 
     from bot.rubric import assess, suggest, CRITERIA
-    a = assess("Wir beenden die Zusammenarbeit zum 31.12., weil …", under_backlash=False)
-    a.scores  # {"clarity": 0.9, …} 0.0–1.0, a.overall 0–100, a.tips, a.flags, a.evidence
+    a = assess(text, under_backlash=False)
+    a.scores    # {"clarity": 0.9, …} each 0.0–1.0
+    a.overall   # 0–100;  a.tips: list of German tips (du-form)
+    a.flags     # frozenset of detected signals;  a.evidence: criterion -> matched words
+    suggest("clarity", text)   # a better phrasing, reusing name, date and reason of text
 
 Rules and word lists: ``rules.yml``; texts: ``suggestions.yml``; mechanics: ``engine.py``.
 Importing this package is cheap: spaCy and the matchers are loaded on the first call.

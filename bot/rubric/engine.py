@@ -518,7 +518,7 @@ class RubricEngine:
             clause = a.clause_of[span[0]]
             sent_toks = a.sent_tokens[sent]
             is_question = any(t.text.endswith("?") for t in sent_toks if t.is_punct)
-            strong = any(a.sent_of[h[0]] == sent for h in hits.get("hedging", []))
+            strong = any(a.sent_of[h[0]] == sent for h in hits.get("hedging", []) + hits.get("backdown", []))
             weak = [h for h in hits.get("weak_hedge", []) if a.clause_of[h[0]] == clause]
             if strong or weak or is_question:
                 hedged.append(span)
@@ -568,7 +568,7 @@ class RubricEngine:
 
         # clarity
         c = sc["clarity"]
-        n_hedges = min(n("hedging"), int(c["max_hedges"]))
+        n_hedges = min(n("hedging") + n("backdown"), int(c["max_hedges"]))
         if n("clear_end"):
             clarity = float(c["clear_end"])
             if "date" in f or "notice_period" in f:
@@ -643,6 +643,8 @@ class RubricEngine:
             calm += float(cm["factual"])
         if n("hedging"):
             calm -= float(cm.get("hedging", 0.0))
+        if n("backdown"):
+            calm -= float(cm.get("backdown", 0.0))
         if n("counter_attack"):
             calm -= float(cm["counter_attack"])
         if "justification" in f:

@@ -1,0 +1,212 @@
+"""Role-play: set-up, the client's turns, out-of-character commands, feedback, progress.
+
+The engine state travels in the slot `rp_state`; the conversation runs inside the loop
+`roleplay_form`, whose only slot `rp_utterance` takes every message (so nothing said in
+character is ever routed elsewhere) and is validated here turn by turn.
+"""
+from __future__ import annotations
+
+import random
+import zlib
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.common import repository, send, store_quietly
+from bot import roleplay
+from bot.roleplay import session
+
+DONE = "done"
+SETUP_SLOTS = ("rp_scenario", "rp_difficulty", "rp_suggested", "rp_utterance", "rp_state")
+
+
+def t(key: str, **values: Any) -> str:
+    """A text of bot/roleplay/texts.yml by dotted key."""
+    node: Any = roleplay.engine.texts()
+    for part in key.split("."):
+        node = node[part]
+    return node.format(**values) if values else node
+
+
+def _suggestion(tracker: Tracker) -> Optional[str]:
+    """A scenario matching what the user told us about a real client (case or client name)."""
+    case = tracker.get_slot("case")
+    if not case and not tracker.get_slot("client_name"):
+        return None
+    return roleplay.pick_scenario(case, seed=zlib.crc32(tracker.sender_id.encode()))
+
+
+class ActionRoleplaySetup(Action):
+    def name(self) -> Text:
+        return "action_roleplay_setup"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        events: List[Dict[Text, Any]] = [SlotSet(slot, None) for slot in SETUP_SLOTS]
+        suggested = _suggestion(tracker)
+        if suggested:
+            title = next(s["title"] for s in roleplay.list_scenarios() if s["id"] == suggested)
+            client = tracker.get_slot("client_name")
+            dispatcher.utter_message(text=t("setup.suggest", client=client, title=title) if client
+                                     else t("setup.suggest_case", title=title))
+            events.append(SlotSet("rp_suggested", suggested))
+        return events
+
+
+class ActionAskRpScenario(Action):
+    def name(self) -> Text:
+        return "action_ask_rp_scenario"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        buttons = []
+        suggested = tracker.get_slot("rp_suggested")
+        scenarios = roleplay.list_scenarios()
+        if suggested:
+            title = next((s["title"] for s in scenarios if s["id"] == suggested), suggested)
+            buttons.append({"title": t("setup.suggest_button", title=title), "payload": "Vorschlag"})
+        buttons += [{"title": s["title"], "payload": s["id"]} for s in scenarios]
+        buttons.append({"title": t("setup.surprise_button"), "payload": "überrasch mich"})
+        dispatcher.utter_message(text=t("setup.ask_scenario"), buttons=buttons)
+        return []
+
+
+class ValidateRoleplaySetupForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_roleplay_setup_form"
+
+    def validate_rp_scenario(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> Dict[Text, Any]:
+        chosen = session.parse_scenario(value if isinstance(value, str) else "", roleplay.list_scenarios(),
+                                        tracker.get_slot("rp_suggested"), random.Random())
+        if chosen is None:
+            dispatcher.utter_message(response="utter_invalid_rp_scenario")
+        return {"rp_scenario": chosen}
+
+    def validate_rp_difficulty(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> Dict[Text, Any]:
+        level = session.parse_difficulty(value) if isinstance(value, str) else None
+        if level is None:
+            dispatcher.utter_message(response="utter_invalid_rp_difficulty")
+            return {"rp_difficulty": None}
+        return {"rp_difficulty": str(level)}
+
+
+class ActionRoleplayStart(Action):
+    def name(self) -> Text:
+        return "action_roleplay_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        scenario = tracker.get_slot("rp_scenario")
+        difficulty = int(tracker.get_slot("rp_difficulty") or 2)
+        seed = zlib.crc32(f"{tracker.sender_id}|{scenario}|{difficulty}".encode())
+        try:
+            state, messages = roleplay.start(scenario, difficulty, seed)
+        except (roleplay.UnknownScenario, ValueError):
+            dispatcher.utter_message(response="utter_invalid_rp_scenario")
+            return [SlotSet("roleplay_active", False)]
+        send(dispatcher, messages)
+        return [SlotSet("rp_state", state), SlotSet("roleplay_active", True), SlotSet("rp_utterance", None)]
+
+
+class ActionAskRpUtterance(Action):
+    """The role-play loop asks for the next turn silently: the client's line was the question."""
+
+    def name(self) -> Text:
+        return "action_ask_rp_utterance"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        return []
+
+
+class ValidateRoleplayForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_roleplay_form"
+
+    def validate_rp_utterance(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                              domain: DomainDict) -> Dict[Text, Any]:
+        state = tracker.get_slot("rp_state")
+        if not isinstance(state, dict) or "scenario_id" not in state:
+            return {"rp_utterance": DONE}  # nothing to play: end the loop cleanly
+        message = value if isinstance(value, str) else ""
+        cmd = session.command(message)
+        if cmd == "stop":
+            state = {**state, "stopped": True}
+            return {"rp_utterance": DONE, "rp_state": state}
+        if cmd == "hint":
+            dispatcher.utter_message(text=roleplay.hint(state))
+            return {"rp_utterance": None}
+        if cmd == "restart":
+            state, messages = roleplay.restart(state)
+            send(dispatcher, messages)
+            return {"rp_utterance": None, "rp_state": state}
+        if cmd == "pause":
+            state, messages = roleplay.pause(state)
+            send(dispatcher, messages)
+            return {"rp_utterance": None, "rp_state": state}
+        if state.get("paused"):
+            if cmd == "resume":
+                state, messages = roleplay.resume(state)
+                send(dispatcher, messages)
+                return {"rp_utterance": None, "rp_state": state}
+            dispatcher.utter_message(text=t("paused_reminder"))
+            return {"rp_utterance": None}
+        state, messages, finished = roleplay.turn(state, session.clip_turn(message))
+        send(dispatcher, messages)
+        return {"rp_utterance": DONE if finished else None, "rp_state": state}
+
+
+class ActionRoleplayFeedback(Action):
+    """After the role-play: scores per criterion, quoted weakest sentences, stored for progress."""
+
+    def name(self) -> Text:
+        return "action_roleplay_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        state = tracker.get_slot("rp_state")
+        events: List[Dict[Text, Any]] = [SlotSet("roleplay_active", False), SlotSet("rp_utterance", None)]
+        if not isinstance(state, dict) or "scenario_id" not in state:
+            dispatcher.utter_message(text=t("setup.stopped"))
+            return events
+        if state.get("stopped"):
+            dispatcher.utter_message(text=t("stopped_early") if state.get("turns") else t("setup.stopped"))
+            if not state.get("turns"):
+                return events + [SlotSet("rp_state", None)]
+        send(dispatcher, roleplay.feedback(state))
+        result = roleplay.summary(state)
+        events.append(SlotSet("roleplay_score", float(result["overall"])))
+        await store_quietly(
+            lambda: repository().save_roleplay(
+                tracker.sender_id, scenario_id=state["scenario_id"], difficulty=state["difficulty"],
+                overall=float(result["overall"]), scores={k: v for k, v in result["conversation"].items() if v is not None},
+                transcript=state.get("transcript", []), outcome=state.get("outcome") or "stopped",
+            )
+        )
+        return events + [SlotSet("rp_state", None)]
+
+
+class ActionRoleplayProgress(Action):
+    def name(self) -> Text:
+        return "action_roleplay_progress"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        rows = await store_quietly(repository().roleplays, tracker.sender_id) or []
+        report = session.progress({"scores": r.scores, "overall": r.overall} for r in rows)
+        if not report["count"]:
+            dispatcher.utter_message(text=t("progress.none"))
+            return []
+        labels = roleplay.engine.texts()["feedback"]["labels"]
+        lines = [t("progress.header", count=report["count"], overall=" → ".join(map(str, report["overall"])))]
+        for criterion, values in report["series"].items():
+            if values:
+                lines.append(t("progress.line", label=labels[criterion], values=" → ".join(f"{v} %" for v in values),
+                               arrow=t(f"progress.arrows.{report['trend'][criterion]}")))
+        latest = {c: v[-1] for c, v in report["series"].items() if v}
+        if latest:
+            weakest = min(latest, key=latest.get)
+            lines.append(t("progress.focus", label=labels[weakest],
+                           tip=roleplay.engine.texts()["feedback"]["tips"][weakest]))
+        dispatcher.utter_message(text="\n".join(lines))
+        return []

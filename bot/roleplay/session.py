@@ -1,0 +1,93 @@
+"""The conversation around a role-play: set-up choices, out-of-character commands, progress.
+
+The engine (``engine.py``) plays the client; this module decides what a user message
+means *around* it. Vocabulary: ``session.yml``; texts: ``texts.yml``.
+"""
+from __future__ import annotations
+
+import random
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import yaml
+
+from bot.answers import normalize
+from bot.roleplay import engine
+
+COMMANDS = ("hint", "pause", "resume", "restart", "stop")
+MAX_TURN_CHARS = 1000
+
+
+@lru_cache(maxsize=1)
+def _vocab() -> dict:
+    return yaml.safe_load(Path(__file__).with_name("session.yml").read_text(encoding="utf-8"))
+
+
+def _core(text: str) -> str:
+    words = [w for w in normalize(text).split() if w not in {normalize(f) for f in _vocab()["filler"]}]
+    return " ".join(words)
+
+
+def command(text: str) -> str | None:
+    """The out-of-character command a message is, or None for an in-character turn."""
+    raw = (text or "").strip()
+    if raw.startswith("/"):  # button payloads like /stop
+        raw = raw[1:].split("{", 1)[0].replace("_", " ")
+    core = _core(raw)
+    if not core or len(core.split()) > 5:
+        return None
+    for name in COMMANDS:
+        if core in {normalize(p) for p in _vocab()["commands"][name]}:
+            return name
+    return None
+
+
+def parse_difficulty(text: str) -> int | None:
+    core = _core(text)
+    for level, words in _vocab()["difficulty"].items():
+        if core in {normalize(str(w)) for w in words} or any(f" {normalize(str(w))} " in f" {core} " for w in words if len(str(w)) > 2):
+            return int(level)
+    return None
+
+
+def parse_scenario(text: str, scenarios: Sequence[Mapping], suggested: str | None = None,
+                   rng: random.Random | None = None) -> str | None:
+    """A scenario id from an id, a title, a number in the list, a person's name, "überrasch mich" or "Vorschlag"."""
+    core = _core(text)
+    if not core or not scenarios:
+        return None
+    if suggested and core in {normalize(p) for p in _vocab()["suggested"]}:
+        return suggested
+    if core in {normalize(p) for p in _vocab()["surprise"]}:
+        return (rng or random.Random()).choice([s["id"] for s in scenarios])
+    if core.isdigit() and 1 <= int(core) <= len(scenarios):
+        return scenarios[int(core) - 1]["id"]
+    for s in scenarios:
+        if core in (normalize(s["id"]), normalize(s["title"])):
+            return s["id"]
+    for s in scenarios:  # a distinctive word of the title or the persona's name
+        if len(core) >= 4 and (core in normalize(s["title"]) or core in normalize(s["name"])):
+            return s["id"]
+    return None
+
+
+def clip_turn(text: str) -> str:
+    text = " ".join((text or "").split())
+    return text[:MAX_TURN_CHARS]
+
+
+def progress(results: Iterable[Mapping]) -> dict:
+    """Per-criterion series over the user's finished role-plays (oldest first), with the trend."""
+    results = list(results)
+    series = {c: [round(100 * float(r["scores"][c])) for r in results if r["scores"].get(c) is not None]
+              for c in engine.CRITERIA}
+    overall = [round(float(r["overall"])) for r in results]
+    trend = {}
+    for c, values in series.items():
+        if len(values) < 2:
+            trend[c] = "new"
+        else:
+            delta = values[-1] - values[0]
+            trend[c] = "up" if delta >= 5 else "down" if delta <= -5 else "flat"
+    return {"count": len(results), "overall": overall, "series": series, "trend": trend}

@@ -11,17 +11,19 @@ import zlib
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.common import repository, send, store_quietly
 from bot import roleplay
+from bot.config import load_settings
 from bot.roleplay import session
+from bot.storage.groups import GroupRepository
 
 DONE = "done"
-SETUP_SLOTS = ("rp_scenario", "rp_difficulty", "rp_suggested", "rp_utterance", "rp_state")
+SETUP_SLOTS = ("rp_scenario", "rp_difficulty", "rp_suggested", "rp_utterance", "rp_state", "rp_group")
 
 
 def t(key: str, **values: Any) -> str:
@@ -108,7 +110,9 @@ class ActionRoleplayStart(Action):
             dispatcher.utter_message(response="utter_invalid_rp_scenario")
             return [SlotSet("roleplay_active", False)]
         send(dispatcher, messages)
-        return [SlotSet("rp_state", state), SlotSet("roleplay_active", True), SlotSet("rp_utterance", None)]
+        # the loop starts right away, also when reached by a follow-up (joining a group session)
+        return [SlotSet("rp_state", state), SlotSet("roleplay_active", True), SlotSet("rp_utterance", None),
+                FollowupAction("roleplay_form")]
 
 
 class ActionAskRpUtterance(Action):
@@ -177,14 +181,30 @@ class ActionRoleplayFeedback(Action):
         send(dispatcher, roleplay.feedback(state))
         result = roleplay.summary(state)
         events.append(SlotSet("roleplay_score", float(result["overall"])))
+        group = tracker.get_slot("rp_group")
+        if group and not await store_quietly(GroupRepository(load_settings().database_url).is_member,
+                                             tracker.sender_id, group):
+            group = None  # a slot anyone can set; only a real membership ties the result to a session
         await store_quietly(
             lambda: repository().save_roleplay(
                 tracker.sender_id, scenario_id=state["scenario_id"], difficulty=state["difficulty"],
                 overall=float(result["overall"]), scores={k: v for k, v in result["conversation"].items() if v is not None},
-                transcript=state.get("transcript", []), outcome=state.get("outcome") or "stopped",
+                transcript=scored_transcript(state), outcome=state.get("outcome") or "stopped", group_code=group,
             )
         )
-        return events + [SlotSet("rp_state", None)]
+        return events + [SlotSet("rp_state", None), SlotSet("rp_group", None)]
+
+
+def scored_transcript(state: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The transcript with each user line carrying its rubric scores (for reports and examples)."""
+    scores = iter(t.get("scores") for t in state.get("turns", []))
+    out = []
+    for entry in state.get("transcript", []):
+        entry = {k: entry[k] for k in ("speaker", "phase", "text") if k in entry}
+        if entry.get("speaker") == "user":
+            entry["scores"] = next(scores, None)
+        out.append(entry)
+    return out
 
 
 class ActionRoleplayProgress(Action):

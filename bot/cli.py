@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", help="Dateien oder Ordner (Standard: data/scenarios)")
     check.set_defaults(func=_lazy("bot.roleplay.cli:run_check"))
 
+    report = sub.add_parser("report", help="Bericht einer Gruppensitzung als HTML (mit Diagrammen) und CSV")
+    report.add_argument("session", help="Beitrittscode der Sitzung, z. B. K7P2QX")
+    report.add_argument("--trainer", required=True, help="Sender-ID der Trainerin / des Trainers, die die Sitzung eröffnet hat")
+    report.add_argument("--out", help="Zielordner (Standard: var/reports/<CODE>)")
+    report.set_defaults(func=_lazy("bot.groups:run_report"))
+
     db = sub.add_parser("db", help="Datenbank")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
     upgrade = db_sub.add_parser("upgrade", help="Schema per Migration auf den neuesten Stand bringen")

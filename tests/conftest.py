@@ -30,6 +30,9 @@ from devtools.servers import ServerPair, newest_model
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+# trainer rights of the test servers: one sender by configuration, others by the trainer code
+TEST_TRAINER = "trainer-by-config"
+TEST_TRAINER_CODE = "KLAR-TEST-2026"
 HTTP_TIMEOUT = 120.0
 
 _SERVER_FIXTURES = {"servers", "chat", "tracker", "webhook", "actions_down"}
@@ -69,6 +72,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPair]:
         "KLARTEXT_VAR_DIR": str(var_dir),
         "KLARTEXT_DATABASE_URL": f"sqlite:///{var_dir / 'klartext.db'}",
         "KLARTEXT_TRACKER_STORE_URL": f"sqlite:///{var_dir / 'tracker.db'}",
+        "KLARTEXT_TRAINERS": TEST_TRAINER,
+        "KLARTEXT_TRAINER_CODE": TEST_TRAINER_CODE,
     }
     pair = ServerPair(
         project,

@@ -248,6 +248,14 @@ def test_lemma_cache_is_fresh():
         "bot/rubric/lemmas.json is stale: run `.venv/bin/python -m bot.rubric.cli --write-lemma-cache`")
 
 
+def test_stale_or_missing_lemma_cache_is_not_used(tmp_path):
+    assert not rubric_engine.lemma_cache_is_fresh(tmp_path / "missing.json")
+    stale = json.loads(rubric_engine.LEMMA_CACHE_PATH.read_text(encoding="utf-8"))
+    stale["rules_sha256"] = "0" * 64
+    (tmp_path / "stale.json").write_text(json.dumps(stale), encoding="utf-8")
+    assert not rubric_engine.lemma_cache_is_fresh(tmp_path / "stale.json")
+
+
 def test_cli_engine_matches_full_engine():
     """The pruned lemma table of the command line gives exactly the same results."""
     import json as _json

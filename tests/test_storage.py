@@ -67,8 +67,9 @@ def test_export_and_delete_touch_only_one_user(repo):
     exported = repo.export(a)
     assert exported["roleplays"][0]["scenario_id"] == "late_payer"
     assert exported["roleplays"][0]["transcript"][0]["text"] == "Wir beenden die Zusammenarbeit."
-    assert repo.delete_user(a) == {"users": 1, "clients": 1, "roleplays": 1}
-    assert repo.export(a) == {"sender_id": a, "user": None, "clients": [], "roleplays": []}
+    assert repo.delete_user(a) == {"users": 1, "clients": 1, "roleplays": 1, "boundaries": 0, "incidents": 0}
+    assert repo.export(a) == {"sender_id": a, "user": None, "clients": [], "roleplays": [],
+                              "boundaries": [], "incidents": []}
     assert repo.clients(b)[0].name == "Beta AG"
 
 

@@ -17,21 +17,9 @@ EXIT_USAGE = 2
 
 
 def _import_spacy_quietly() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if "spacy" in sys.modules:
-        return
-    blocked = []
-    for name in ("tensorflow", "torch"):
-        if name not in sys.modules:
-            sys.modules[name] = None  # type: ignore[assignment]  # makes "import name" fail fast
-            blocked.append(name)
-    try:
-        import spacy  # noqa: F401
-        import thinc.api  # noqa: F401
-    finally:
-        for name in blocked:
-            if sys.modules.get(name, 0) is None:
-                del sys.modules[name]
+    from bot.nlp import import_spacy
+
+    import_spacy()
 
 
 def _bar(value: float, texts: dict, width: int = 10) -> str:

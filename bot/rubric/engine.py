@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import yaml
 
@@ -181,6 +181,9 @@ class RubricEngine:
     (identical results, see ``lemma_subset``)."""
 
     def __init__(self, nlp=None, lemma_table=None) -> None:
+        from bot.nlp import import_spacy
+
+        import_spacy()  # without TensorFlow (see bot.nlp)
         from spacy.matcher import Matcher, PhraseMatcher
 
         self.rules = rules()
@@ -199,6 +202,7 @@ class RubricEngine:
         self.sentence_end = set(lex["sentence_end"])
         self.breakers = {str(w).lower() for w in lex["clause_breakers"]}
         self.adversatives = {w.lower() for w in lex["adversatives"]}
+        self.hedge_barriers = {w.lower() for w in lex["hedge_barriers"]}
         self.macros: dict[str, str] = self.rules.get("macros", {})
         if lemma_table is not None:
             self._table = lemma_table
@@ -518,7 +522,10 @@ class RubricEngine:
             clause = a.clause_of[span[0]]
             sent_toks = a.sent_tokens[sent]
             is_question = any(t.text.endswith("?") for t in sent_toks if t.is_punct)
-            strong = any(a.sent_of[h[0]] == sent for h in hits.get("hedging", []) + hits.get("backdown", []))
+            strong = any(
+                a.sent_of[h[0]] == sent and not self._barrier_between(a, h[0], span[0])
+                for h in hits.get("hedging", []) + hits.get("backdown", [])
+            )
             weak = [h for h in hits.get("weak_hedge", []) if a.clause_of[h[0]] == clause]
             if strong or weak or is_question:
                 hedged.append(span)
@@ -557,6 +564,12 @@ class RubricEngine:
         caps = [t for t in doc if len(t.text) >= 3 and t.is_alpha and t.text.isupper()]
         if n_excl >= int(shout["exclamations_min"]) or len(caps) >= int(shout["caps_words_min"]):
             hits["shouting"] = [(t.i, t.i + 1) for t in caps] or [(len(doc) - 1, len(doc))]
+
+    def _barrier_between(self, a: _Analysis, hedge: int, end_statement: int) -> bool:
+        """True if an "aber"/"trotzdem" … separates a preceding hedge from the end statement."""
+        if hedge >= end_statement:
+            return False
+        return any(a.doc[i].lower_ in self.hedge_barriers for i in range(hedge + 1, end_statement + 1))
 
     # ------------------------------------------------------------------ scoring
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
@@ -30,6 +30,10 @@ class User(Base):
     clients = relationship("Client", back_populates="user", cascade="all, delete-orphan")
     roleplays = relationship("RoleplayResult", back_populates="user", cascade="all, delete-orphan",
                              order_by="RoleplayResult.finished_at")
+    boundaries = relationship("Boundary", back_populates="user", cascade="all, delete-orphan",
+                              order_by="Boundary.created_at")
+    incidents = relationship("Incident", back_populates="user", cascade="all, delete-orphan",
+                             order_by="Incident.occurred_on")
 
 
 class Client(Base):
@@ -48,6 +52,8 @@ class Client(Base):
     last_case = Column(String(32), nullable=True)
 
     user = relationship("User", back_populates="clients")
+    incidents = relationship("Incident", back_populates="client", cascade="all, delete-orphan",
+                             order_by="Incident.occurred_on")
 
 
 class RoleplayResult(Base):
@@ -67,3 +73,50 @@ class RoleplayResult(Base):
     finished_at = Column(DateTime, nullable=False, default=utcnow)
 
     user = relationship("User", back_populates="roleplays")
+
+
+# --------------------------------------------------------------------------- issue 4
+BEHAVIOR_MAX = 32
+NOTE_MAX = 500
+
+
+class Boundary(Base):
+    """A personal limit: a behaviour category and when it is crossed (seed 003).
+
+    ``max_count`` None: an absolute no-go; otherwise crossed at the ``max_count``-th
+    incident of that behaviour within ``period_days`` days. One boundary per category.
+    """
+
+    __tablename__ = "boundaries"
+    __table_args__ = (UniqueConstraint("user_id", "behavior", name="uq_boundaries_user_behavior"),)
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    behavior = Column(String(BEHAVIOR_MAX), nullable=False)
+    max_count = Column(Integer, nullable=True)
+    period_days = Column(Integer, nullable=True)
+    note = Column(Text, nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+    user = relationship("User", back_populates="boundaries")
+
+
+class Incident(Base):
+    """Something a client did, on a day, with a short note; the escalation history is made of these."""
+
+    __tablename__ = "incidents"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    client_id = Column(Integer, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=True)
+    behavior = Column(String(BEHAVIOR_MAX), nullable=False)
+    occurred_on = Column(Date, nullable=False, index=True)
+    note = Column(Text, nullable=True)
+    source = Column(String(16), nullable=False, default="chat")  # chat | case
+    case = Column(String(32), nullable=True)
+    level_hint = Column(Integer, nullable=True)  # step the case advice already called for
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    user = relationship("User", back_populates="incidents")
+    client = relationship("Client", back_populates="incidents")

@@ -5,12 +5,13 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 
 from bot.storage import db
-from bot.storage.models import CLIENT_NAME_MAX, SENDER_MAX, Client, RoleplayResult, User, utcnow
+from bot.storage.models import (CLIENT_NAME_MAX, NOTE_MAX, SENDER_MAX, Boundary, Client, Incident, RoleplayResult,
+                                User, utcnow)
 
 
 class InvalidInput(ValueError):
@@ -42,6 +43,34 @@ class ClientInfo:
     last_case: str | None
 
 
+@dataclass(frozen=True)
+class BoundaryInfo:
+    behavior: str
+    max_count: int | None  # None: absolute no-go
+    period_days: int | None
+    note: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class IncidentInfo:
+    id: int
+    client: str
+    behavior: str
+    occurred_on: date
+    note: str | None
+    source: str
+    case: str | None
+    level_hint: int | None
+    created_at: datetime
+
+
+MAX_INCIDENT_AGE_DAYS = 3650
+MAX_BOUNDARY_COUNT = 50
+MAX_BOUNDARY_DAYS = 365
+
+
 def clean_sender(sender_id: str) -> str:
     if not isinstance(sender_id, str) or not sender_id.strip():
         raise InvalidInput("sender_missing")
@@ -62,6 +91,41 @@ def clean_client_name(name: str) -> str:
     if len(name) > CLIENT_NAME_MAX:
         raise InvalidInput("client_name_too_long")
     return name
+
+
+def clean_incident_client(name: str) -> str:
+    """A client name for an incident: as ``clean_client_name``, and no markup (``<`` ``>``).
+
+    Chat platforms interpret angle brackets (Slack: ``<!channel>``, links), so a name that
+    is shown back in every timeline must not carry them.
+    """
+    name = clean_client_name(name)
+    if "<" in name or ">" in name:
+        raise InvalidInput("client_name_markup")
+    return name
+
+
+def clean_behavior(behavior: str) -> str:
+    from bot.escalation import behaviors
+
+    if not isinstance(behavior, str) or behavior not in behaviors():
+        raise InvalidInput("behavior_unknown", repr(behavior)[:40])
+    return behavior
+
+
+def clean_note(note: str | None) -> str | None:
+    """Trimmed note without control characters (line breaks become spaces); None if empty."""
+    if note is None:
+        return None
+    if not isinstance(note, str):
+        raise InvalidInput("note_invalid")
+    note = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in note)
+    note = re.sub(r"\s+", " ", note).strip()
+    if not note:
+        return None
+    if len(note) > NOTE_MAX:
+        raise InvalidInput("note_too_long", str(len(note)))
+    return note
 
 
 def client_key(name: str) -> str:
@@ -149,7 +213,8 @@ class CoachRepository:
         with db.session_scope(self.url) as session:
             user = self._user(session, sender_id, create=False)
             if user is None:
-                return {"sender_id": sender_id, "user": None, "clients": [], "roleplays": []}
+                return {"sender_id": sender_id, "user": None, "clients": [], "roleplays": [],
+                        "boundaries": [], "incidents": []}
             return {
                 "sender_id": sender_id,
                 "user": {"created_at": user.created_at.isoformat(), "last_seen_at": user.last_seen_at.isoformat()},
@@ -166,6 +231,16 @@ class CoachRepository:
                 "roleplays": [
                     {**_roleplay_info(r).__dict__, "finished_at": r.finished_at.isoformat()} for r in user.roleplays
                 ],
+                "boundaries": [
+                    {**_boundary_info(b).__dict__, "created_at": b.created_at.isoformat(),
+                     "updated_at": b.updated_at.isoformat()}
+                    for b in user.boundaries
+                ],
+                "incidents": [
+                    {**_incident_info(i).__dict__, "occurred_on": i.occurred_on.isoformat(),
+                     "created_at": i.created_at.isoformat()}
+                    for i in _ordered(user.incidents)
+                ],
             }
 
     def delete_user(self, sender_id: str) -> dict[str, int]:
@@ -173,14 +248,192 @@ class CoachRepository:
         with db.session_scope(self.url) as session:
             user = self._user(session, sender_id, create=False)
             if user is None:
-                return {"users": 0, "clients": 0, "roleplays": 0}
-            counts = {"users": 1, "clients": len(user.clients), "roleplays": len(user.roleplays)}
+                return {"users": 0, "clients": 0, "roleplays": 0, "boundaries": 0, "incidents": 0}
+            counts = {"users": 1, "clients": len(user.clients), "roleplays": len(user.roleplays),
+                      "boundaries": len(user.boundaries), "incidents": len(user.incidents)}
             session.delete(user)
+            return counts
+
+    def counts(self, sender_id: str) -> dict[str, int]:
+        """How many records of each kind the user has (for export/delete summaries)."""
+        sender_id = clean_sender(sender_id)
+        with db.session_scope(self.url) as session:
+            user = self._user(session, sender_id, create=False)
+            if user is None:
+                return {"boundaries": 0, "clients": 0, "incidents": 0, "roleplays": 0}
+            return {
+                kind: session.execute(select(func.count()).select_from(model).where(model.user_id == user.id)).scalar_one()
+                for kind, model in (("boundaries", Boundary), ("clients", Client), ("incidents", Incident),
+                                    ("roleplays", RoleplayResult))
+            }
+
+    # ------------------------------------------------------------------ boundaries (issue 4)
+    def set_boundary(self, sender_id: str, behavior: str, max_count: int | None = None,
+                     period_days: int | None = None, note: str | None = None
+                     ) -> tuple[BoundaryInfo, BoundaryInfo | None]:
+        """Create or replace the user's boundary for ``behavior``; returns (new, previous)."""
+        sender_id = clean_sender(sender_id)
+        behavior = clean_behavior(behavior)
+        note = clean_note(note)
+        if max_count is not None and int(max_count) <= 1:
+            max_count, period_days = None, None
+        if max_count is not None:
+            max_count, period_days = int(max_count), int(period_days or 30)
+            if max_count > MAX_BOUNDARY_COUNT or not 1 <= period_days <= MAX_BOUNDARY_DAYS:
+                raise InvalidInput("threshold_range")
+        with db.session_scope(self.url) as session:
+            user = self._user(session, sender_id)
+            row = session.execute(
+                select(Boundary).where(Boundary.user_id == user.id, Boundary.behavior == behavior)
+            ).scalar_one_or_none()
+            previous = _boundary_info(row) if row is not None else None
+            now = utcnow()
+            if row is None:
+                row = Boundary(user_id=user.id, behavior=behavior, created_at=now)
+                session.add(row)
+            row.max_count, row.period_days, row.note, row.updated_at = max_count, period_days, note, now
+            session.flush()
+            return _boundary_info(row), previous
+
+    def boundaries(self, sender_id: str) -> list[BoundaryInfo]:
+        sender_id = clean_sender(sender_id)
+        with db.session_scope(self.url) as session:
+            user = self._user(session, sender_id, create=False)
+            return [_boundary_info(b) for b in user.boundaries] if user else []
+
+    def remove_boundary(self, sender_id: str, behavior: str) -> BoundaryInfo | None:
+        """Delete the user's boundary for ``behavior``; the removed one, or None if there was none."""
+        sender_id = clean_sender(sender_id)
+        behavior = clean_behavior(behavior)
+        with db.session_scope(self.url) as session:
+            user = self._user(session, sender_id, create=False)
+            if user is None:
+                return None
+            row = session.execute(
+                select(Boundary).where(Boundary.user_id == user.id, Boundary.behavior == behavior)
+            ).scalar_one_or_none()
+            if row is None:
+                return None
+            info = _boundary_info(row)
+            session.delete(row)
+            return info
+
+    # ------------------------------------------------------------------ incidents (issue 4)
+    def log_incident(self, sender_id: str, client_name: str, behavior: str, occurred_on: date,
+                     note: str | None = None, *, source: str = "chat", case: str | None = None,
+                     level_hint: int | None = None, today: date | None = None) -> IncidentInfo:
+        """Record an incident with a client (created if new). Validates everything first."""
+        sender_id = clean_sender(sender_id)
+        name = clean_incident_client(client_name)
+        behavior = clean_behavior(behavior)
+        note = clean_note(note)
+        if not isinstance(occurred_on, date) or isinstance(occurred_on, datetime):
+            raise InvalidInput("date_unknown")
+        if today is None:
+            from bot.dates import today as _today
+
+            today = _today()
+        if occurred_on > today:
+            raise InvalidInput("date_future")
+        if (today - occurred_on).days > MAX_INCIDENT_AGE_DAYS:
+            raise InvalidInput("date_too_old")
+        if source not in ("chat", "case"):
+            raise InvalidInput("source_unknown")
+        if level_hint is not None and not 0 <= int(level_hint) <= 10:
+            raise InvalidInput("level_hint_out_of_range")
+        with db.session_scope(self.url) as session:
+            user = self._user(session, sender_id)
+            now = utcnow()
+            user.last_seen_at = now
+            key = client_key(name)
+            client = session.execute(
+                select(Client).where(Client.user_id == user.id, Client.name_key == key)
+            ).scalar_one_or_none()
+            if client is None:
+                client = Client(user_id=user.id, name=name, name_key=key, mentions=1,
+                                first_mentioned_at=now, last_mentioned_at=now, last_case=case)
+                session.add(client)
+                session.flush()
+            else:
+                client.mentions += 1
+                client.last_mentioned_at = now
+                client.last_case = case or client.last_case
+            row = Incident(user_id=user.id, client_id=client.id, behavior=behavior, occurred_on=occurred_on,
+                           note=note, source=source, case=(case or None) and str(case)[:32],
+                           level_hint=None if level_hint is None else int(level_hint), created_at=now)
+            session.add(row)
+            session.flush()
+            return _incident_info(row)
+
+    def incidents(self, sender_id: str, client_name: str | None = None) -> list[IncidentInfo]:
+        """The user's incidents, oldest first; only those with ``client_name`` if given."""
+        sender_id = clean_sender(sender_id)
+        with db.session_scope(self.url) as session:
+            user = self._user(session, sender_id, create=False)
+            if user is None:
+                return []
+            query = select(Incident).where(Incident.user_id == user.id)
+            if client_name is not None:
+                query = query.join(Client, Client.id == Incident.client_id).where(
+                    Client.user_id == user.id, Client.name_key == client_key(clean_client_name(client_name)))
+            rows = session.execute(query.order_by(Incident.occurred_on, Incident.id)).scalars()
+            return [_incident_info(i) for i in rows]
+
+    def find_client(self, sender_id: str, name: str) -> ClientInfo | None:
+        """The user's client with this name (compared case-insensitively), or None."""
+        sender_id = clean_sender(sender_id)
+        try:
+            key = client_key(clean_client_name(name))
+        except InvalidInput:
+            return None
+        with db.session_scope(self.url) as session:
+            user = self._user(session, sender_id, create=False)
+            if user is None:
+                return None
+            client = session.execute(
+                select(Client).where(Client.user_id == user.id, Client.name_key == key)
+            ).scalar_one_or_none()
+            return _info(client) if client is not None else None
+
+    # ------------------------------------------------------------------ retention (all users)
+    def purge_older_than(self, cutoff: date, *, dry_run: bool = False) -> dict[str, int]:
+        """Retention: delete incidents before ``cutoff``, empty role-play transcripts finished
+        before it, and drop clients neither mentioned since nor with incidents left."""
+        cutoff_at = datetime.combine(cutoff, time.min)
+        with db.session_scope(self.url) as session:
+            old_incidents = Incident.occurred_on < cutoff
+            old_transcripts = (RoleplayResult.finished_at < cutoff_at) & (RoleplayResult.transcript != "[]")
+            remaining = select(Incident.id).where(Incident.client_id == Client.id, ~old_incidents)
+            stale_clients = (Client.last_mentioned_at < cutoff_at) & ~remaining.exists()
+            counts = {
+                "incidents": session.execute(select(func.count()).select_from(Incident).where(old_incidents)).scalar_one(),
+                "transcripts": session.execute(
+                    select(func.count()).select_from(RoleplayResult).where(old_transcripts)).scalar_one(),
+                "clients": session.execute(select(func.count()).select_from(Client).where(stale_clients)).scalar_one(),
+            }
+            if not dry_run:
+                session.execute(delete(Incident).where(old_incidents).execution_options(synchronize_session=False))
+                session.execute(update(RoleplayResult).where(old_transcripts).values(transcript="[]")
+                                .execution_options(synchronize_session=False))
+                session.execute(delete(Client).where(stale_clients).execution_options(synchronize_session=False))
             return counts
 
 
 def _info(c: Client) -> ClientInfo:
     return ClientInfo(c.name, c.mentions, c.first_mentioned_at, c.last_mentioned_at, c.last_case)
+
+
+def _boundary_info(b: Boundary) -> BoundaryInfo:
+    return BoundaryInfo(b.behavior, b.max_count, b.period_days, b.note, b.created_at, b.updated_at)
+
+
+def _incident_info(i: Incident) -> IncidentInfo:
+    return IncidentInfo(i.id, i.client.name, i.behavior, i.occurred_on, i.note, i.source, i.case, i.level_hint,
+                        i.created_at)
+
+
+def _ordered(incidents) -> list:
+    return sorted(incidents, key=lambda i: (i.occurred_on, i.id))
 
 
 def _roleplay_info(r: RoleplayResult) -> RoleplayInfo:

@@ -1,0 +1,197 @@
+"""Escalation ladders: from a client's incidents (and the user's boundaries) to a level.
+
+The ladders are data (``escalation.yml``); this module only walks them. Inputs are plain
+objects with the attributes used below (``IncidentInfo`` / ``BoundaryInfo`` from the
+repository, or anything alike), so the rules are tested without a database.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Protocol, Sequence
+
+import yaml
+
+
+class IncidentLike(Protocol):
+    behavior: str
+    occurred_on: date
+    level_hint: int | None
+
+
+class BoundaryLike(Protocol):
+    behavior: str
+    max_count: int | None
+    period_days: int | None
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    summary: bool = False
+
+
+@dataclass(frozen=True)
+class Ladder:
+    key: str
+    behaviors: tuple[str, ...]
+    steps: tuple[Step, ...]
+    first_step: dict = field(default_factory=dict)  # behavior -> index
+    boundary_step: int = 0
+
+    def index(self, step_key: str) -> int:
+        return next(i for i, s in enumerate(self.steps) if s.key == step_key)
+
+
+@lru_cache(maxsize=1)
+def config() -> dict:
+    return yaml.safe_load(Path(__file__).with_name("escalation.yml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def ladders() -> dict[str, Ladder]:
+    result = {}
+    for key, spec in config()["ladders"].items():
+        steps = tuple(Step(s["key"], bool(s.get("summary"))) for s in spec["steps"])
+        keys = [s.key for s in steps]
+        result[key] = Ladder(
+            key=key,
+            behaviors=tuple(spec["behaviors"]),
+            steps=steps,
+            first_step={b: keys.index(k) for b, k in (spec.get("first_step") or {}).items()},
+            boundary_step=keys.index(spec["boundary_step"]) if spec.get("boundary_step") else 0,
+        )
+    return result
+
+
+@lru_cache(maxsize=1)
+def behaviors() -> tuple[str, ...]:
+    """All behaviour categories, in the order of the ladders."""
+    return tuple(b for ladder in ladders().values() for b in ladder.behaviors)
+
+
+def ladder_for(behavior: str) -> Ladder:
+    for ladder in ladders().values():
+        if behavior in ladder.behaviors:
+            return ladder
+    raise KeyError(f"unknown behaviour {behavior!r}")
+
+
+def window_days() -> int:
+    return int(config().get("window_days") or 365)
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A boundary the client crossed: how often within its period, since when."""
+
+    boundary: object
+    count: int
+    since: date
+    on: date  # the incident with which it was crossed (latest one)
+    latest: bool  # crossed by the client's newest incident
+
+
+@dataclass(frozen=True)
+class LadderState:
+    ladder: Ladder
+    level: int
+    incidents: tuple
+    last: date
+
+    @property
+    def step(self) -> Step:
+        return self.ladder.steps[self.level]
+
+    @property
+    def next_step(self) -> Step | None:
+        return self.ladder.steps[self.level + 1] if self.level + 1 < len(self.ladder.steps) else None
+
+    @property
+    def urgency(self) -> float:
+        """0 (first step) … 1 (last step), comparable across ladders of different length."""
+        return self.level / max(len(self.ladder.steps) - 1, 1)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    incidents: tuple
+    states: tuple[LadderState, ...]  # most urgent first
+    crossings: tuple[Crossing, ...]
+
+    @property
+    def primary(self) -> LadderState | None:
+        return self.states[0] if self.states else None
+
+    @property
+    def urgency(self) -> tuple:
+        p = self.primary
+        return (p.urgency, bool(self.crossings), p.last) if p else (-1.0, False, date.min)
+
+
+def _sorted(incidents: Iterable) -> list:
+    return sorted(incidents, key=lambda i: (i.occurred_on, getattr(i, "id", 0) or 0))
+
+
+def _count_within(incidents: Sequence, behavior: str, end: date, days: int) -> tuple[int, date | None]:
+    start = end - timedelta(days=days - 1)
+    hits = [i.occurred_on for i in incidents if i.behavior == behavior and start <= i.occurred_on <= end]
+    return len(hits), (min(hits) if hits else None)
+
+
+def crossed_by(boundary: BoundaryLike, incidents_so_far: Sequence, incident) -> tuple[int, date] | None:
+    """Whether ``incident`` (the newest of ``incidents_so_far``) crosses ``boundary``."""
+    if incident.behavior != boundary.behavior:
+        return None
+    if not boundary.max_count:  # absolute: once is too much
+        return 1, incident.occurred_on
+    count, since = _count_within(incidents_so_far, boundary.behavior, incident.occurred_on,
+                                 int(boundary.period_days or 30))
+    return (count, since) if count >= boundary.max_count else None
+
+
+def assess(incidents: Iterable, boundaries: Iterable[BoundaryLike] = (), today: date | None = None) -> Assessment:
+    """Per ladder the level the client's incidents call for, and the boundaries crossed."""
+    ordered = _sorted(incidents)
+    if today is not None:
+        cutoff = today - timedelta(days=window_days())
+        ordered = [i for i in ordered if i.occurred_on > cutoff]
+    boundaries = list(boundaries)
+    by_behavior = {b.behavior: b for b in boundaries}
+
+    levels: dict[str, int] = {}
+    members: dict[str, list] = {}
+    crossings: dict[str, Crossing] = {}
+    for n, incident in enumerate(ordered):
+        ladder = ladder_for(incident.behavior)
+        previous = levels.get(ladder.key)
+        level = 0 if previous is None else previous + 1
+        level = max(level, ladder.first_step.get(incident.behavior, 0), incident.level_hint or 0)
+        boundary = by_behavior.get(incident.behavior)
+        hit = crossed_by(boundary, ordered[: n + 1], incident) if boundary is not None else None
+        if hit is not None:
+            level = max(level, ladder.boundary_step)
+            crossings[boundary.behavior] = Crossing(boundary, hit[0], hit[1], incident.occurred_on,
+                                                    latest=False)
+        levels[ladder.key] = min(level, len(ladder.steps) - 1)
+        members.setdefault(ladder.key, []).append(incident)
+
+    states = [
+        LadderState(ladders()[key], level, tuple(members[key]), members[key][-1].occurred_on)
+        for key, level in levels.items()
+    ]
+    states.sort(key=lambda s: (s.urgency, s.last, len(s.incidents)), reverse=True)
+    newest = ordered[-1] if ordered else None
+    final = tuple(
+        Crossing(c.boundary, c.count, c.since, c.on, latest=newest is not None and c.on == newest.occurred_on
+                 and c.boundary.behavior == newest.behavior)
+        for c in crossings.values()
+    )
+    return Assessment(tuple(ordered), tuple(states), final)
+
+
+def rank(assessments: dict) -> list:
+    """Client names ordered most urgent first (level, crossed boundary, most recent incident)."""
+    return sorted(assessments, key=lambda name: assessments[name].urgency, reverse=True)

@@ -9,7 +9,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_intent, repository, send, store_quietly
-from actions.playbook_form import QuestionFormValidation
+from actions.playbook_form import QuestionFormValidation, after_cancel
 from bot import playbooks
 
 
@@ -40,6 +40,9 @@ class ActionCaseAdvice(Action):
         return "action_case_advice"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        cancelled = after_cancel(dispatcher, tracker)
+        if cancelled is not None:
+            return cancelled
         case = tracker.get_slot("case")
         if case not in playbooks.CASES:
             dispatcher.utter_message(response="utter_clarify")
@@ -47,7 +50,10 @@ class ActionCaseAdvice(Action):
         book = playbooks.playbooks()[case]
         answers = {slot: tracker.get_slot(slot) for slot in book.slots}
         send(dispatcher, playbooks.advice(case, answers, tracker.get_slot("client_name")))
-        return []
+        # issue 4: offer to record the case as an incident (actions/history.py)
+        from actions.history import offer_case_incident
+
+        return await offer_case_incident(dispatcher, tracker)
 
 
 class _CaseFormValidation(QuestionFormValidation, abc.ABC):

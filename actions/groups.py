@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import in_thread
+from actions.playbook_form import after_cancel
 from actions.roleplay import SETUP_SLOTS, ValidateRoleplaySetupForm
 from bot import groups, roleplay
 from bot.config import load_settings
@@ -78,6 +79,9 @@ class ActionTrainerSessionCreated(Action):
         return "action_trainer_session_created"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        cancelled = after_cancel(dispatcher, tracker)
+        if cancelled is not None:
+            return cancelled
         if not await is_trainer(tracker.sender_id):  # the form can be reached by forged events: check again
             dispatcher.utter_message(text=text("groups", "not_trainer"))
             return []

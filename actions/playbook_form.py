@@ -6,12 +6,37 @@ Subclasses name their form; the questions (and how answers are understood) come 
 from __future__ import annotations
 
 import abc
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
+
+from bot import answers
+
+CANCELLED_SLOT = "cancelled"
+
+
+def cancel_or_none(slot: str, value: Any) -> Optional[Dict[str, Any]]:
+    """Events that end the form early when the user cancels ("stopp"), else None.
+
+    Setting `requested_slot` to None ends the loop; the action after the form sees
+    `cancelled` and says so instead of giving advice. Only explicit cancel phrases count,
+    never an NLU guess, so an answer the NLU happens to misread cannot abort a flow.
+    """
+    if isinstance(value, str) and answers.is_cancel(value):
+        return {slot: None, "requested_slot": None, CANCELLED_SLOT: True}
+    return None
+
+
+def after_cancel(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[str, Any]]]:
+    """For the action that follows a form: if the user cancelled, confirm it and reset the flag."""
+    if not tracker.get_slot(CANCELLED_SLOT):
+        return None
+    dispatcher.utter_message(response="utter_stopped")
+    return [SlotSet(CANCELLED_SLOT, False)]
 
 
 class QuestionFormValidation(FormValidationAction, abc.ABC):
@@ -41,6 +66,9 @@ class QuestionFormValidation(FormValidationAction, abc.ABC):
             slot = attribute[len("validate_"):]
 
             def validate(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+                cancel = cancel_or_none(slot, value)
+                if cancel:
+                    return cancel
                 parsed = self.parse_answer(slot, value)
                 if parsed is None:
                     dispatcher.utter_message(response=self.invalid_response(slot))

@@ -17,6 +17,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.common import repository, send, store_quietly
+from actions.playbook_form import after_cancel, cancel_or_none
 from bot import roleplay
 from bot.config import load_settings
 from bot.roleplay import session
@@ -81,6 +82,9 @@ class ValidateRoleplaySetupForm(FormValidationAction):
 
     def validate_rp_scenario(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> Dict[Text, Any]:
+        cancel = cancel_or_none("rp_scenario", value)
+        if cancel:
+            return cancel
         chosen = session.parse_scenario(value if isinstance(value, str) else "", roleplay.list_scenarios(),
                                         tracker.get_slot("rp_suggested"), random.Random())
         if chosen is None:
@@ -89,6 +93,9 @@ class ValidateRoleplaySetupForm(FormValidationAction):
 
     def validate_rp_difficulty(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> Dict[Text, Any]:
+        cancel = cancel_or_none("rp_difficulty", value)
+        if cancel:
+            return cancel
         level = session.parse_difficulty(value) if isinstance(value, str) else None
         if level is None:
             dispatcher.utter_message(response="utter_invalid_rp_difficulty")
@@ -101,6 +108,9 @@ class ActionRoleplayStart(Action):
         return "action_roleplay_start"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+        cancelled = after_cancel(dispatcher, tracker)
+        if cancelled is not None:  # the rule would go on into the role-play loop: listen instead
+            return cancelled + [SlotSet("roleplay_active", False), FollowupAction("action_listen")]
         scenario = tracker.get_slot("rp_scenario")
         difficulty = int(tracker.get_slot("rp_difficulty") or 2)
         seed = zlib.crc32(f"{tracker.sender_id}|{scenario}|{difficulty}".encode())

@@ -8,7 +8,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import send
-from actions.playbook_form import QuestionFormValidation
+from actions.history import WarningPrefillMixin, warning_prefill_events
+from actions.playbook_form import QuestionFormValidation, after_cancel
 from bot import answers, warning_signs
 
 ANSWER_BUTTONS = "warning_buttons"
@@ -20,10 +21,12 @@ class ActionStartWarningCheck(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_warning_check_intro")
-        return [SlotSet(slot, None) for slot in warning_signs.slots()]
+        events = [SlotSet(slot, None) for slot in warning_signs.slots()]
+        # issue 4: signs the client's incident history already shows are pre-filled (actions/history.py)
+        return events + await warning_prefill_events(dispatcher, tracker)
 
 
-class ValidateWarningSignsForm(QuestionFormValidation):
+class ValidateWarningSignsForm(WarningPrefillMixin, QuestionFormValidation):
     def form_name(self) -> str:
         return warning_signs.form_name()
 
@@ -42,6 +45,9 @@ class ActionWarningSignsResult(Action):
         return "action_warning_signs_result"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        cancelled = after_cancel(dispatcher, tracker)
+        if cancelled is not None:
+            return cancelled
         given = {key: tracker.get_slot(warning_signs.SLOT_PREFIX + key) for key in warning_signs.keys()}
         send(dispatcher, warning_signs.evaluate(given))
         return []

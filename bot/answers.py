@@ -51,6 +51,15 @@ def parse_yes_no(text: str, *, allow_skip: bool = False) -> str | None:
     return None
 
 
+def is_cancel(text: str) -> bool:
+    """True when the whole message asks to cancel the current flow (also the button payload /stop)."""
+    raw = (text or "").strip()
+    if raw.startswith("/"):
+        raw = raw[1:].split("{", 1)[0]
+    norm = normalize(raw)
+    return bool(norm) and norm in {normalize(p) for p in _vocab()["cancel"]}
+
+
 def parse_choice(text: str, choices: Mapping[str, Iterable[str]]) -> str | None:
     """The key of the first choice whose key or synonyms occur in the answer."""
     norm = normalize(text)

@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_sub.add_parser("upgrade", help="Schema per Migration auf den neuesten Stand bringen")
     upgrade.set_defaults(func=_lazy("bot.storage.db:run_upgrade"))
 
+    purge = sub.add_parser("purge", help="Vorfälle, Mitschriften und Gesprächsverläufe nach Ablauf der Aufbewahrungsfrist löschen (für einen täglichen Cronjob)")
+    purge.add_argument("--days", type=int, default=None, help="Aufbewahrungsfrist in Tagen (Standard: KLARTEXT_RETENTION_DAYS oder 365)")
+    purge.add_argument("--dry-run", action="store_true", help="nur zählen, nichts löschen")
+    purge.set_defaults(func=_lazy("bot.data_rights:run_purge"))
+
     return parser
 
 

@@ -138,6 +138,12 @@ def shorten(value: str, limit: int) -> str:
 
 
 _WHITESPACE = re.compile(r"\s+")
+_EMPHASIS = re.compile(r"\*([^*\n]+)\*")
+
+
+def strip_emphasis(value: str) -> str:
+    """``*bold*`` (Slack style, used by the coach's texts) → ``bold`` for plain-text channels."""
+    return _EMPHASIS.sub(r"\1", value)
 
 
 def squash(value: str) -> str:

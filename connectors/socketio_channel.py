@@ -84,6 +84,22 @@ def _metadata(value: Any) -> Dict[str, Any]:
     return {}
 
 
+def authorize(secret: str, auth: Any) -> Optional[str]:
+    """Admit a socket connection: the signed sender id, ``None`` when no sign-in is needed.
+
+    With a secret configured, a connection without a valid token is refused
+    (``ConnectionRefusedError`` → the browser gets ``connect_error`` with the reason).
+    """
+    if not secret:
+        return None
+    token = auth.get("token") if isinstance(auth, dict) else None
+    sender, reason = verify_token(token, secret)
+    if sender is None:
+        logger.info("Refused a web chat connection (%s)", reason)
+        raise SocketRefused(reason)
+    return sender
+
+
 class WebchatBlueprint(SocketBlueprint):
     """Attaches the socket.io server and the widget's routes (outside the webhook prefix)."""
 
@@ -178,13 +194,7 @@ class KlartextSocketIOInput(SocketIOInput):
 
         @sio.on("connect", namespace=namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
-            sender: Optional[str] = None
-            if self.secret:
-                token = auth.get("token") if isinstance(auth, dict) else None
-                sender, reason = verify_token(token, self.secret)
-                if sender is None:
-                    logger.info("Refused a web chat connection (%s)", reason)
-                    raise SocketRefused(reason)
+            sender = authorize(self.secret, auth)  # raises SocketRefused
             await sio.save_session(sid, {"sender": sender, "signed": bool(sender)}, namespace=namespace)
             return True
 
@@ -242,6 +252,7 @@ def blueprint_routes(blueprint: Blueprint) -> List[str]:
 
 
 __all__: Iterable[str] = (
+    "authorize",
     "KlartextSocketIOInput",
     "KlartextSocketIOOutput",
     "session_id_from_browser",

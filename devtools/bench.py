@@ -702,7 +702,8 @@ def run_cv(folds: int, timeout: float) -> dict[str, Any]:
         return {"status": "timeout", "seconds": round(time.perf_counter() - t0, 1)}
     log.write_text(proc.stdout + ("\n--- stderr ---\n" + proc.stderr if proc.stderr else ""))
     f1 = parse_cv_output(proc.stdout)
-    result = {"folds": folds, "seconds": round(time.perf_counter() - t0, 1), "exit_code": proc.returncode, "macro_f1": f1}
+    result = {"folds": folds, "seconds": round(time.perf_counter() - t0, 1), "exit_code": proc.returncode, "macro_f1": f1,
+              "output_tail": proc.stdout.strip().splitlines()[-12:]}
     result["status"] = "ok" if proc.returncode == 0 and f1 is not None else "failed"
     return result
 

@@ -47,9 +47,12 @@ def main() -> None:
         t_steps, _ = form_steps(book.form, list(book.slots))
         test.append({"story": f"{case}: whole flow", "steps": [{"user": opening, "intent": intent}, {"action": "action_start_case"}] + t_steps + [{"action": "action_case_advice"}]})
         s_steps, _ = form_steps(book.form, list(book.slots), stop_after=1)
+        # "stopp" is an answer the form's validation turns into the end of the form (cancelled)
         test.append({"story": f"{case}: user stops midway", "steps": [{"intent": intent}, {"action": "action_start_case"}] + s_steps + [
-            {"user": "stopp", "intent": "stop"}, {"action": "action_deactivate_loop"}, {"active_loop": None},
-            {"slot_was_set": [{"requested_slot": None}]}, {"action": "utter_stopped"}]})
+            {"user": "stopp", "intent": "stop"}, {"action": book.form},
+            {"slot_was_set": [{"requested_slot": None}]}, {"slot_was_set": [{"cancelled": True}]},
+            {"active_loop": None}, {"action": "action_case_advice"},
+            {"slot_was_set": [{"cancelled": False}]}]})
     slots = list(warning_signs.slots())
     steps, _ = form_steps(warning_signs.form_name(), slots)
     check = [{"intent": "ask_end_relationship"}, {"action": "action_start_warning_check"}] + steps + [{"action": "action_warning_signs_result"}]

@@ -1,58 +1,88 @@
 """`make run` / `make shell`: action server + Rasa server (+ web chat page or terminal chat).
 
+The web chat page on :8080 is the widget of ``web/`` (see docs/channels.md); its socket.io
+connection goes straight to the Rasa server (CORS: ``KLARTEXT_WEBCHAT_ORIGINS``).
+
 Ctrl-C stops everything.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
-import urllib.error
-import urllib.request
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Dict, Optional
+from urllib.parse import urlsplit
 
+from connectors import webchat_assets
+from connectors.webchat_auth import issue_token, webchat_secret
 from devtools.servers import ServerPair
 
 ROOT = Path(__file__).resolve().parent.parent
-WEBCHAT_DIR = Path(__file__).with_name("webchat")
-MAX_BODY = 64 * 1024
+DEV_SENDER = "dev-user"
 
 
-class ChatPageHandler(SimpleHTTPRequestHandler):
-    """Serves the chat page and forwards POST /api/chat to the Rasa REST channel (same origin)."""
+class WidgetPageHandler(BaseHTTPRequestHandler):
+    """Serves the web chat widget (web/) whose socket talks to the Rasa server directly.
+
+    Only the files of ``connectors.webchat_assets.ASSETS`` are served; ``config.js`` tells
+    the widget where the Rasa server is and whether a sign-in token is needed.
+    """
 
     rasa_url = "http://127.0.0.1:5005"
+    sign_in = False
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server naming
-        if self.path != "/api/chat":
-            self.send_error(404)
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > MAX_BODY:
-            self.send_error(413)
-            return
-        body = self.rfile.read(length)
-        request = urllib.request.Request(f"{self.rasa_url}/webhooks/rest/webhook", data=body,
-                                         headers={"Content-Type": "application/json"}, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                status, payload = response.status, response.read()
-        except urllib.error.HTTPError as err:
-            status, payload = err.code, err.read()
-        except OSError:
-            status, payload = 502, json.dumps({"error": "rasa server unreachable"}).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        name = urlsplit(self.path).path.lstrip("/") or "index.html"
+        headers: Dict[str, str]
+        if name == webchat_assets.CONFIG_NAME:
+            body = webchat_assets.config_js(self.rasa_url, "/socket.io", self.sign_in)
+            content_type, headers = webchat_assets.JS_TYPE, webchat_assets.asset_headers()
+        else:
+            found = webchat_assets.asset(name)
+            if found is None:
+                self.send_error(404)
+                return
+            body, content_type = found
+            headers = (webchat_assets.page_headers(self.rasa_url) if name == "index.html"
+                       else webchat_assets.asset_headers())
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in headers.items():
+            self.send_header(key, value)
         self.end_headers()
-        self.wfile.write(payload)
+        self.wfile.write(body)
 
     def log_message(self, *args) -> None:  # quiet
         pass
+
+
+def page_server(port: int, rasa_url: str, sign_in: bool = False,
+                host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    """The widget page server (not yet serving; call ``serve_forever``)."""
+    handler = type("BoundWidgetPageHandler", (WidgetPageHandler,),
+                   {"rasa_url": rasa_url, "sign_in": sign_in})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def start_page_server(port: int, rasa_url: str, sign_in: bool = False) -> ThreadingHTTPServer:
+    """Start the widget page server in a background thread (tests)."""
+    server = page_server(port, rasa_url, sign_in)
+    threading.Thread(target=server.serve_forever, name="webchat-page", daemon=True).start()
+    return server
+
+
+def sign_in_link(page_url: str, secret: Optional[str], sender: str = DEV_SENDER) -> Optional[str]:
+    """A page URL that signs the browser in as ``sender`` (when a secret is configured)."""
+    if not secret:
+        return None
+    return f"{page_url}#token={issue_token(sender, secret)}"
 
 
 def run_shell(action_port: int) -> int:
@@ -82,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.shell:
         return run_shell(args.action_port)
     pair = ServerPair(ROOT, rasa_port=args.rasa_port, action_port=args.action_port)
+    if not webchat_assets.SOCKET_IO_CLIENT.is_file():
+        print("Hinweis: web/node_modules fehlt – der Web-Chat braucht `make setup` (npm ci in web/).",
+              file=sys.stderr)
     print("Starte Action-Server und Rasa-Server (das dauert etwa eine Minute) …", flush=True)
     try:
         pair.start()
@@ -89,10 +122,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Start fehlgeschlagen: {err}", file=sys.stderr)
         return 1
     try:
-        ChatPageHandler.rasa_url = pair.base_url
-        server = ThreadingHTTPServer(("127.0.0.1", args.web_port), partial(ChatPageHandler, directory=str(WEBCHAT_DIR)))
+        secret = webchat_secret()
+        server = page_server(args.web_port, pair.base_url, sign_in=bool(secret))
+        page_url = f"http://127.0.0.1:{args.web_port}/"
         print(f"\nKlartext läuft (Start in {pair.startup_seconds:.0f} s).", flush=True)
-        print(f"  Web-Chat:  http://127.0.0.1:{args.web_port}/", flush=True)
+        print(f"  Web-Chat:  {page_url}", flush=True)
+        link = sign_in_link(page_url, secret)
+        if link:
+            print(f"  Anmeldung: {link}", flush=True)
+            print(f"             (KLARTEXT_WEBCHAT_SECRET ist gesetzt; Link 8 h gültig, Sender „{DEV_SENDER}“)",
+                  flush=True)
+        print(f"  Auch hier: {pair.base_url}/webchat/", flush=True)
         print(f"  REST:      {pair.base_url}/webhooks/rest/webhook", flush=True)
         print("Beenden mit Ctrl-C.", flush=True)
         server.serve_forever()

@@ -35,7 +35,7 @@ TEST_TRAINER = "trainer-by-config"
 TEST_TRAINER_CODE = "KLAR-TEST-2026"
 HTTP_TIMEOUT = 120.0
 
-_SERVER_FIXTURES = {"servers", "chat", "tracker", "webhook", "actions_down"}
+_SERVER_FIXTURES = {"servers", "chat", "tracker", "webhook", "actions_down", "wait_turn"}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -54,7 +54,9 @@ def _require_services() -> bool:
 
 # --------------------------------------------------------------------------- servers
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPair]:
+def servers(
+    tmp_path_factory: pytest.TempPathFactory, channel_env: Dict[str, str]
+) -> Iterator[ServerPair]:
     """Rasa server + action server, started once per test session.
 
     Both run with ``KLARTEXT_VAR_DIR`` and the database URLs pointing at a temporary
@@ -75,6 +77,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPair]:
         "KLARTEXT_TRAINERS": TEST_TRAINER,
         "KLARTEXT_TRAINER_CODE": TEST_TRAINER_CODE,
     }
+    env.update(channel_env)  # web chat secret, Slack/Teams settings pointing at the fakes
     pair = ServerPair(
         project,
         rasa_port=int(os.environ.get("KLARTEXT_TEST_RASA_PORT", "15005")),
@@ -210,3 +213,127 @@ def postgres_url() -> str:
             pytest.fail(message + " (KLARTEXT_REQUIRE_SERVICES=1)", pytrace=False)
         pytest.skip(message)
     return url
+
+
+# --------------------------------------------------------------------------- channels
+# Fakes of Slack's Web API and of Microsoft's identity provider / Bot Connector run on
+# loopback for the whole session; they start before `servers`, which gets their URLs (and
+# the web chat secret) through `channel_env`. See tests/fakes/ and docs/channels.md.
+TEST_SLACK_TOKEN = "xoxb-klartext-test"
+TEST_SLACK_SIGNING_SECRET = "klartext-test-signing-secret"
+TEST_TEAMS_APP_ID = "00000000-0000-0000-0000-00000000b075"
+TEST_TEAMS_APP_PASSWORD = "klartext-test-app-password"
+TEST_TEAMS_TENANT_ID = "11111111-2222-3333-4444-555555555555"
+TEST_WEBCHAT_SECRET = "klartext-test-webchat-secret-0123456789"
+
+
+class ChannelFakes:
+    """The running fakes plus the settings the Rasa server gets."""
+
+    def __init__(self) -> None:
+        from fakes.botframework import FakeBotConnector, FakeIdentityProvider
+        from fakes.slack_api import FakeSlackAPI
+
+        self.slack = FakeSlackAPI(TEST_SLACK_TOKEN).start()
+        self.identity = FakeIdentityProvider(TEST_TEAMS_APP_ID, TEST_TEAMS_APP_PASSWORD).start()
+        self.connector = FakeBotConnector(self.identity).start()
+        self.slack_signing_secret = TEST_SLACK_SIGNING_SECRET
+        self.teams_app_id = TEST_TEAMS_APP_ID
+        self.teams_tenant_id = TEST_TEAMS_TENANT_ID
+        self.webchat_secret = TEST_WEBCHAT_SECRET
+        self.env = {
+            "KLARTEXT_WEBCHAT_SECRET": TEST_WEBCHAT_SECRET,
+            "KLARTEXT_WEBCHAT_ORIGINS": "*",
+            "KLARTEXT_SLACK_BOT_TOKEN": TEST_SLACK_TOKEN,
+            "KLARTEXT_SLACK_SIGNING_SECRET": TEST_SLACK_SIGNING_SECRET,
+            "KLARTEXT_SLACK_API_BASE": f"{self.slack.url}/api",
+            "KLARTEXT_TEAMS_APP_ID": TEST_TEAMS_APP_ID,
+            "KLARTEXT_TEAMS_APP_PASSWORD": TEST_TEAMS_APP_PASSWORD,
+            "KLARTEXT_TEAMS_TENANT_ID": TEST_TEAMS_TENANT_ID,
+            "KLARTEXT_TEAMS_OPENID_METADATA_URL": self.identity.metadata_url,
+            "KLARTEXT_TEAMS_TOKEN_URL": self.identity.token_url,
+            "KLARTEXT_TEAMS_ISSUERS": "https://api.botframework.com",
+            "KLARTEXT_TEAMS_SERVICE_URL": "",
+        }
+
+    def stop(self) -> None:
+        for fake in (self.slack, self.identity, self.connector):
+            fake.stop()
+
+
+@pytest.fixture(scope="session")
+def channel_fakes() -> Iterator[ChannelFakes]:
+    """Fake Slack Web API, fake OpenID/token endpoint and fake Bot Connector on loopback."""
+    fakes = ChannelFakes()
+    try:
+        yield fakes
+    finally:
+        fakes.stop()
+
+
+@pytest.fixture(scope="session")
+def channel_env(channel_fakes: ChannelFakes) -> Dict[str, str]:
+    """Settings of the web chat, Slack and Teams channels for the test servers."""
+    return dict(channel_fakes.env)
+
+
+@pytest.fixture(scope="session")
+def wait_turn(tracker: Callable[[str], Dict[str, Any]]) -> Callable[..., Dict[str, Any]]:
+    """``wait_turn(sender, user_turns)``: wait until the coach has answered the
+    ``user_turns``-th user message of ``sender`` (the tracker ends with ``action_listen``).
+
+    For channels that answer in the background (Slack, Teams, socket.io): Rasa saves the
+    tracker after all replies of a turn were sent, so the replies are out by then.
+    """
+    import time
+
+    def wait(sender: str, user_turns: int, timeout: float = 90.0) -> Dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        last: Dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            last = tracker(sender)
+            events = last.get("events") or []
+            users = [e for e in events if e.get("event") == "user"]
+            if (len(users) >= user_turns and events and events[-1].get("event") == "action"
+                    and events[-1].get("name") == "action_listen"):
+                return last
+            time.sleep(0.2)
+        raise AssertionError(f"turn {user_turns} of {sender} not finished within {timeout:g} s")
+
+    return wait
+
+
+# --------------------------------------------------------------------------- PostgreSQL server pair
+@pytest.fixture(scope="session")
+def pg_servers(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> Iterator[ServerPair]:
+    """A second Rasa server + action server whose coach database and tracker store are the
+    PostgreSQL database of ``postgres_url`` (started once per session, only when needed).
+
+    Ports: ``KLARTEXT_TEST_PG_RASA_PORT`` / ``KLARTEXT_TEST_PG_ACTION_PORT``, default two
+    above the ``servers`` ports (15007 / 15057).
+    """
+    project = Path(os.environ.get("KLARTEXT_TEST_PROJECT_DIR") or ROOT).resolve()
+    model = newest_model(project / "models")
+    if model is None:
+        pytest.fail(f"No trained model in {project / 'models'} – run `make train` first.", pytrace=False)
+    rasa_port = int(os.environ.get("KLARTEXT_TEST_PG_RASA_PORT")
+                    or int(os.environ.get("KLARTEXT_TEST_RASA_PORT", "15005")) + 2)
+    action_port = int(os.environ.get("KLARTEXT_TEST_PG_ACTION_PORT")
+                      or int(os.environ.get("KLARTEXT_TEST_ACTION_PORT", "15055")) + 2)
+    var_dir = tmp_path_factory.mktemp("klartext-var-pg")
+    env = {
+        "KLARTEXT_VAR_DIR": str(var_dir),
+        "KLARTEXT_DATABASE_URL": postgres_url,
+        "KLARTEXT_TRACKER_STORE_URL": postgres_url,
+        "KLARTEXT_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}",
+    }
+    pair = ServerPair(project, rasa_port=rasa_port, action_port=action_port, model=model, env=env,
+                      log_dir=var_dir / "log")
+    try:
+        pair.start()
+    except RuntimeError as exc:
+        pytest.fail(f"Could not start the PostgreSQL test servers: {exc}", pytrace=False)
+    try:
+        yield pair
+    finally:
+        pair.stop()

@@ -91,7 +91,9 @@ def test_every_form_slot_has_a_validator_and_a_question(validator):
 async def test_warning_check_start_and_questions():
     dispatcher = CollectingDispatcher()
     events = await ws_actions.ActionStartWarningCheck().run(dispatcher, make_tracker("ask_end_relationship"), DOMAIN)
-    assert len(events) == 10 and dispatcher.messages[0]["response"] == "utter_warning_check_intro"
+    for slot in warning_signs.slots():
+        assert SlotSet(slot, None) in events
+    assert dispatcher.messages[0]["response"] == "utter_warning_check_intro"
     names = {cls().name() for cls in ws_actions.ASK_ACTIONS}
     assert names == {f"action_ask_{slot}" for slot in warning_signs.slots()}
     ask = next(cls() for cls in ws_actions.ASK_ACTIONS if cls().name() == "action_ask_sign_payment")
@@ -116,3 +118,18 @@ async def test_explain_topic(intent, needle):
     dispatcher = CollectingDispatcher()
     await knowledge.ActionExplainTopic().run(dispatcher, make_tracker(intent), DOMAIN)
     assert needle.lower() in texts(dispatcher).lower()
+
+
+async def test_stopp_inside_a_form_ends_it_and_the_next_action_confirms():
+    action = cases.ValidateAbusiveForm()
+    tracker = make_tracker("stop", "stopp", active_loop="abusive_form",
+                           slots={"requested_slot": "abuse_frequency", "abuse_frequency": "stopp"})
+    tracker.events = [{"event": "slot", "name": "abuse_frequency", "value": "stopp"}]
+    events = await action.run(CollectingDispatcher(), tracker, DOMAIN)
+    assert {"event": "slot", "timestamp": None, "name": "requested_slot", "value": None} in events
+    assert {"event": "slot", "timestamp": None, "name": "cancelled", "value": True} in events
+
+    dispatcher = CollectingDispatcher()
+    events = await cases.ActionCaseAdvice().run(dispatcher, make_tracker(slots={"case": "abusive", "cancelled": True}), DOMAIN)
+    assert dispatcher.messages[0]["response"] == "utter_stopped"
+    assert SlotSet("cancelled", False) in events

@@ -36,3 +36,13 @@ def test_text_answers_are_trimmed_and_capped():
     assert clean_text_answer("!!!") is None
     assert clean_text_answer("/affirm") is None
     assert len(clean_text_answer("x" * 10_000)) <= 500
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("stopp", True), ("Abbrechen!", True), ("/stop", True), ("lass uns aufhören", True),
+    ("Ich möchte die Zusammenarbeit beenden", False), ("price_squeezer", False), ("nichts", False), ("", False),
+])
+def test_cancel_is_a_whole_message(text, expected):
+    from bot.answers import is_cancel
+
+    assert is_cancel(text) is expected

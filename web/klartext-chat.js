@@ -6,8 +6,9 @@
  * connectors/socketio_channel.py. All interface texts come from window.KLARTEXT_CONFIG
  * (config.js, generated from connectors/channels.yml).
  *
- * Safety: every text – the user's and the coach's – is put into the page with
- * textContent, never as HTML, so markup in a message is shown and never executed.
+ * Safety: every text – the user's and the coach's – is put into the page as text nodes
+ * (textContent / createTextNode), never as HTML, so markup in a message is shown and never
+ * executed; the coach's "*bold*" becomes a <strong> element built the same way.
  *
  * Persistence: the session id, the rendered conversation and the sign-in token live in
  * sessionStorage, so a reload of the tab continues the same conversation.
@@ -45,6 +46,20 @@
     if (className) node.className = className;
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
+  }
+
+  // "*bold*" in the coach's texts → <strong>, built from text nodes (never parsed as HTML)
+  function formatted(text) {
+    var fragment = document.createDocumentFragment();
+    var pattern = /\*([^*\n]+)\*/g;
+    var last = 0, match;
+    while ((match = pattern.exec(text)) !== null) {
+      if (match.index > last) fragment.appendChild(document.createTextNode(text.slice(last, match.index)));
+      fragment.appendChild(el("strong", null, match[1]));
+      last = pattern.lastIndex;
+    }
+    if (last < text.length) fragment.appendChild(document.createTextNode(text.slice(last)));
+    return fragment;
   }
 
   function tokenFromHash() {
@@ -153,7 +168,11 @@
       intro.hidden = true;
       var item = el("div", "kc-msg kc-msg-" + (message.from === "user" ? "user" : "bot"));
       item.appendChild(el("span", "kc-author", message.from === "user" ? texts.user_label : texts.bot_label));
-      item.appendChild(el("div", "kc-bubble", message.text || ""));
+      var bubble = el("div", "kc-bubble");
+      // the user's own words exactly as typed; the coach's with *bold* emphasis
+      bubble.appendChild(message.from === "user" ? document.createTextNode(message.text || "")
+                                                 : formatted(message.text || ""));
+      item.appendChild(bubble);
       if (message.buttons && message.buttons.length) {
         var group = el("div", "kc-buttons");
         group.setAttribute("role", "group");

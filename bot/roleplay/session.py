@@ -12,10 +12,11 @@ from typing import Iterable, Mapping, Sequence
 
 import yaml
 
+from bot import answers
 from bot.answers import normalize
 from bot.roleplay import engine
 
-COMMANDS = ("hint", "pause", "resume", "restart", "stop")
+COMMANDS = ("hint", "pause", "resume", "restart")
 MAX_TURN_CHARS = 1000
 
 
@@ -31,6 +32,8 @@ def _core(text: str) -> str:
 
 def command(text: str) -> str | None:
     """The out-of-character command a message is, or None for an in-character turn."""
+    if answers.is_cancel(text):
+        return "stop"
     raw = (text or "").strip()
     if raw.startswith("/"):  # button payloads like /stop
         raw = raw[1:].split("{", 1)[0].replace("_", " ")

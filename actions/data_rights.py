@@ -1,0 +1,113 @@
+"""The user's data rights (issue 4): export everything, delete everything.
+
+* ``export_my_data`` → action_export_my_data: a download link (connectors/export.py) that
+  is signed for this sender only and expires after a few minutes; the JSON is built when
+  the link is opened.
+* ``delete_my_data`` → action_start_delete_data → delete_data_form (one confirmation) →
+  action_delete_my_data: coach data and conversation events are deleted; the slot
+  ``data_erased`` tells the Rasa server not to save this conversation again.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.common import in_thread
+from actions.history import invalid, t, yes_no_buttons
+from bot import answers, data_rights
+from bot.boundaries import plural
+from bot.storage.tracker_events import ERASE_SLOT
+
+logger = logging.getLogger(__name__)
+Events = List[Dict[Text, Any]]
+
+
+class ActionExportMyData(Action):
+    def name(self) -> Text:
+        return "action_export_my_data"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        try:
+            found = await in_thread(data_rights.counts, tracker.sender_id)
+            url = await in_thread(data_rights.download_url, tracker.sender_id)
+        except Exception:  # noqa: BLE001
+            logger.exception("preparing the export failed")
+            dispatcher.utter_message(text=t("data.export_failed"))
+            return []
+        events = plural("events", found.get("events", 0))
+        listed = data_rights.summary(found)
+        dispatcher.utter_message(text=t("data.export_link", url=url))
+        dispatcher.utter_message(text=t("data.export_validity", minutes=max(data_rights.ttl_seconds() // 60, 1)))
+        if listed:
+            dispatcher.utter_message(text=t("data.export_contents", summary=listed, events=events))
+        else:
+            dispatcher.utter_message(text=t("data.export_nothing", events=events))
+        return []
+
+
+class ActionStartDeleteData(Action):
+    def name(self) -> Text:
+        return "action_start_delete_data"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        return [SlotSet("delete_confirm", None)]
+
+
+class ActionAskDeleteConfirm(Action):
+    def name(self) -> Text:
+        return "action_ask_delete_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        try:
+            found = await in_thread(data_rights.counts, tracker.sender_id)
+        except Exception:  # noqa: BLE001 - still ask; the deletion reports what it found
+            logger.exception("counting the user's data failed")
+            found = {}
+        events = plural("events", found.get("events", 0))
+        listed = data_rights.summary(found)
+        question = (t("data.delete_ask", summary=listed, events=events) if listed
+                    else t("data.delete_ask_nothing", events=events))
+        dispatcher.utter_message(text=question, buttons=yes_no_buttons(
+            t("data.button_delete_yes"), t("data.button_delete_no"), t("data.button_delete_yes"), "Nein"))
+        return []
+
+
+class ValidateDeleteDataForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_delete_data_form"
+
+    async def validate_delete_confirm(self, value: Any, dispatcher: CollectingDispatcher,
+                                      tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        parsed = answers.parse_yes_no(value) if isinstance(value, str) else None
+        if parsed not in ("yes", "no"):
+            invalid(dispatcher, "yes_no")
+            parsed = None
+        return {"delete_confirm": parsed}
+
+
+class ActionDeleteMyData(Action):
+    def name(self) -> Text:
+        return "action_delete_my_data"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        if tracker.get_slot("delete_confirm") != "yes":
+            dispatcher.utter_message(text=t("data.kept"))
+            return [SlotSet("delete_confirm", None)]
+        try:
+            deleted = await in_thread(data_rights.erase, tracker.sender_id)
+        except Exception:  # noqa: BLE001 - the database transaction rolled back
+            logger.exception("deleting the user's data failed")
+            dispatcher.utter_message(text=t("data.failed"))
+            return [SlotSet("delete_confirm", None)]
+        events = plural("events", deleted.get("events", 0))
+        listed = data_rights.summary(deleted)
+        dispatcher.utter_message(text=t("data.deleted", summary=listed, events=events) if listed
+                                 else t("data.deleted_nothing", events=events))
+        # the Rasa server drops this conversation instead of saving it (connectors/export.py)
+        return [SlotSet(ERASE_SLOT, True)]

@@ -1,0 +1,289 @@
+"""Incidents and the escalation history as the coach tells them (no Rasa, no database).
+
+Functions take plain values (``IncidentInfo`` / ``BoundaryInfo`` or look-alikes) and return
+German messages from ``texts/history.yml``.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Iterable, Mapping, Sequence
+
+from bot import answers, escalation
+from bot.boundaries import describe_boundary, label, plural
+from bot.dates import format_date
+from bot.playbooks import config as playbook_config
+from bot.storage.models import CLIENT_NAME_MAX, NOTE_MAX
+from bot.storage.repository import InvalidInput, clean_incident_client, clean_note, client_key
+from bot.texts import lookup, text
+
+NO_NOTE = "none"
+_NO_NOTE_WORDS = ["keine notiz", "keine", "kein", "nein", "nichts", "ohne", "ohne notiz", "weiter", "passt so",
+                  "nix", "ueberspringen", "skip", "brauche ich nicht", "nicht noetig"]
+
+
+def t(key: str, **values) -> str:
+    return text("history", key, **values)
+
+
+# --------------------------------------------------------------------------- answers
+def invalid_message(code: str, **values) -> str:
+    """The German explanation for an InvalidInput / DateError / ThresholdError code."""
+    if code == "date_future":
+        when = (t("invalid.date_future_known", date=format_date(values["value"])) if values.get("value")
+                else t("invalid.date_future_unknown"))
+        return t("invalid.date_future", when=when)
+    if code == "date_too_old":
+        return t("invalid.date_too_old", date=format_date(values["value"]) if values.get("value") else "")
+    if code == "behavior_unknown":
+        labels = ", ".join(label(b) for b in escalation.behaviors())
+        return t("invalid.behavior_unknown", value=_shorten(values.get("value") or ""), labels=labels)
+    if code == "note_too_long":
+        return t("invalid.note_too_long", length=values.get("length", ""), limit=NOTE_MAX)
+    if code == "client_name_too_long":
+        return t("invalid.client_name_too_long", limit=CLIENT_NAME_MAX)
+    if code == "threshold_range":
+        from bot.boundaries import MAX_COUNT, MAX_DAYS
+
+        return t("invalid.threshold_range", max_count=MAX_COUNT, max_days=MAX_DAYS)
+    try:
+        return t(f"invalid.{code}")
+    except KeyError:
+        return t("invalid.storage_failed")
+
+
+def _shorten(value: str, limit: int = 60) -> str:
+    value = " ".join(str(value).split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def parse_client(value: object) -> str:
+    """A client name from an answer; InvalidInput with a code if unusable."""
+    if not isinstance(value, str):
+        raise InvalidInput("client_name_missing")
+    return clean_incident_client(value)
+
+
+def parse_note(value: object) -> str:
+    """NO_NOTE, or the cleaned note; InvalidInput('note_too_long') if too long."""
+    if not isinstance(value, str):
+        raise InvalidInput("client_name_missing")
+    if value == NO_NOTE or answers.normalize(value) in {answers.normalize(w) for w in _NO_NOTE_WORDS}:
+        return NO_NOTE
+    note = clean_note(value)
+    return note if note else NO_NOTE
+
+
+def resolve_client(mentioned: str | None, text_: str | None, known: Sequence[str]) -> str | None:
+    """Which of the user's ``known`` clients the user means.
+
+    ``mentioned`` (an NLU entity) first, matched case-insensitively, also as a unique part of
+    a stored name ("Müller" → "Müller GmbH"); else the longest known name in the message.
+    """
+    keys = {client_key(name): name for name in known}
+    if mentioned and mentioned.strip():
+        key = client_key(mentioned.strip())
+        if key in keys:
+            return keys[key]
+        partial = [name for k, name in keys.items() if key and (key in k or k in key)]
+        if len(partial) == 1:
+            return partial[0]
+    if text_:
+        haystack = f" {client_key(answers.normalize(text_))} "
+        hits = [name for k, name in keys.items() if f" {client_key(answers.normalize(name))} " in haystack]
+        if hits:
+            return max(hits, key=len)
+    return None
+
+
+# --------------------------------------------------------------------------- case flows
+def case_incident(case: str | None, answers_: Mapping[str, str | None]) -> dict | None:
+    """What an incident recorded after a case flow looks like, or None (our_fault, unknown)."""
+    spec = (escalation.config().get("case_incidents") or {}).get(case or "")
+    if not spec:
+        return None
+    if "behavior" in spec:
+        behavior = spec["behavior"]
+    else:
+        source = spec["behavior_from"]
+        behavior = source["values"].get(answers_.get(source["slot"]) or "")
+    if behavior not in escalation.behaviors():
+        return None
+    note = None
+    if spec.get("note_slot"):
+        note = answers_.get(spec["note_slot"])
+    elif case == "abusive":
+        frequency, severity = answers_.get("abuse_frequency"), answers_.get("abuse_severity")
+        if frequency and severity:
+            note = t("incident.case_note.abusive", severity=t(f"incident.abuse_severity.{severity}"),
+                     frequency=t(f"incident.abuse_frequency.{frequency}"))
+    level_hint = None
+    if case == "abusive":
+        matrix = playbook_config().get("abuse_matrix") or {}
+        level_hint = (matrix.get(answers_.get("abuse_frequency") or "") or {}).get(answers_.get("abuse_severity") or "")
+    try:
+        note = clean_note(note)
+    except InvalidInput:
+        note = note[: NOTE_MAX - 1] + "…" if note else None
+    return {"case": case, "behavior": behavior, "note": note, "level_hint": level_hint}
+
+
+def offer_text(offer: Mapping, client: str | None, today: date) -> str:
+    if client:
+        return t("incident.offer", client=client, label=label(offer["behavior"]), date=format_date(today))
+    return t("incident.offer_no_client", label=label(offer["behavior"]), date=format_date(today))
+
+
+# --------------------------------------------------------------------------- rendering
+def _weekday(value: date) -> str:
+    return lookup("history", "weekdays")[value.weekday()]
+
+
+def _step_texts(state: escalation.LadderState, step: escalation.Step | None = None) -> dict:
+    step = step or state.step
+    return lookup("history", f"steps.{state.ladder.key}.{step.key}")
+
+
+def level_lines(client: str, assessment: escalation.Assessment, *, with_advice: bool = True) -> list[str]:
+    """Current level, what to do now, what comes next – for the most urgent ladder."""
+    state = assessment.primary
+    if state is None:
+        return []
+    current = _step_texts(state)
+    lines = [t("level.status", client=client, ladder=t(f"ladders.{state.ladder.key}"), number=state.level + 1,
+               total=len(state.ladder.steps), title=current["title"])]
+    if with_advice:
+        lines.append(t("level.advice", advice=current["advice"]))
+    nxt = state.next_step
+    lines.append(t("level.next", title=_step_texts(state, nxt)["title"]) if nxt else t("level.top"))
+    for other in assessment.states[1:]:
+        lines.append(t("history.other_ladder", ladder=t(f"ladders.{other.ladder.key}"), number=other.level + 1,
+                       total=len(other.ladder.steps), title=_step_texts(other)["title"]))
+    return lines
+
+
+def crossing_lines(client: str, assessment: escalation.Assessment, *, only_latest: bool) -> list[str]:
+    lines = []
+    for crossing in assessment.crossings:
+        if only_latest and not crossing.latest:
+            continue
+        boundary = describe_boundary(crossing.boundary, with_note=False)
+        if crossing.boundary.max_count:
+            lines.append(t("level.crossed_count", client=client, boundary=boundary, count=crossing.count,
+                           since=format_date(crossing.since)))
+        else:
+            lines.append(t("level.crossed", client=client, boundary=boundary))
+    if lines:
+        lines.append(t("level.crossed_advice"))
+    return lines
+
+
+def after_logging(incident, client_incidents: Sequence, boundaries: Iterable, today: date) -> list[str]:
+    """The coach's answer once an incident is saved: what, level, crossed boundary, next step."""
+    client = incident.client
+    assessment = escalation.assess(client_incidents, boundaries, today)
+    msgs = [t("incident.saved", date=format_date(incident.occurred_on), client=client,
+              label=label(incident.behavior))]
+    count = len(client_incidents)
+    msgs.append(t("incident.nth", n=count, client=client) if count > 1 else t("incident.first", client=client))
+    msgs += crossing_lines(client, assessment, only_latest=True)
+    msgs.append("\n".join(level_lines(client, assessment)))
+    state = assessment.primary
+    if state is not None and state.step.summary:
+        msgs.append(t("level.summary_hint", client=client))
+    return msgs
+
+
+def timeline(client: str, incidents: Sequence, boundaries: Iterable, today: date) -> list[str]:
+    """`show_history` for one client: dated timeline, level, crossed boundaries, summary."""
+    assessment = escalation.assess(incidents, boundaries, today)
+    items = [t("history.timeline_intro", client=client, count=plural("incidents", len(incidents)))]
+    for incident in sorted(incidents, key=lambda i: (i.occurred_on, getattr(i, "id", 0) or 0)):
+        key = "history.timeline_item_note" if incident.note else "history.timeline_item"
+        items.append(t(key, weekday=_weekday(incident.occurred_on), date=format_date(incident.occurred_on),
+                       label=label(incident.behavior), note=incident.note))
+    msgs = ["\n".join(items)]
+    if assessment.crossings:
+        msgs.append(t("history.crossed_list", boundaries="; ".join(
+            f"„{describe_boundary(c.boundary, with_note=False)}“" for c in assessment.crossings)))
+    lines = level_lines(client, assessment)
+    if lines:
+        msgs.append("\n".join(lines))
+    state = assessment.primary
+    if state is not None and state.step.summary:
+        msgs.append(t("history.summary_intro"))
+        msgs.append(summary(client, assessment))
+    return msgs
+
+
+def summary(client: str, assessment: escalation.Assessment) -> str:
+    """A short factual text for the supervisor: incidents, dates, boundary crossed, next step."""
+    state = assessment.primary
+    incidents = list(state.incidents)
+    lines = [t("history.summary_subject", client=client, ladder=t(f"ladders.{state.ladder.key}")), ""]
+    lines.append(t("history.summary_body", first=format_date(incidents[0].occurred_on),
+                   last=format_date(incidents[-1].occurred_on), client=client,
+                   count=plural("incidents", len(incidents))))
+    for incident in incidents:
+        key = "history.summary_item_note" if incident.note else "history.summary_item"
+        lines.append(t(key, date=format_date(incident.occurred_on), label=label(incident.behavior),
+                       note=incident.note))
+    for crossing in assessment.crossings:
+        lines.append(t("history.summary_crossed", boundary=describe_boundary(crossing.boundary, with_note=False)))
+    lines.append(t("history.summary_close", title=_step_texts(state)["title"]))
+    return "\n".join(lines)
+
+
+def overview(by_client: Mapping[str, Sequence], boundaries: Iterable, today: date) -> list[str]:
+    """`show_history` without a client: every client with a level, most urgent first."""
+    boundaries = list(boundaries)
+    if not by_client:
+        return [t("history.none")]
+    assessments = {name: escalation.assess(items, boundaries, today) for name, items in by_client.items()}
+    ranked = [name for name in escalation.rank(assessments) if assessments[name].primary is not None]
+    if not ranked:
+        return [t("history.none")]
+    lines = [t("history.overview_intro")]
+    for rank, name in enumerate(ranked, start=1):
+        assessment = assessments[name]
+        state = assessment.primary
+        key = "history.overview_item_crossed" if assessment.crossings else "history.overview_item"
+        lines.append(t(key, rank=rank, client=name, number=state.level + 1, total=len(state.ladder.steps),
+                       title=_step_texts(state)["title"], count=plural("incidents", len(assessment.incidents)),
+                       date=format_date(assessment.incidents[-1].occurred_on)))
+    return ["\n".join(lines), t("history.overview_outro", client=ranked[0])]
+
+
+def warning_prefill(incidents: Sequence, today: date) -> dict[str, dict]:
+    """Warning signs (seed 001) the client's incidents are evidence for: sign -> evidence."""
+    mapping = escalation.config().get("warning_signs") or {}
+    cutoff_days = escalation.window_days()
+    found: dict[str, list] = {}
+    for incident in incidents:
+        if (today - incident.occurred_on).days > cutoff_days:
+            continue
+        sign = mapping.get(incident.behavior)
+        if sign:
+            found.setdefault(sign, []).append(incident)
+    result = {}
+    for sign, items in found.items():
+        items.sort(key=lambda i: i.occurred_on)
+        labels = sorted({label(i.behavior) for i in items})
+        result[sign] = {
+            "count": len(items),
+            "labels": labels,
+            "last": items[-1].occurred_on.isoformat(),
+        }
+    return result
+
+
+def prefill_question(client: str, prefill: Mapping[str, Mapping], order: Sequence[str], total: int) -> str:
+    short = lookup("knowledge", "short_names")
+    lines = [t("prefill.ask", client=client, count=len(prefill))]
+    for key in order:
+        if key in prefill:
+            item = prefill[key]
+            evidence = t("prefill.evidence", count=plural("incidents", item["count"]) + " (" + ", ".join(item["labels"]) + ")",
+                         date=format_date(date.fromisoformat(item["last"])))
+            lines.append(t("prefill.line", sign=short.get(key, key), evidence=evidence))
+    lines.append(t("prefill.question", rest=total - len(prefill)))
+    return "\n".join(lines)

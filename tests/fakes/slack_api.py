@@ -1,0 +1,43 @@
+"""Fake Slack Web API: records ``chat.postMessage`` / ``chat.update`` calls of the bot."""
+from __future__ import annotations
+
+import itertools
+from typing import Any, Dict, List, Optional
+
+from fakes.http import FakeServer, Recorded, Reply
+
+
+class FakeSlackAPI(FakeServer):
+    name = "fake-slack-api"
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+        self._ts = itertools.count(1)
+
+    def handle(self, request: Recorded) -> Reply:
+        method = self.path_of(request).rsplit("/", 1)[-1]
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return 200, {"ok": False, "error": "invalid_auth"}
+        if method not in ("chat.postMessage", "chat.update"):
+            return 200, {"ok": False, "error": "unknown_method"}
+        body = request.json if isinstance(request.json, dict) else {}
+        if not body.get("channel"):
+            return 200, {"ok": False, "error": "channel_not_found"}
+        ts = body.get("ts") or f"1700000000.{next(self._ts):06d}"
+        return 200, {"ok": True, "channel": body["channel"], "ts": ts, "message": body}
+
+    # ------------------------------------------------------------------ reading
+    def calls(self, method: str = "chat.postMessage", channel: Optional[str] = None) -> List[Dict[str, Any]]:
+        """Bodies of the bot's authorised calls of ``method`` (optionally to one channel)."""
+        return [
+            r.json for r in self.recorded()
+            if self.path_of(r).endswith("/" + method) and isinstance(r.json, dict)
+            and r.headers.get("Authorization") == f"Bearer {self.token}"
+            and (channel is None or r.json.get("channel") == channel)
+        ]
+
+    def wait_calls(self, count: int, method: str = "chat.postMessage", channel: Optional[str] = None,
+                   timeout: float = 90.0) -> List[Dict[str, Any]]:
+        self.wait_for(lambda _: len(self.calls(method, channel)) >= count, timeout)
+        return self.calls(method, channel)

@@ -8,6 +8,8 @@ RASA    := $(VENV)/bin/rasa
 STAMP   := $(VENV)/.installed
 SPACY   := nlp/de_blank/config.cfg
 MODEL_STAMP := models/.trained
+WEB_STAMP := web/node_modules/.installed
+CHROMIUM ?= /usr/bin/chromium
 TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY)
 
 # Python 3.10: python3.10 if it really runs, else pyenv's 3.10.x (see DEVELOPERS.md).
@@ -19,7 +21,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: help setup train run shell test test-unit test-rasa bench clean stories
+.PHONY: help setup train run shell test test-unit test-rasa bench clean stories browser
 
 help:
 	@echo "make run    – set up, train if needed, start action server + Rasa server + web chat"
@@ -28,7 +30,7 @@ help:
 	@echo "make shell  – chat with the coach in the terminal"
 	@echo "make bench  – latency, throughput, memory and NLU figures vs. a stock Rasa bot"
 
-setup: $(STAMP) $(SPACY)
+setup: $(STAMP) $(SPACY) $(WEB_STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	@if [ -z "$(PYTHON310)" ]; then \
@@ -44,6 +46,26 @@ $(STAMP): pyproject.toml constraints.txt
 $(SPACY): | $(STAMP)
 	$(PY) -c "from bot.nlp import save_blank_de; print('spaCy pipeline saved to', save_blank_de())"
 
+# Web chat widget assets (socket.io-client) and the browser driver (playwright-core, no
+# browser download) from the npm registry, as pinned in web/package-lock.json.
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  (cd web && npm ci --no-audit --no-fund --loglevel=error) && touch $(WEB_STAMP); \
+	else \
+	  echo "Hinweis: npm fehlt – der Web-Chat (web/) und sein Browser-Test brauchen Node.js und npm." >&2; \
+	fi
+
+# Debian's Chromium for the browser test (tests/test_webchat_browser.py); only when missing.
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installiere Chromium für den Browser-Test (apt-get install chromium) …"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) \
+	    >/dev/null 2>&1 || echo "Hinweis: Chromium konnte nicht installiert werden; der Browser-Test wird übersprungen." >&2; \
+	else \
+	  echo "Hinweis: kein apt-get (oder nicht root) – Chromium fehlt, der Browser-Test wird übersprungen." >&2; \
+	fi
+
 $(MODEL_STAMP): $(TRAIN_INPUTS) | $(STAMP)
 	$(RASA) train --fixed-model-name klartext
 	touch $(MODEL_STAMP)
@@ -58,7 +80,7 @@ run: setup $(MODEL_STAMP)
 shell: setup $(MODEL_STAMP)
 	$(PY) -m devtools.run --shell
 
-test: setup $(MODEL_STAMP)
+test: setup browser $(MODEL_STAMP)
 	$(RASA) data validate --quiet
 	$(PY) -m pytest -q
 	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out var/results/core

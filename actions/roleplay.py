@@ -144,7 +144,9 @@ class ValidateRoleplayForm(FormValidationAction):
         state = tracker.get_slot("rp_state")
         if not isinstance(state, dict) or "scenario_id" not in state:
             return {"rp_utterance": DONE}  # nothing to play: end the loop cleanly
-        message = value if isinstance(value, str) else ""
+        if not isinstance(value, str):
+            return {"rp_utterance": None}  # the loop just started: nothing said yet
+        message = value
         cmd = session.command(message)
         if cmd == "stop":
             state = {**state, "stopped": True}

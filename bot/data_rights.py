@@ -181,8 +181,10 @@ def summary(found: dict[str, int], kinds=("boundaries", "clients", "incidents", 
 
 # --------------------------------------------------------------------------- retention
 def purge(days: int, *, today: date | None = None, database_url: str | None = None,
-          tracker_target=None, dry_run: bool = False) -> dict[str, int]:
-    """Delete incidents, role-play transcripts and conversation events older than ``days``."""
+          tracker_target=None, dry_run: bool = False) -> dict:
+    """Delete incidents, role-play transcripts and conversation events older than ``days``.
+
+    Returns the counts per kind and the ``cutoff`` date (everything before it went)."""
     from bot.dates import today as _today
     from bot.storage import tracker_events
 

@@ -44,7 +44,7 @@ def _inner_store(store: Any) -> Any:
 
 
 def tracker_target(agent: Any) -> Any:
-    """Engine of the agent's SQL tracker store, else the URL from the settings."""
+    """Engine of the agent's SQL tracker store (None: use the URL from the settings)."""
     inner = _inner_store(getattr(agent, "tracker_store", None))
     engine = getattr(inner, "engine", None)
     return engine if engine is not None else None

@@ -121,7 +121,7 @@ class WebchatBlueprint(SocketBlueprint):
                 body = webchat_assets.config_js(None, socket_path, sign_in)
                 return response.raw(body, content_type=webchat_assets.JS_TYPE,
                                     headers=webchat_assets.asset_headers())
-            headers = (webchat_assets.page_headers() if name == "index.html"
+            headers = (webchat_assets.page_headers() if name in ("", "index.html")
                        else webchat_assets.asset_headers())
             return _asset_response(name, headers)
 

@@ -35,7 +35,7 @@ TEST_TRAINER = "trainer-by-config"
 TEST_TRAINER_CODE = "KLAR-TEST-2026"
 HTTP_TIMEOUT = 120.0
 
-_SERVER_FIXTURES = {"servers", "chat", "tracker", "webhook", "actions_down", "wait_turn"}
+_SERVER_FIXTURES = {"servers", "chat", "tracker", "webhook", "actions_down", "wait_turn", "channel_tracker"}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -278,7 +278,21 @@ def channel_env(channel_fakes: ChannelFakes) -> Dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def wait_turn(tracker: Callable[[str], Dict[str, Any]]) -> Callable[..., Dict[str, Any]]:
+def channel_tracker(servers: ServerPair) -> Callable[[str], Dict[str, Any]]:
+    """Like ``tracker``, for sender ids with ``:`` (Teams ``29:…``): Rasa does not decode
+    ``%3A`` in the conversation id of the tracker API, so ``:`` is sent as it is."""
+
+    def get(sender: str) -> Dict[str, Any]:
+        quoted = urllib.parse.quote(sender, safe=":")
+        status, raw, _ = http_request("GET", f"{servers.base_url}/conversations/{quoted}/tracker")
+        assert status == 200, f"tracker API answered {status}: {raw[:500]!r}"
+        return json.loads(raw)
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def wait_turn(channel_tracker: Callable[[str], Dict[str, Any]]) -> Callable[..., Dict[str, Any]]:
     """``wait_turn(sender, user_turns)``: wait until the coach has answered the
     ``user_turns``-th user message of ``sender`` (the tracker ends with ``action_listen``).
 
@@ -291,7 +305,7 @@ def wait_turn(tracker: Callable[[str], Dict[str, Any]]) -> Callable[..., Dict[st
         deadline = time.monotonic() + timeout
         last: Dict[str, Any] = {}
         while time.monotonic() < deadline:
-            last = tracker(sender)
+            last = channel_tracker(sender)
             events = last.get("events") or []
             users = [e for e in events if e.get("event") == "user"]
             if (len(users) >= user_turns and events and events[-1].get("event") == "action"

@@ -1,18 +1,14 @@
 """Data rights: signed download links, export, erasure of coach data and tracker events, retention."""
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import stat
 import time
 import uuid
-from datetime import date, datetime, timedelta
-from pathlib import Path
-from typing import List
+from datetime import date, timedelta
 
 import pytest
-import sqlalchemy as sa
 import yaml
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered

@@ -25,7 +25,7 @@ def test_trainer_session_with_three_trainees(chat, tracker, servers, tmp_path, m
     opened = joined(chat(trainer, "2"))
     code = re.search(r"Beitrittscode lautet \*([A-Z0-9]{6})\*", opened).group(1)
 
-    trainees = [f"slack-U{uuid.uuid4().hex[:8]}", f"teams-29:{uuid.uuid4().hex[:8]}", f"web-{uuid.uuid4().hex[:8]}"]
+    trainees = [f"slack-U{uuid.uuid4().hex[:8]}", f"teams-29-{uuid.uuid4().hex[:8]}", f"web-{uuid.uuid4().hex[:8]}"]
     for trainee, script in zip(trainees, (GOOD, BAD, GOOD)):
         welcome = joined(chat(trainee, f"Beitreten {code.lower()}"))
         assert "Willkommen" in welcome

@@ -192,6 +192,20 @@ def test_case_flow_offers_to_record_the_incident(sqlite_bot: Bot, sender: str):
     assert len(bot.export(sender)["incidents"]) == 1
 
 
+def test_case_flow_without_a_client_asks_only_for_the_client(sqlite_bot: Bot, sender: str):
+    bot = sqlite_bot
+    bot.talk(sender, "Der Kunde verlangt ständig Zusatzleistungen, die er nicht bezahlen will",
+             "Jeden Monat eine Gratis-Auswertung", "Nein", "Ja, ständig", "Nein")
+    advice = bot.say(sender, "nichts davon")
+    assert "Soll ich das als Vorfall festhalten (Unbezahlte Zusatzarbeit" in advice
+    assert "Um welchen Kunden" in bot.say(sender, "/affirm")
+    saved = bot.say(sender, "Weber Logistik")
+    assert "Festgehalten" in saved and "Weber Logistik · Unbezahlte Zusatzarbeit" in saved
+    incident = bot.export(sender)["incidents"][0]
+    assert (incident["note"], incident["source"], incident["case"]) == (
+        "Jeden Monat eine Gratis-Auswertung", "case", "extra_requests")
+
+
 def test_guided_setup_and_editing_a_boundary(sqlite_bot: Bot, sender: str):
     bot = sqlite_bot
     offer = bot.say(sender, "Zeig mir meine Grenzen")

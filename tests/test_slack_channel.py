@@ -20,8 +20,8 @@ def texts(calls: List[Dict[str, Any]]) -> str:
     return "\n".join(text for text, _ in slack_messages(calls))
 
 
-def user_turns(tracker, sender: str) -> int:
-    return sum(1 for e in tracker(sender).get("events", []) if e.get("event") == "user")
+def user_turns(channel_tracker, sender: str) -> int:
+    return sum(1 for e in channel_tracker(sender).get("events", []) if e.get("event") == "user")
 
 
 def test_signed_direct_message_is_answered_with_buttons(slack, channel_fakes, wait_turn):
@@ -48,7 +48,7 @@ def test_url_verification_challenge(slack):
     ["unsigned", "wrong_secret", "tampered_body", "old_timestamp", "future_timestamp",
      "garbage_signature", "bad_timestamp"],
 )
-def test_forged_or_stale_requests_are_refused(case, slack, channel_fakes, tracker):
+def test_forged_or_stale_requests_are_refused(case, slack, channel_fakes, channel_tracker):
     user, channel = unique("U"), unique("D")
     body = slack.event_body(slack.message_event(user, channel, "Was kannst du alles?"))
     now = int(time.time())
@@ -74,10 +74,10 @@ def test_forged_or_stale_requests_are_refused(case, slack, channel_fakes, tracke
     assert "error" in json.loads(raw)
     time.sleep(1.0)
     assert channel_fakes.slack.calls(channel=channel) == []
-    assert user_turns(tracker, user) == 0
+    assert user_turns(channel_tracker, user) == 0
 
 
-def test_retries_are_not_answered_twice(slack, channel_fakes, wait_turn, tracker):
+def test_retries_are_not_answered_twice(slack, channel_fakes, wait_turn, channel_tracker):
     user, channel = unique("U"), unique("D")
     event = slack.message_event(user, channel, "Was kannst du alles?")
     body = slack.event_body(event, event_id=unique("Ev"))
@@ -93,7 +93,7 @@ def test_retries_are_not_answered_twice(slack, channel_fakes, wait_turn, tracker
     mention.pop("channel_type", None)
     assert slack.post(slack.event_body(mention))[0] == 200
     time.sleep(2.0)
-    assert user_turns(tracker, user) == 1
+    assert user_turns(channel_tracker, user) == 1
     assert len(channel_fakes.slack.calls(channel=channel)) == answered
 
 
@@ -116,7 +116,7 @@ def test_buttons_work_as_block_actions(slack, channel_fakes, wait_turn):
     assert blocks[-1]["elements"][0]["text"] == "Deine Wahl: Ein Kunde ist ausfällig"
 
 
-def test_thread_keeps_one_conversation(slack, channel_fakes, wait_turn, tracker):
+def test_thread_keeps_one_conversation(slack, channel_fakes, wait_turn, channel_tracker):
     user, channel = unique("U"), unique("C")
     mention_ts = SlackPlatform.next_ts()
     slack.say(user, channel, "<@U0KLARTEXT> Die Müller GmbH hat mich heute am Telefon übel beschimpft",
@@ -132,13 +132,13 @@ def test_thread_keeps_one_conversation(slack, channel_fakes, wait_turn, tracker)
     second = channel_fakes.slack.calls(channel=channel)[len(first):]
     assert "Wie heftig" in texts(second)
     assert {c.get("thread_ts") for c in second} == {mention_ts}
-    assert tracker(user)["slots"]["case"] == "abusive"
+    assert channel_tracker(user)["slots"]["case"] == "abusive"
 
     # a channel message outside the coach's threads is not for the coach
     slack.say(user, channel, "Mittagessen um zwölf?", channel_type="channel")
     slack.say(user, channel, "Hier im Thread", thread_ts=SlackPlatform.next_ts(), channel_type="channel")
     time.sleep(1.5)
-    assert user_turns(tracker, user) == 2
+    assert user_turns(channel_tracker, user) == 2
 
 
 def test_direct_message_in_a_thread_is_answered_in_that_thread(slack, channel_fakes, wait_turn):
@@ -150,7 +150,7 @@ def test_direct_message_in_a_thread_is_answered_in_that_thread(slack, channel_fa
     assert calls and {c.get("thread_ts") for c in calls} == {thread}
 
 
-def test_markup_is_escaped_and_bot_messages_are_ignored(slack, channel_fakes, wait_turn, tracker):
+def test_markup_is_escaped_and_bot_messages_are_ignored(slack, channel_fakes, wait_turn, channel_tracker):
     user, channel = unique("U"), unique("D")
     # Slack sends "<" and ">" escaped; the coach sees the user's literal text
     slack.say(user, channel, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; <@U0KLARTEXT>")
@@ -163,4 +163,4 @@ def test_markup_is_escaped_and_bot_messages_are_ignored(slack, channel_fakes, wa
     bot_event["bot_id"] = "B0KLARTEXT"
     slack.post(slack.event_body(bot_event))
     time.sleep(1.0)
-    assert user_turns(tracker, user) == 1
+    assert user_turns(channel_tracker, user) == 1

@@ -23,8 +23,8 @@ def texts(activities: List[Dict[str, Any]]) -> str:
     return "\n".join(text for text, _ in teams_messages(activities))
 
 
-def user_turns(tracker, sender: str) -> int:
-    return sum(1 for e in tracker(sender).get("events", []) if e.get("event") == "user")
+def user_turns(channel_tracker, sender: str) -> int:
+    return sum(1 for e in channel_tracker(sender).get("events", []) if e.get("event") == "user")
 
 
 def test_valid_activity_is_answered_with_a_hero_card(teams, channel_fakes, wait_turn):
@@ -46,7 +46,7 @@ def test_valid_activity_is_answered_with_a_hero_card(teams, channel_fakes, wait_
     assert "*Einordnen:*" not in texts(replies) and "Einordnen:" in texts(replies)
 
 
-def test_card_button_click_continues_the_conversation(teams, channel_fakes, wait_turn, tracker):
+def test_card_button_click_continues_the_conversation(teams, channel_fakes, wait_turn, channel_tracker):
     user, conversation = unique("29:user-"), unique("a:conv-")
     teams.say(user, conversation, "Was kannst du alles?")
     wait_turn(user, 1)
@@ -56,7 +56,7 @@ def test_card_button_click_continues_the_conversation(teams, channel_fakes, wait
     wait_turn(user, 2)
     answer = channel_fakes.connector.activities(conversation)[before:]
     assert "Wie oft" in texts(answer)
-    assert tracker(user)["slots"]["case"] == "abusive"
+    assert channel_tracker(user)["slots"]["case"] == "abusive"
 
 
 def test_mention_is_removed_from_the_text(teams, wait_turn):
@@ -85,7 +85,7 @@ FORGERIES = {
 
 
 @pytest.mark.parametrize("forgery", sorted(FORGERIES))
-def test_forged_activity_is_refused(forgery, teams, channel_fakes, tracker):
+def test_forged_activity_is_refused(forgery, teams, channel_fakes, channel_tracker):
     user, conversation = unique("29:user-"), unique("a:conv-")
     activity = teams.activity(user, conversation, "Was kannst du alles?")
     status_expected, make = FORGERIES[forgery]
@@ -94,17 +94,17 @@ def test_forged_activity_is_refused(forgery, teams, channel_fakes, tracker):
     assert "error" in body
     time.sleep(1.0)
     assert channel_fakes.connector.activities(conversation) == []
-    assert user_turns(tracker, user) == 0
+    assert user_turns(channel_tracker, user) == 0
 
 
-def test_activity_from_another_tenant_is_refused(teams, channel_fakes, tracker):
+def test_activity_from_another_tenant_is_refused(teams, channel_fakes, channel_tracker):
     user, conversation = unique("29:user-"), unique("a:conv-")
     activity = teams.activity(user, conversation, "Was kannst du alles?", tenant="99999999-other-tenant")
     status, body = teams.send(activity)  # a valid token – but the bot is single-tenant
     assert status == 403, body
     time.sleep(1.0)
     assert channel_fakes.connector.activities(conversation) == []
-    assert user_turns(tracker, user) == 0
+    assert user_turns(channel_tracker, user) == 0
 
 
 def test_signing_keys_and_access_token_are_cached(teams, channel_fakes, wait_turn):

@@ -74,7 +74,7 @@ def bots(snapshot: Dict[str, Any]) -> List[Dict[str, Any]]:
     return [m for m in snapshot["messages"] if m["from"] == "bot"]
 
 
-def test_chat_in_headless_chromium(page_url, channel_fakes, tracker, tmp_path):
+def test_chat_in_headless_chromium(page_url, channel_fakes, channel_tracker, tmp_path):
     texts = section("webchat")
     sender = unique("browser-")
     token = issue_token(sender, channel_fakes.webchat_secret)
@@ -123,7 +123,7 @@ def test_chat_in_headless_chromium(page_url, channel_fakes, tracker, tmp_path):
 
     after = shots["after_reload"]
     assert "Wie heftig" in " ".join(m["text"] for m in bots(after)[len(bots(reloaded)):])
-    assert tracker(sender)["slots"]["case"] == "abusive"
+    assert channel_tracker(sender)["slots"]["case"] == "abusive"
 
 
 def test_browser_without_valid_sign_in_is_refused(page_url, channel_fakes, tmp_path):
@@ -132,7 +132,8 @@ def test_browser_without_valid_sign_in_is_refused(page_url, channel_fakes, tmp_p
     shots = drive([
         {"goto": page_url, "state": "signin-required"},
         {"snapshot": "no_token"},
-        {"goto": f"{page_url}#token={forged}", "state": "signin-failed"},
+        # a query string makes it a new page load (a changed #fragment alone would not)
+        {"goto": f"{page_url}?anmeldung=2#token={forged}", "state": "signin-failed"},
         {"snapshot": "forged"},
     ], tmp_path)
     assert shots["no_token"]["status"] == texts["sign_in_required"]

@@ -823,7 +823,8 @@ def render_table(report: dict[str, Any]) -> str:
     for label in ("coach", "stock"):
         bot = report["bots"].get(label) or {}
         if bot.get("error"):
-            lines.append(f"{label}: NOT BENCHMARKED – {bot['error']}")
+            first = str(bot["error"]).strip().splitlines()[0]
+            lines.append(f"{label}: NOT BENCHMARKED – {first} (details in var/bench/latest.json, logs in {bot.get('logs', 'var/bench/logs')})")
         empty = _get(bot, "paced", "empty_replies")
         if empty:
             lines.append(f"note: {label} sent {empty} empty replies during paced load (not an error, but check the action server log)")

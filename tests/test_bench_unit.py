@@ -260,3 +260,33 @@ def test_per_round_ratios():
     assert spread["paced_p95_ratio"] == pytest.approx([1.2, 0.9])
     assert spread["throughput_ratio"] == pytest.approx([0.8])
     assert bench.per_round_ratios(None, stock) == {"paced_p95_ratio": [], "throughput_ratio": []}
+
+
+# ---- report rendering (no servers: synthetic figures) ------------------------------------
+
+
+def _report(coach, stock):
+    ratios = bench.compute_ratios(coach, stock)
+    return {
+        "meta": {"date": "2026-01-01 10:00 CET", "rasa_version": "3.6.21", "cpus": 2, "git_commit": "abc",
+                 "loadavg_start": [1.0, 1.0, 1.0], "loadavg_end": [1.5, 1.0, 1.0], "quick": False, "total_seconds": 300.0},
+        "bots": {"coach": coach, "stock": stock},
+        "ratios": ratios,
+        "targets": evaluate_targets(ratios),
+        "per_round_ratios": bench.per_round_ratios(coach, stock),
+        "nlu_cv": {"status": "ok", "folds": 5, "macro_f1": 0.9123, "seconds": 400.0},
+    }
+
+
+def test_render_table_full_and_failed_bot():
+    bot = {"startup_seconds": 50.0, "paced": {"users": 20, "ok": 320, "errors": 0, "latency_ms": {"p50": 80.0, "p95": 200.0, "p99": 300.0},
+                                              "rounds": [{"round": 0, "p95_ms": 200.0}]},
+           "saturation": {"clients": 8, "window_seconds": 20.0, "throughput_per_s": 10.0, "errors": 0,
+                          "server_cpu_ms_per_message": {"rasa": 50.0}, "rounds": [{"round": 0, "throughput_per_s": 10.0}]},
+           "rss_after_load_mb": {"rasa": 1000.0, "actions": 100.0}}
+    text = bench.render_table(_report(bot, bot))
+    assert "paced: p95 [ms]" in text and "1.00×" in text and "PASS" in text
+    assert "macro F1 = 0.912" in text
+    text = bench.render_table(_report({"error": "RuntimeError: port busy\nlog tail…"}, bot))
+    assert "coach: NOT BENCHMARKED – RuntimeError: port busy" in text
+    assert "log tail" not in text

@@ -86,7 +86,7 @@ test: setup browser $(MODEL_STAMP)
 	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out var/results/core
 
 bench: setup $(MODEL_STAMP)
-	$(PY) -m devtools.bench
+	$(PY) -m devtools.bench $(BENCH_ARGS)
 
 stories: setup
 	$(PY) -m devtools.make_stories

@@ -41,7 +41,7 @@ from connectors import webchat_assets
 from connectors.channel_common import setting
 from connectors.guard import handle_safely
 from connectors.rest import prepare_text
-from connectors.webchat_auth import valid_sender_id, verify_token
+from connectors.webchat_auth import verify_token
 
 logger = logging.getLogger(__name__)
 

@@ -45,6 +45,7 @@ import random
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -688,23 +689,39 @@ def start_bot(label: str, *, project: Path, model: Path, rasa_port: int, action_
 
 
 def run_cv(folds: int, timeout: float) -> dict[str, Any]:
+    """``devtools.nlu_cv --folds N`` as a subprocess; its output goes live to var/bench/logs/nlu_cv.log."""
     if importlib.util.find_spec("devtools.nlu_cv") is None:
         return {"status": "missing", "note": "devtools/nlu_cv.py does not exist yet"}
-    cmd = [str(VENV_BIN / "python") if (VENV_BIN / "python").exists() else sys.executable, "-m", "devtools.nlu_cv", "--folds", str(folds)]
+    python = VENV_BIN / "python"
+    cmd = [str(python) if python.exists() else sys.executable, "-m", "devtools.nlu_cv", "--folds", str(folds)]
     log = BENCH_DIR / "logs" / "nlu_cv.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    _log(f"NLU cross-validation ({folds} folds, takes minutes; log: {log.relative_to(ROOT)}) …")
+    _log(f"NLU cross-validation ({folds} folds, takes minutes; progress: {log.relative_to(ROOT)}) …")
     t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ, **_base_env()})
-    except subprocess.TimeoutExpired as exc:
-        log.write_text((exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or ""))
-        return {"status": "timeout", "seconds": round(time.perf_counter() - t0, 1)}
-    log.write_text(proc.stdout + ("\n--- stderr ---\n" + proc.stderr if proc.stderr else ""))
-    f1 = parse_cv_output(proc.stdout)
+    status = None
+    with log.open("w", encoding="utf-8") as fh:
+        # own process group, so a timeout or Ctrl-C also ends the `rasa test` it starts
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env={**os.environ, **_base_env()}, start_new_session=True)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            status = "timeout"
+        finally:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+    output = log.read_text(encoding="utf-8", errors="replace")
+    f1 = parse_cv_output(output)
     result = {"folds": folds, "seconds": round(time.perf_counter() - t0, 1), "exit_code": proc.returncode, "macro_f1": f1,
-              "output_tail": proc.stdout.strip().splitlines()[-12:]}
-    result["status"] = "ok" if proc.returncode == 0 and f1 is not None else "failed"
+              "output_tail": [line for line in output.strip().splitlines() if "Epochs:" not in line][-12:]}
+    result["status"] = status or ("ok" if proc.returncode == 0 and f1 is not None else "failed")
     return result
 
 

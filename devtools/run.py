@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -101,6 +102,10 @@ def run_shell(action_port: int) -> int:
         actions.wait(timeout=30)
 
 
+def _interrupt(*_args) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Klartext starten")
     parser.add_argument("--shell", action="store_true", help="im Terminal chatten statt Web-Chat")
@@ -111,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.shell:
         return run_shell(args.action_port)
+    # SIGTERM (e.g. from a process manager) stops everything like Ctrl-C does
+    signal.signal(signal.SIGTERM, _interrupt)
     pair = ServerPair(ROOT, rasa_port=args.rasa_port, action_port=args.action_port)
     if not webchat_assets.SOCKET_IO_CLIENT.is_file():
         print("Hinweis: web/node_modules fehlt – der Web-Chat braucht `make setup` (npm ci in web/).",

@@ -126,7 +126,7 @@ def test_action_server_down_notice_on_every_channel(servers, channel_fakes, acti
     import asyncio
 
     notice = squash(channel_replies.reply("action_server_unavailable"))
-    report = "Die Müller GmbH hat mich heute am Telefon übel beschimpft"
+    report = "/report_abuse"  # runs the custom action action_start_case
 
     slack = SlackPlatform(servers.base_url, channel_fakes.slack_signing_secret, channel_fakes.slack)
     user, channel = unique("U"), unique("D")

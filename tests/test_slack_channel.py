@@ -119,26 +119,33 @@ def test_buttons_work_as_block_actions(slack, channel_fakes, wait_turn):
 def test_thread_keeps_one_conversation(slack, channel_fakes, wait_turn, channel_tracker):
     user, channel = unique("U"), unique("C")
     mention_ts = SlackPlatform.next_ts()
-    slack.say(user, channel, "<@U0KLARTEXT> Die Müller GmbH hat mich heute am Telefon übel beschimpft",
-              ts=mention_ts, kind="app_mention")
+    slack.say(user, channel, "<@U0KLARTEXT> Was kannst du alles?", ts=mention_ts, kind="app_mention")
     wait_turn(user, 1)
     first = channel_fakes.slack.calls(channel=channel)
-    assert "Wie oft" in texts(first)
+    assert "Womit fangen wir an?" in texts(first)
     assert {c.get("thread_ts") for c in first} == {mention_ts}  # answered in a thread
 
-    # the user answers in that thread without mentioning the coach: same conversation
-    slack.say(user, channel, "Schon mehrmals", thread_ts=mention_ts, channel_type="channel")
+    # a button clicked in the thread is answered in the thread
+    message = [c for c in first if c.get("blocks")][-1]
+    slack.click(user, channel, message, "Ein Kunde ist ausfällig")
     wait_turn(user, 2)
     second = channel_fakes.slack.calls(channel=channel)[len(first):]
-    assert "Wie heftig" in texts(second)
+    assert "Wie oft" in texts(second)
     assert {c.get("thread_ts") for c in second} == {mention_ts}
+
+    # the user answers in the thread without mentioning the coach: same conversation
+    slack.say(user, channel, "Schon mehrmals", thread_ts=mention_ts, channel_type="channel")
+    wait_turn(user, 3)
+    third = channel_fakes.slack.calls(channel=channel)[len(first) + len(second):]
+    assert "Wie heftig" in texts(third)
+    assert {c.get("thread_ts") for c in third} == {mention_ts}
     assert channel_tracker(user)["slots"]["case"] == "abusive"
 
     # a channel message outside the coach's threads is not for the coach
     slack.say(user, channel, "Mittagessen um zwölf?", channel_type="channel")
     slack.say(user, channel, "Hier im Thread", thread_ts=SlackPlatform.next_ts(), channel_type="channel")
     time.sleep(1.5)
-    assert user_turns(channel_tracker, user) == 2
+    assert user_turns(channel_tracker, user) == 3
 
 
 def test_direct_message_in_a_thread_is_answered_in_that_thread(slack, channel_fakes, wait_turn):

@@ -126,17 +126,80 @@ def test_chat_in_headless_chromium(page_url, channel_fakes, channel_tracker, tmp
     assert channel_tracker(sender)["slots"]["case"] == "abusive"
 
 
-def test_browser_without_valid_sign_in_is_refused(page_url, channel_fakes, tmp_path):
+def test_sign_in_on_the_page_served_by_rasa(servers, browser_ready, channel_fakes, tmp_path):
+    """The page at /webchat/ of the Rasa server (same origin as the socket): refused without
+    or with a forged token, working with a valid one."""
     texts = section("webchat")
-    forged = issue_token("mallory", "not-the-secret")
+    page = f"{servers.base_url}/webchat/"
+    forged = issue_token("mallory", "not-the-secret-0123456789abcdefghijkl")
+    valid = issue_token(unique("rasa-page-"), channel_fakes.webchat_secret)
     shots = drive([
-        {"goto": page_url, "state": "signin-required"},
+        {"goto": page, "state": "signin-required"},
         {"snapshot": "no_token"},
         # a query string makes it a new page load (a changed #fragment alone would not)
-        {"goto": f"{page_url}?anmeldung=2#token={forged}", "state": "signin-failed"},
+        {"goto": f"{page}?anmeldung=2#token={forged}", "state": "signin-failed"},
         {"snapshot": "forged"},
+        {"goto": f"{page}?anmeldung=3#token={valid}"},
+        {"send": "Was kannst du alles?"},
+        {"snapshot": "signed_in"},
     ], tmp_path)
     assert shots["no_token"]["status"] == texts["sign_in_required"]
     assert shots["no_token"]["inputDisabled"] is True
     assert shots["forged"]["status"] == texts["sign_in_failed"]
     assert shots["forged"]["inputDisabled"] is True and shots["forged"]["messages"] == []
+    assert bots(shots["signed_in"])[-1]["text"] == "Womit fangen wir an?"
+
+@pytest.fixture(scope="module")
+def open_chat_url(browser_ready, tmp_path_factory):
+    """The page of `make run` without sign-in, in front of the echo stand-in of the core."""
+    import socket
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path_factory.mktemp("echo-webchat") / "echo.log"
+    with open(log, "wb") as sink:
+        echo = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fakes" / "echo_webchat.py"), str(port)],
+                                cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(base + "/webhooks/socketio/", timeout=2).read()
+            break
+        except OSError:
+            if echo.poll() is not None or time.monotonic() > deadline:
+                echo.kill()
+                pytest.fail(f"echo web chat server did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+    page = start_page_server(0, base, sign_in=False)
+    try:
+        yield f"http://127.0.0.1:{page.server_address[1]}/"
+    finally:
+        page.shutdown()
+        page.server_close()
+        echo.terminate()
+        echo.wait(timeout=30)
+
+
+def test_open_chat_without_sign_in_keeps_the_session_across_reload(open_chat_url, tmp_path):
+    shots = drive([
+        {"goto": open_chat_url},
+        {"send": "Hallo <i>du</i>"},
+        {"snapshot": "first"},
+        {"reload": True},
+        {"snapshot": "reloaded"},
+        {"click": "Nochmal"},
+        {"snapshot": "after"},
+    ], tmp_path)
+    first, reloaded, after = shots["first"], shots["reloaded"], shots["after"]
+    session = first["sessionId"]
+    assert session and len(session) >= 16  # a random id made by the server
+    assert first["messages"][-1]["text"] == f"echo[{session}]: Hallo <i>du</i>"
+    assert first["foreignElements"] == 0
+    assert reloaded["sessionId"] == session and reloaded["messages"] == first["messages"]
+    assert after["messages"][-1]["text"] == f"echo[{session}]: nochmal"
+    assert {"from": "user", "text": "Nochmal", "buttons": []} in after["messages"]

@@ -7,7 +7,6 @@ import json
 import time
 
 import pytest
-import socketio
 
 from connectors.webchat_auth import issue_token
 from fakes.drivers import WebchatClient, http, socketio_messages, unique
@@ -22,17 +21,16 @@ async def test_connection_without_valid_token_is_refused(token, servers, channel
     sender = unique("web-")
     tokens = {
         "missing": None,
-        "wrong_secret": issue_token(sender, "not-the-secret"),
+        "wrong_secret": issue_token(sender, "not-the-secret-0123456789abcdefghijkl"),
         "expired": token_for(channel_fakes, sender, ttl_seconds=60, now=time.time() - 3600),
         "garbage": "abc.def.ghi",
         "no_sender": __import__("jwt").encode({"exp": int(time.time()) + 600},
                                               channel_fakes.webchat_secret, algorithm="HS256"),
     }
     client = WebchatClient(servers.base_url)
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        await client.connect(tokens[token])
-    await client.close()
-
+    expected = {"missing": "token_missing", "expired": "token_expired"}.get(token, "token_invalid")
+    assert await client.refusal(tokens[token]) == expected
+    assert client.session_id is None
 
 async def test_signed_session_takes_the_sender_from_the_token(servers, channel_fakes, channel_tracker):
     sender = unique("web-")
@@ -54,7 +52,8 @@ async def test_reconnect_continues_the_conversation(servers, channel_fakes, chan
     token = token_for(channel_fakes, sender)
     first = WebchatClient(servers.base_url)
     await first.connect(token)
-    await first.say("Die Müller GmbH hat mich heute am Telefon übel beschimpft")
+    replies = await first.say("/report_abuse")  # what the button "Ein Kunde ist ausfällig" sends
+    assert any("Wie oft" in text for text, _ in socketio_messages(replies))
     await first.close()
     # like a page reload: a new socket with the same token
     second = WebchatClient(servers.base_url)

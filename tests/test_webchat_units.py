@@ -22,7 +22,7 @@ SECRET = "unit-test-secret-0123456789abcdef"
 def test_token_round_trip_and_refusals():
     token = issue_token("alice", SECRET, ttl_seconds=60)
     assert verify_token(token, SECRET) == ("alice", "")
-    assert verify_token(token, "other-secret") == (None, "token_invalid")
+    assert verify_token(token, "other-secret-0123456789abcdefghijkl") == (None, "token_invalid")
     assert verify_token(None, SECRET) == (None, "token_missing")
     assert verify_token("  ", SECRET) == (None, "token_missing")
     expired = issue_token("alice", SECRET, ttl_seconds=60, now=time.time() - 3600)
@@ -44,7 +44,8 @@ def test_authorize_open_and_signed_mode():
     assert authorize("", None) is None  # no secret: anyone may chat
     assert authorize("", {"token": "whatever"}) is None
     assert authorize(SECRET, {"token": issue_token("carol", SECRET)}) == "carol"
-    for auth in (None, {}, {"token": "forged"}, {"token": issue_token("carol", "nope")}, "text"):
+    foreign = issue_token("carol", "nope-0123456789abcdefghijklmnopqrstu")
+    for auth in (None, {}, {"token": "forged"}, {"token": foreign}, "text"):
         with pytest.raises(SocketRefused):
             authorize(SECRET, auth)
 

@@ -19,7 +19,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from fakes.http import FakeServer, Recorded, Reply
+from fakes.fakeserver import FakeServer, Recorded, Reply
 
 ISSUER = "https://api.botframework.com"
 

@@ -225,6 +225,7 @@ class WebchatClient:
         self.client = socketio.AsyncClient(reconnection=False)
         self.messages: List[Dict[str, Any]] = []
         self.session_id: Optional[str] = None
+        self.refused: List[Any] = []
         self._confirmed = asyncio.Event()
         self._done = asyncio.Event()
 
@@ -232,6 +233,10 @@ class WebchatClient:
         async def _confirm(data: Any) -> None:
             self.session_id = data
             self._confirmed.set()
+
+        @self.client.on("connect_error")
+        async def _refused(data: Any = None) -> None:
+            self.refused.append(data)
 
         @self.client.on("bot_uttered")
         async def _bot(data: Any) -> None:
@@ -241,10 +246,11 @@ class WebchatClient:
         async def _done(_: Any = None) -> None:
             self._done.set()
 
-    async def connect(self, token: Optional[str] = None, session_id: Optional[str] = None) -> str:
+    async def connect(self, token: Optional[str] = None, session_id: Optional[str] = None,
+                      wait_timeout: float = 30) -> str:
         # python-engineio's websocket client needs a newer aiohttp than Rasa pins: poll
         await self.client.connect(self.base_url, auth={"token": token} if token else {},
-                                  transports=["polling"], wait_timeout=30)
+                                  transports=["polling"], wait_timeout=wait_timeout)
         await self.client.emit("session_request", {"session_id": session_id})
         await asyncio.wait_for(self._confirmed.wait(), 30)
         assert self.session_id
@@ -259,8 +265,35 @@ class WebchatClient:
         await asyncio.sleep(0.05)
         return self.messages[start:]
 
+    async def refusal(self, token: Optional[str], timeout: float = 15.0) -> Optional[str]:
+        """Try to connect; the server's refusal reason, or ``None`` when it let us in."""
+        attempt = asyncio.ensure_future(self.connect(token, wait_timeout=timeout))
+        deadline = time.monotonic() + timeout
+        while not self.refused and not attempt.done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if attempt.done() and not attempt.cancelled() and attempt.exception() is None:
+            return None
+        attempt.cancel()
+        await asyncio.gather(attempt, return_exceptions=True)
+        await self.close()
+        reasons = [r.get("message") if isinstance(r, dict) else r for r in self.refused]
+        assert reasons, "neither connected nor refused"
+        return reasons[0]
+
     async def close(self) -> None:
-        await self.client.disconnect()
+        """Disconnect without waiting for the pending long-poll request (up to 25 s)."""
+        try:
+            await asyncio.wait_for(self.client.disconnect(), 2)
+        except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - best effort in tests
+            pass
+        eio = self.client.eio
+        for name in ("read_loop_task", "write_loop_task", "ping_loop_task"):
+            task = getattr(eio, name, None)
+            if task is not None and not task.done():
+                task.cancel()
+        http_session = getattr(eio, "http", None)
+        if http_session is not None and not http_session.closed:
+            await http_session.close()
         await asyncio.sleep(0.05)
 
 

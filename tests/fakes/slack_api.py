@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 from typing import Any, Dict, List, Optional
 
-from fakes.http import FakeServer, Recorded, Reply
+from fakes.fakeserver import FakeServer, Recorded, Reply
 
 
 class FakeSlackAPI(FakeServer):

@@ -66,6 +66,8 @@ class QuestionFormValidation(FormValidationAction, abc.ABC):
             slot = attribute[len("validate_"):]
 
             def validate(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+                if value is None:  # reset before the form starts: not an answer, nothing to complain about
+                    return {slot: None}
                 cancel = cancel_or_none(slot, value)
                 if cancel:
                     return cancel

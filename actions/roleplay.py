@@ -82,6 +82,8 @@ class ValidateRoleplaySetupForm(FormValidationAction):
 
     def validate_rp_scenario(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset by the set-up action: not an answer
+            return {"rp_scenario": None}
         cancel = cancel_or_none("rp_scenario", value)
         if cancel:
             return cancel
@@ -93,6 +95,8 @@ class ValidateRoleplaySetupForm(FormValidationAction):
 
     def validate_rp_difficulty(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:
+            return {"rp_difficulty": None}
         cancel = cancel_or_none("rp_difficulty", value)
         if cancel:
             return cancel

@@ -133,3 +133,14 @@ async def test_stopp_inside_a_form_ends_it_and_the_next_action_confirms():
     events = await cases.ActionCaseAdvice().run(dispatcher, make_tracker(slots={"case": "abusive", "cancelled": True}), DOMAIN)
     assert dispatcher.messages[0]["response"] == "utter_stopped"
     assert SlotSet("cancelled", False) in events
+
+
+async def test_slots_reset_before_the_form_starts_get_no_complaint():
+    """action_start_case resets the answers to None; the form's first validation must stay silent."""
+    tracker = make_tracker("report_abuse", "/report_abuse", active_loop="abusive_form",
+                           slots={"abuse_frequency": None, "abuse_severity": None})
+    tracker.events = [{"event": "slot", "name": "abuse_frequency", "value": None},
+                      {"event": "slot", "name": "abuse_severity", "value": None}]
+    dispatcher = CollectingDispatcher()
+    await cases.ValidateAbusiveForm().run(dispatcher, tracker, DOMAIN)
+    assert dispatcher.messages == []

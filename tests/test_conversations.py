@@ -133,3 +133,11 @@ def test_gibberish_gets_the_four_cases_as_buttons(chat, sender):
 def test_case_button_payload_starts_the_flow(chat, tracker, sender):
     chat(sender, "/report_false_claims")
     assert tracker(sender)["slots"]["case"] == "false_claims"
+
+
+def test_first_question_comes_without_complaints(chat, new_sender):
+    """The case button starts the flow cleanly: intro and first question, no 'not understood'."""
+    text = joined(chat(new_sender(), "/report_abuse"))
+    assert "Wie oft" in text and "zuordnen" not in text and "nicht eindeutig" not in text
+    text = joined(chat(new_sender(), "/ask_end_relationship"))
+    assert "1/10" in text and "Antworte einfach" not in text

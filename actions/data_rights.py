@@ -84,6 +84,8 @@ class ValidateDeleteDataForm(FormValidationAction):
 
     async def validate_delete_confirm(self, value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset before the form starts: not an answer
+            return {"delete_confirm": None}
         parsed = answers.parse_yes_no(value) if isinstance(value, str) else None
         if parsed not in ("yes", "no"):
             invalid(dispatcher, "yes_no")

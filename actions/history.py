@@ -142,6 +142,8 @@ class ValidateBoundaryForm(FormValidationAction):
 
     async def validate_boundary_behavior(self, value: Any, dispatcher: CollectingDispatcher,
                                          tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset before the form starts: not an answer
+            return {"boundary_behavior": None}
         behavior = bnd.parse_behavior(value)
         if behavior is None:
             invalid(dispatcher, "behavior_unknown", value=value if isinstance(value, str) else "")
@@ -149,6 +151,8 @@ class ValidateBoundaryForm(FormValidationAction):
 
     async def validate_boundary_threshold(self, value: Any, dispatcher: CollectingDispatcher,
                                           tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset before the form starts: not an answer
+            return {"boundary_threshold": None}
         existing = await _boundary_for(tracker.sender_id, tracker.get_slot("boundary_behavior"))
         try:
             threshold = bnd.parse_threshold(value, allow_remove=existing is not None)
@@ -161,6 +165,8 @@ class ValidateBoundaryForm(FormValidationAction):
 
     async def validate_boundary_note(self, value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset before the form starts: not an answer
+            return {"boundary_note": None}
         try:
             return {"boundary_note": inc.parse_note(value)}
         except InvalidInput as error:
@@ -169,6 +175,8 @@ class ValidateBoundaryForm(FormValidationAction):
 
     async def validate_boundary_confirm(self, value: Any, dispatcher: CollectingDispatcher,
                                         tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset before the form starts: not an answer
+            return {"boundary_confirm": None}
         parsed = answers.parse_yes_no(value) if isinstance(value, str) else None
         if parsed not in ("yes", "no"):
             invalid(dispatcher, "yes_no")
@@ -337,6 +345,8 @@ class ValidateBoundarySetupForm(FormValidationAction):
 
     async def validate_boundary_setup(self, value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset before the form starts: not an answer
+            return {"boundary_setup": None}
         state = dict(tracker.get_slot("boundary_setup_state") or {})
         plan = state.get("plan") or []
         if value == "done":
@@ -421,6 +431,8 @@ class ValidateIncidentForm(FormValidationAction):
 
     async def validate_incident_client(self, value: Any, dispatcher: CollectingDispatcher,
                                        tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset before the form starts: not an answer
+            return {"incident_client": None}
         try:
             name = inc.parse_client(value)
         except InvalidInput as error:
@@ -431,6 +443,8 @@ class ValidateIncidentForm(FormValidationAction):
 
     async def validate_incident_behavior(self, value: Any, dispatcher: CollectingDispatcher,
                                          tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset before the form starts: not an answer
+            return {"incident_behavior": None}
         behavior = bnd.parse_behavior(value)
         if behavior is None:
             invalid(dispatcher, "behavior_unknown", value=value if isinstance(value, str) else "")
@@ -438,6 +452,8 @@ class ValidateIncidentForm(FormValidationAction):
 
     async def validate_incident_date(self, value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset before the form starts: not an answer
+            return {"incident_date": None}
         try:
             return {"incident_date": dates.parse_date(value if isinstance(value, str) else "").isoformat()}
         except dates.DateError as error:
@@ -446,6 +462,8 @@ class ValidateIncidentForm(FormValidationAction):
 
     async def validate_incident_note(self, value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset before the form starts: not an answer
+            return {"incident_note": None}
         try:
             return {"incident_note": inc.parse_note(value)}
         except InvalidInput as error:
@@ -680,6 +698,8 @@ class WarningPrefillMixin:
 
     async def validate_sign_prefill_confirm(self, value: Any, dispatcher: CollectingDispatcher,
                                             tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if value is None:  # reset before the form starts: not an answer
+            return {"sign_prefill_confirm": None}
         parsed = answers.parse_yes_no(value) if isinstance(value, str) else None
         if parsed not in ("yes", "no"):
             invalid(dispatcher, "yes_no")

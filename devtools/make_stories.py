@@ -66,6 +66,10 @@ def main() -> None:
         {"user": "Was muss ich beim Kündigen rechtlich beachten?", "intent": "ask_legal"}, {"action": "action_explain_topic"},
         {"user": "Was mache ich nach der Trennung vom Kunden?", "intent": "ask_after_termination"}, {"action": "action_explain_topic"},
         {"user": "Dieser Kunde raubt mir den Schlaf, ich kann nicht abschalten", "intent": "report_stress"}, {"action": "action_explain_topic"}]})
+    test.append({"story": "unclear message: the four cases as buttons", "steps": [
+        {"intent": "nlu_fallback"}, {"action": "utter_clarify"},
+        {"intent": "report_false_claims"}, {"action": "action_start_case"}, {"action": "false_claims_form"},
+        {"active_loop": "false_claims_form"}]})
     test.append({"story": "small talk", "steps": [
         {"user": "Hallo", "intent": "greet"}, {"action": "utter_greet"},
         {"user": "Bist du ein Mensch?", "intent": "bot_challenge"}, {"action": "utter_bot_challenge"},

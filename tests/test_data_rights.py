@@ -309,3 +309,13 @@ async def test_coach_purge(env, capsys):
     assert [i.client for i in repo.incidents(a)] == ["Neu GmbH"]
     assert tracker_events.count_events(os.environ["KLARTEXT_TRACKER_STORE_URL"], a) == 0
     assert main(["purge", "--days", "0"]) == 2
+
+
+async def test_delete_confirmation_reset_is_no_answer(env):
+    from actions.data_rights import ValidateDeleteDataForm
+
+    tracker = make_tracker(sender(), {"delete_confirm": None})
+    tracker.events = [{"event": "slot", "name": "delete_confirm", "value": None}]
+    dispatcher = CollectingDispatcher()
+    await ValidateDeleteDataForm().run(dispatcher, tracker, DOMAIN_DICT)
+    assert dispatcher.messages == []

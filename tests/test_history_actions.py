@@ -344,3 +344,17 @@ async def test_choosing_to_set_a_boundary_oneself_after_the_offer_starts_the_for
     dispatcher, events = await run(h.ActionStartBoundary(), tracker)
     assert not any(e.get("event") == "followup" for e in events)
     assert "Grenze festhalten" in texts(dispatcher)
+
+
+@pytest.mark.parametrize("validator,form", [
+    (h.ValidateBoundaryForm, "boundary_form"), (h.ValidateIncidentForm, "incident_form"),
+    (h.ValidateBoundarySetupForm, "boundary_setup_form"),
+])
+async def test_slots_reset_before_the_form_starts_are_no_answers(validator, form):
+    """The start actions reset the form's slots; validating those None values must stay silent."""
+    reset = {slot: None for slot in DOMAIN["forms"][form]["required_slots"]}
+    tracker = make_tracker("log_incident", "Vorfall erfassen", active_loop=form, validate=reset)
+    dispatcher = CollectingDispatcher()
+    events = await validator().run(dispatcher, tracker, DOMAIN)
+    assert dispatcher.messages == []
+    assert all(v is None for k, v in slot_events(events).items() if k in reset)

@@ -63,6 +63,7 @@ def sqlite_bot(servers) -> Bot:
 def log_incident(bot: Bot, sender: str, client: str, behavior: str, when: str, note: str) -> str:
     replies = bot.talk(sender, "Vorfall erfassen", client, behavior, when, note)
     assert "Um welchen Kunden" in replies[0]
+    assert not any(word in replies[0] for word in ("zuordnen", "Namen des Kunden", "nicht verstanden")), replies[0]
     assert "Was ist passiert" in replies[1]
     assert "Wann war das" in replies[2]
     assert "notieren" in replies[3]
@@ -123,7 +124,7 @@ def test_boundaries_incidents_ladder_history_export_and_delete(bot: Bot, new_sen
 
     # delete after a confirmation
     question = bot.say(a, "Lösch alle meine Daten")
-    assert "wirklich alles löschen" in question and "2 Grenzen, 1 Kunde und 4 Vorfälle" in question
+    assert "wirklich alles löschen" in question and "nicht eindeutig" not in question and "2 Grenzen, 1 Kunde und 4 Vorfälle" in question
     done = bot.say(a, "Ja, alles löschen")
     assert "Erledigt" in done and "2 Grenzen, 1 Kunde und 4 Vorfälle" in done
     assert "Gesprächsereignisse" in done
@@ -172,7 +173,8 @@ def test_bad_input_gets_a_clear_answer_and_stores_nothing(sqlite_bot: Bot, sende
 
     # boundary: unknown behaviour and out-of-range threshold are refused, nothing saved on "Nein"
     assert "noch keine persönlichen Grenzen" in bot.say(sender, "Ich will eine persönliche Grenze speichern")
-    assert "Um welches Verhalten" in bot.say(sender, "/set_boundary")  # button "Selbst festlegen"
+    own = bot.say(sender, "/set_boundary")  # button "Selbst festlegen"
+    assert "Um welches Verhalten" in own and "zuordnen" not in own and "nicht als Grenze" not in own
     assert "keinem Verhalten zuordnen" in bot.say(sender, "Kaffeeklatsch")
     assert "Ab wann" in bot.say(sender, "Preisdruck")
     assert "zwischen 2 und 50" in bot.say(sender, "500 mal am Tag")

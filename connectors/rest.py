@@ -28,8 +28,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from connectors import texts
+from connectors import speedups, texts
 from connectors.guard import handle_safely
+
+speedups.install()  # see connectors/speedups.py
 
 logger = logging.getLogger(__name__)
 

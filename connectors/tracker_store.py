@@ -31,6 +31,10 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from sqlalchemy.engine.url import URL, make_url
 
+from connectors import speedups
+
+speedups.install()  # see connectors/speedups.py
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT = 30.0

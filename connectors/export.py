@@ -6,10 +6,11 @@ channel only to get code into the Rasa server process; it receives no chat messa
 * ``GET /webhooks/export/download/<token>`` – the JSON export of the one user the token was
   signed for (``bot/data_rights.py``), built at download time. Forged or damaged tokens get
   HTTP 403, expired ones 410, each with a German explanation.
-* After server start it wraps the agent's tracker store ``save``: when the turn asked to
-  erase the conversation (the action sets the slot ``data_erased``), the server deletes the
-  sender's stored events instead of writing the in-memory conversation back. Without this,
-  Rasa would re-save the whole conversation right after ``action_delete_my_data`` deleted it.
+* Erasing a conversation: when a turn asked to erase it (``action_delete_my_data`` sets the
+  slot ``data_erased``), ``KlartextTrackerStore.save`` deletes the sender's stored events
+  instead of writing the in-memory conversation back (otherwise Rasa would re-save the whole
+  conversation right after the action deleted it). For any other tracker store (e.g. the
+  in-memory one), this channel wraps the store's ``save`` with the same rule after start.
 """
 from __future__ import annotations
 
@@ -71,6 +72,10 @@ def install_erase_hook(agent: Any) -> bool:
         return False
     if getattr(store, _HOOK_FLAG, False):
         return True
+    from connectors.tracker_store import KlartextTrackerStore
+
+    if isinstance(_inner_store(store), KlartextTrackerStore):
+        return True  # its own save() erases (connectors/tracker_store.py)
     original: Callable[[Any], Awaitable[None]] = store.save
 
     async def save(tracker: Any) -> None:

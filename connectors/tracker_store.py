@@ -20,6 +20,7 @@ forever, it gives up after ``connect_timeout`` seconds with a clear ``Connection
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from pathlib import Path
@@ -31,6 +32,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from sqlalchemy.engine.url import URL, make_url
 
+from bot.storage import tracker_events
 from connectors import speedups
 
 speedups.install()  # see connectors/speedups.py
@@ -101,6 +103,18 @@ class KlartextTrackerStore(SQLTrackerStore):
             self._wait_for_database(probe, float(connect_timeout))
         logger.info("Tracker store: %s", self.url.__repr__())
         super().__init__(domain=domain, event_broker=event_broker, **params, **kwargs)
+
+    async def save(self, tracker: Any) -> None:
+        """Store the turn – or, when the turn asked to erase the conversation (the slot
+        ``data_erased`` set by ``action_delete_my_data``), delete the sender's stored events
+        instead of writing the in-memory conversation back."""
+        if tracker_events.erase_requested(tracker.events):
+            loop = asyncio.get_running_loop()
+            removed = await loop.run_in_executor(
+                None, tracker_events.delete_events, self.engine, tracker.sender_id)
+            logger.info("Erased the conversation of a user on request (%s stored events)", removed)
+            return
+        await super().save(tracker)
 
     @staticmethod
     def get_db_url(

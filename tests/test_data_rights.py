@@ -153,11 +153,10 @@ class FakeAgent:
 
 
 async def test_the_server_drops_an_erased_conversation_instead_of_saving_it(tmp_path):
-    """What Rasa does after action_delete_my_data: save the in-memory tracker – now a delete."""
+    """What Rasa does after action_delete_my_data: save the in-memory tracker – now a delete.
+    KlartextTrackerStore does this in its own save(), no hook needed."""
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     store = KlartextTrackerStore(domain=RASA_DOMAIN, url=url)
-    agent = FakeAgent(store)
-    assert install_erase_hook(agent) and install_erase_hook(agent)  # idempotent
     a, b = sender(), sender()
     await store.save(conversation(a))
     await store.save(conversation(b))
@@ -173,6 +172,23 @@ async def test_the_server_drops_an_erased_conversation_instead_of_saving_it(tmp_
     await store.save(fresh)
     assert tracker_events.count_events(url, a) == 5
     store.engine.dispose()
+
+
+async def test_other_tracker_stores_get_the_erase_hook():
+    from rasa.core.tracker_store import InMemoryTrackerStore
+
+    store = InMemoryTrackerStore(RASA_DOMAIN)
+    agent = FakeAgent(store)
+    assert install_erase_hook(agent) and install_erase_hook(agent)  # idempotent
+    a, b = sender(), sender()
+    await store.save(conversation(a))
+    await store.save(conversation(b))
+    tracker = await store.retrieve(a)
+    tracker.update(UserUttered("Ja, alles löschen", intent={"name": "affirm", "confidence": 1.0}), RASA_DOMAIN)
+    tracker.update(SlotSet(tracker_events.ERASE_SLOT, True), RASA_DOMAIN)
+    await store.save(tracker)
+    assert await store.retrieve(a) is None
+    assert await store.retrieve(b) is not None
 
 
 # --------------------------------------------------------------------------- export / erase

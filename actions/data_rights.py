@@ -1,6 +1,6 @@
 """The user's data rights (issue 4): export everything, delete everything.
 
-* ``export_my_data`` → action_export_my_data: a download link (connectors/export.py) that
+* ``export_my_data`` → action_export_my_data: a download link (connectors/tracker_store.py) that
   is signed for this sender only and expires after a few minutes; the JSON is built when
   the link is opened.
 * ``delete_my_data`` → action_start_delete_data → delete_data_form (one confirmation) →
@@ -15,10 +15,10 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.common import in_thread
+from actions.playbook_form import CANCELLED_SLOT, CancellableFormValidation
 from actions.history import invalid, t, yes_no_buttons
 from bot import answers, data_rights
 from bot.boundaries import plural
@@ -78,7 +78,7 @@ class ActionAskDeleteConfirm(Action):
         return []
 
 
-class ValidateDeleteDataForm(FormValidationAction):
+class ValidateDeleteDataForm(CancellableFormValidation):
     def name(self) -> Text:
         return "validate_delete_data_form"
 
@@ -98,9 +98,9 @@ class ActionDeleteMyData(Action):
         return "action_delete_my_data"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        if tracker.get_slot("delete_confirm") != "yes":
+        if tracker.get_slot(CANCELLED_SLOT) or tracker.get_slot("delete_confirm") != "yes":
             dispatcher.utter_message(text=t("data.kept"))
-            return [SlotSet("delete_confirm", None)]
+            return [SlotSet("delete_confirm", None), SlotSet(CANCELLED_SLOT, False)]
         try:
             deleted = await in_thread(data_rights.erase, tracker.sender_id)
         except Exception:  # noqa: BLE001 - the database transaction rolled back
@@ -111,5 +111,5 @@ class ActionDeleteMyData(Action):
         listed = data_rights.summary(deleted)
         dispatcher.utter_message(text=t("data.deleted", summary=listed, events=events) if listed
                                  else t("data.deleted_nothing", events=events))
-        # the Rasa server drops this conversation instead of saving it (connectors/export.py)
+        # the Rasa server drops this conversation instead of saving it (connectors/tracker_store.py)
         return [SlotSet(ERASE_SLOT, True)]

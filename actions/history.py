@@ -23,10 +23,10 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.common import in_thread, repository, send, store_quietly
+from actions.playbook_form import CancellableFormValidation, after_cancel
 from bot import answers, boundaries as bnd, dates, escalation, incidents as inc, playbooks, warning_signs
 from bot.storage.repository import InvalidInput, client_key
 
@@ -130,7 +130,7 @@ class ActionStartBoundary(Action):
         return events + [SlotSet("boundary_behavior", behavior), SlotSet("boundary_threshold", threshold)]
 
 
-class ValidateBoundaryForm(FormValidationAction):
+class ValidateBoundaryForm(CancellableFormValidation):
     def name(self) -> Text:
         return "validate_boundary_form"
 
@@ -258,6 +258,9 @@ class ActionSaveBoundary(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         reset: Events = [SlotSet(slot, None) for slot in BOUNDARY_SLOTS]
+        cancelled = after_cancel(dispatcher, tracker)
+        if cancelled is not None:
+            return reset + cancelled
         if tracker.get_slot("boundary_confirm") != "yes" or not tracker.get_slot("boundary_behavior"):
             dispatcher.utter_message(text=t("boundary.not_saved"))
             return reset
@@ -339,7 +342,7 @@ class ActionAskBoundarySetup(Action):
         return []
 
 
-class ValidateBoundarySetupForm(FormValidationAction):
+class ValidateBoundarySetupForm(CancellableFormValidation):
     def name(self) -> Text:
         return "validate_boundary_setup_form"
 
@@ -372,6 +375,9 @@ class ActionFinishBoundarySetup(Action):
         state = tracker.get_slot("boundary_setup_state") or {}
         plan = state.get("plan") or []
         reset: Events = [SlotSet("boundary_setup_state", None), SlotSet("boundary_setup", None)]
+        cancelled = after_cancel(dispatcher, tracker)
+        if cancelled is not None:
+            return reset + cancelled
         if not plan:
             dispatcher.utter_message(text=t("setup.nothing_left"))
             return reset
@@ -425,7 +431,7 @@ class ActionStartIncident(Action):
         ]
 
 
-class ValidateIncidentForm(FormValidationAction):
+class ValidateIncidentForm(CancellableFormValidation):
     def name(self) -> Text:
         return "validate_incident_form"
 
@@ -550,6 +556,9 @@ class ActionSaveIncident(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
         reset: Events = [SlotSet(slot, None) for slot in INCIDENT_SLOTS] + [SlotSet("incident_source", None)]
+        cancelled = after_cancel(dispatcher, tracker)
+        if cancelled is not None:
+            return reset + cancelled
         client, behavior = tracker.get_slot("incident_client"), tracker.get_slot("incident_behavior")
         raw_date, note = tracker.get_slot("incident_date"), tracker.get_slot("incident_note")
         if not (client and behavior and raw_date):

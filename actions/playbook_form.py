@@ -39,6 +39,26 @@ def after_cancel(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional
     return [SlotSet(CANCELLED_SLOT, False)]
 
 
+class CancellableFormValidation(FormValidationAction, abc.ABC):
+    """A form validation that ends the form when the whole message is a cancel phrase.
+
+    Checked before any slot is extracted or validated, so "stopp" never becomes an answer
+    (e.g. an incident note) and no NLU guess is needed. The action after the form calls
+    :func:`after_cancel`.
+    """
+
+    @abc.abstractmethod
+    def name(self) -> str:  # pragma: no cover - abstract
+        ...
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
+        requested = tracker.get_slot("requested_slot")
+        text = (tracker.latest_message or {}).get("text") or ""
+        if requested and answers.is_cancel(text):
+            return [SlotSet(requested, None), SlotSet("requested_slot", None), SlotSet(CANCELLED_SLOT, True)]
+        return await super().run(dispatcher, tracker, domain)
+
+
 class QuestionFormValidation(FormValidationAction, abc.ABC):
     """Validates slots ``validate_<slot>`` by the question's kind (text, yes/no, choice)."""
 

@@ -245,3 +245,28 @@ def test_two_users_cannot_touch_each_others_data(sqlite_bot: Bot, new_sender: Ca
     assert "keine Vorfälle" in bot.say(b, "Zeig mir den Verlauf mit Hotel Alpenblick")
     bot.talk(b, "Lösch alle meine Daten", "Ja, alles löschen")
     assert [i["note"] for i in bot.export(a)["incidents"]] == ["A's Notiz"]
+
+
+def test_stopp_cancels_every_history_flow_and_stores_nothing(sqlite_bot: Bot, sender: str):
+    """"stopp" ends the boundary, set-up, incident and deletion flows by the whole message
+    (bot/answers.yml `cancel`), not by an NLU guess – and nothing is stored."""
+    bot = sqlite_bot
+    stopped = "ich habe abgebrochen"
+    bot.say(sender, "Vorfall erfassen")
+    bot.say(sender, "Müller GmbH")
+    assert stopped in bot.say(sender, "stopp")
+    bot.say(sender, "Ich will eine Grenze für Anschreien festlegen")
+    assert stopped in bot.say(sender, "Abbrechen")
+    bot.say(sender, "Zeig mir meine Grenzen")
+    assert "1/5" in bot.say(sender, "/affirm")
+    assert "2/5" in bot.say(sender, "Ja")  # accepted the first suggestion …
+    assert stopped in bot.say(sender, "stopp")  # … but stopped: nothing of the set-up is saved
+    assert bot.export(sender)["boundaries"] == [] and bot.export(sender)["incidents"] == []
+    # an answer that merely sounds like stopping is an answer, not a cancel
+    bot.talk(sender, "Vorfall erfassen", "Bäckerei Huber", "Beleidigung", "heute")
+    saved = bot.say(sender, "Er sagte, ich soll sofort aufhören zu reden")
+    assert "Festgehalten" in saved
+    assert [i["note"] for i in bot.export(sender)["incidents"]] == ["Er sagte, ich soll sofort aufhören zu reden"]
+    bot.say(sender, "Lösche alle meine Daten")
+    assert "nichts gelöscht" in bot.say(sender, "stopp")
+    assert len(bot.export(sender)["incidents"]) == 1

@@ -19,8 +19,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import in_thread
 from actions.playbook_form import CANCELLED_SLOT, CancellableFormValidation
-from actions.history import invalid, t, yes_no_buttons
-from bot import answers, data_rights
+from actions.history import t, yes_no_answer, yes_no_buttons
+from bot import data_rights
 from bot.boundaries import plural
 from bot.storage.tracker_events import ERASE_SLOT
 
@@ -84,13 +84,7 @@ class ValidateDeleteDataForm(CancellableFormValidation):
 
     async def validate_delete_confirm(self, value: Any, dispatcher: CollectingDispatcher,
                                       tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:  # reset before the form starts: not an answer
-            return {"delete_confirm": None}
-        parsed = answers.parse_yes_no(value) if isinstance(value, str) else None
-        if parsed not in ("yes", "no"):
-            invalid(dispatcher, "yes_no")
-            parsed = None
-        return {"delete_confirm": parsed}
+        return yes_no_answer("delete_confirm", value, dispatcher)
 
 
 class ActionDeleteMyData(Action):

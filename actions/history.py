@@ -16,6 +16,7 @@ Flows (rules in data/rules/features_history.yml):
 """
 from __future__ import annotations
 
+import abc
 import logging
 from datetime import date
 from typing import Any, Dict, List, Optional, Text
@@ -71,6 +72,49 @@ def canonical_behavior(value: Optional[str]) -> Optional[str]:
 
 def invalid(dispatcher: CollectingDispatcher, code: str, **values: Any) -> None:
     dispatcher.utter_message(text=inc.invalid_message(code, **values))
+
+
+def behavior_answer(slot: str, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+    """Validated behaviour answer for ``slot`` (None and a German hint when not understood)."""
+    if value is None:  # reset before the form starts: not an answer
+        return {slot: None}
+    behavior = bnd.parse_behavior(value)
+    if behavior is None:
+        invalid(dispatcher, "behavior_unknown", value=value if isinstance(value, str) else "")
+    return {slot: behavior}
+
+
+def yes_no_answer(slot: str, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
+    """Validated yes/no answer for ``slot`` (None and a German hint when not understood)."""
+    if value is None:  # reset before the form starts: not an answer
+        return {slot: None}
+    parsed = answers.parse_yes_no(value) if isinstance(value, str) else None
+    if parsed not in ("yes", "no"):
+        invalid(dispatcher, "yes_no")
+        parsed = None
+    return {slot: parsed}
+
+
+class FixedQuestion(Action, abc.ABC):
+    """An ask-action whose question and buttons are fixed texts of ``bot/texts/history.yml``.
+
+    ``button_keys`` name texts used as both title and payload (the answer is parsed from the
+    text); ``behavior_choices`` adds one button per behaviour of the escalation matrix.
+    """
+
+    question: str = ""
+    button_keys: tuple = ()
+    behavior_choices: bool = False
+
+    @abc.abstractmethod
+    def name(self) -> Text:  # pragma: no cover - abstract
+        ...
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+        buttons = behavior_buttons() if self.behavior_choices else []
+        buttons += [{"title": t(key), "payload": t(key)} for key in self.button_keys]
+        dispatcher.utter_message(text=t(self.question, limit=inc.NOTE_MAX), buttons=buttons)
+        return []
 
 
 async def _boundaries(sender: str) -> list:
@@ -142,12 +186,7 @@ class ValidateBoundaryForm(CancellableFormValidation):
 
     async def validate_boundary_behavior(self, value: Any, dispatcher: CollectingDispatcher,
                                          tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:  # reset before the form starts: not an answer
-            return {"boundary_behavior": None}
-        behavior = bnd.parse_behavior(value)
-        if behavior is None:
-            invalid(dispatcher, "behavior_unknown", value=value if isinstance(value, str) else "")
-        return {"boundary_behavior": behavior}
+        return behavior_answer("boundary_behavior", value, dispatcher)
 
     async def validate_boundary_threshold(self, value: Any, dispatcher: CollectingDispatcher,
                                           tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
@@ -175,13 +214,7 @@ class ValidateBoundaryForm(CancellableFormValidation):
 
     async def validate_boundary_confirm(self, value: Any, dispatcher: CollectingDispatcher,
                                         tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:  # reset before the form starts: not an answer
-            return {"boundary_confirm": None}
-        parsed = answers.parse_yes_no(value) if isinstance(value, str) else None
-        if parsed not in ("yes", "no"):
-            invalid(dispatcher, "yes_no")
-            parsed = None
-        return {"boundary_confirm": parsed}
+        return yes_no_answer("boundary_confirm", value, dispatcher)
 
 
 def _pending_boundary(tracker: Tracker) -> tuple:
@@ -192,13 +225,11 @@ def _pending_boundary(tracker: Tracker) -> tuple:
     return behavior, threshold, None if note in (None, inc.NO_NOTE) else note
 
 
-class ActionAskBoundaryBehavior(Action):
+class ActionAskBoundaryBehavior(FixedQuestion):
+    question, behavior_choices = "boundary.ask_behavior", True
+
     def name(self) -> Text:
         return "action_ask_boundary_behavior"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        dispatcher.utter_message(text=t("boundary.ask_behavior"), buttons=behavior_buttons())
-        return []
 
 
 class ActionAskBoundaryThreshold(Action):
@@ -220,15 +251,11 @@ class ActionAskBoundaryThreshold(Action):
         return []
 
 
-class ActionAskBoundaryNote(Action):
+class ActionAskBoundaryNote(FixedQuestion):
+    question, button_keys = "boundary.ask_note", ("boundary.button_no_note",)
+
     def name(self) -> Text:
         return "action_ask_boundary_note"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        label = t("boundary.button_no_note")
-        dispatcher.utter_message(text=t("boundary.ask_note", limit=inc.NOTE_MAX),
-                                 buttons=[{"title": label, "payload": label}])
-        return []
 
 
 class ActionAskBoundaryConfirm(Action):
@@ -449,12 +476,7 @@ class ValidateIncidentForm(CancellableFormValidation):
 
     async def validate_incident_behavior(self, value: Any, dispatcher: CollectingDispatcher,
                                          tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        if value is None:  # reset before the form starts: not an answer
-            return {"incident_behavior": None}
-        behavior = bnd.parse_behavior(value)
-        if behavior is None:
-            invalid(dispatcher, "behavior_unknown", value=value if isinstance(value, str) else "")
-        return {"incident_behavior": behavior}
+        return behavior_answer("incident_behavior", value, dispatcher)
 
     async def validate_incident_date(self, value: Any, dispatcher: CollectingDispatcher,
                                      tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
@@ -496,35 +518,25 @@ class ActionAskIncidentClient(Action):
         return []
 
 
-class ActionAskIncidentBehavior(Action):
+class ActionAskIncidentBehavior(FixedQuestion):
+    question, behavior_choices = "incident.ask_behavior", True
+
     def name(self) -> Text:
         return "action_ask_incident_behavior"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        dispatcher.utter_message(text=t("incident.ask_behavior"), buttons=behavior_buttons())
-        return []
 
+class ActionAskIncidentDate(FixedQuestion):
+    question, button_keys = "incident.ask_date", ("incident.button_today", "incident.button_yesterday")
 
-class ActionAskIncidentDate(Action):
     def name(self) -> Text:
         return "action_ask_incident_date"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        today, yesterday = t("incident.button_today"), t("incident.button_yesterday")
-        dispatcher.utter_message(text=t("incident.ask_date"), buttons=[{"title": today, "payload": today},
-                                                                      {"title": yesterday, "payload": yesterday}])
-        return []
 
+class ActionAskIncidentNote(FixedQuestion):
+    question, button_keys = "incident.ask_note", ("incident.button_no_note",)
 
-class ActionAskIncidentNote(Action):
     def name(self) -> Text:
         return "action_ask_incident_note"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        label = t("incident.button_no_note")
-        dispatcher.utter_message(text=t("incident.ask_note", limit=inc.NOTE_MAX),
-                                 buttons=[{"title": label, "payload": label}])
-        return []
 
 
 async def _save_incident(dispatcher: CollectingDispatcher, sender: str, client: str, behavior: str,

@@ -50,8 +50,8 @@ class ActionCaseAdvice(Action):
         book = playbooks.playbooks()[case]
         answers = {slot: tracker.get_slot(slot) for slot in book.slots}
         send(dispatcher, playbooks.advice(case, answers, tracker.get_slot("client_name")))
-        # issue 4: offer to record the case as an incident (actions/history.py)
-        from actions.history import offer_case_incident
+        # issue 4: offer to record the case as an incident (actions/incidents.py)
+        from actions.incidents import offer_case_incident
 
         return await offer_case_incident(dispatcher, tracker)
 

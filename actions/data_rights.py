@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import in_thread
 from actions.playbook_form import CANCELLED_SLOT, CancellableFormValidation
-from actions.history import t, yes_no_answer, yes_no_buttons
+from actions.history_common import t, yes_no_answer, yes_no_buttons
 from bot import data_rights
 from bot.boundaries import plural
 from bot.storage.tracker_events import ERASE_SLOT

@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import cases, history as h, warning_signs as ws_actions
+from actions import boundaries as bnd_actions, cases, history as h, incidents as inc_actions, warning_signs as ws_actions
 from bot import dates, warning_signs
 from bot.config import ROOT
 
@@ -70,26 +70,26 @@ async def run(action, tracker) -> tuple:
 async def test_start_boundary_prefills_from_the_message():
     tracker = make_tracker("set_boundary", "Beleidigungen sind für mich ein absolutes No-Go",
                            entities=[{"entity": "behavior", "value": "insult"}])
-    _, events = await run(h.ActionStartBoundary(), tracker)
+    _, events = await run(bnd_actions.ActionStartBoundary(), tracker)
     assert slot_events(events) == {"boundary_behavior": "insult", "boundary_threshold": "absolute",
                                    "boundary_note": None, "boundary_confirm": None}
 
 
 async def test_start_boundary_without_anything_offers_the_guided_setup():
-    _, events = await run(h.ActionStartBoundary(), make_tracker("set_boundary", "Grenze setzen"))
+    _, events = await run(bnd_actions.ActionStartBoundary(), make_tracker("set_boundary", "Grenze setzen"))
     assert FollowupAction("utter_offer_boundary_setup") in events
     repo().set_boundary("alice", "threat")
-    dispatcher, events = await run(h.ActionStartBoundary(), make_tracker("set_boundary", "Grenze setzen"))
+    dispatcher, events = await run(bnd_actions.ActionStartBoundary(), make_tracker("set_boundary", "Grenze setzen"))
     assert not any(e.get("event") == "followup" for e in events)  # has one: straight to the form
     assert "Grenze festhalten" in texts(dispatcher)
 
 
 async def test_removal_is_recognised_only_for_an_existing_boundary():
     msg = "Lösch meine Grenze zu Beleidigungen"
-    _, events = await run(h.ActionStartBoundary(), make_tracker("set_boundary", msg))
+    _, events = await run(bnd_actions.ActionStartBoundary(), make_tracker("set_boundary", msg))
     assert slot_events(events)["boundary_threshold"] is None
     repo().set_boundary("alice", "insult")
-    _, events = await run(h.ActionStartBoundary(), make_tracker("set_boundary", msg))
+    _, events = await run(bnd_actions.ActionStartBoundary(), make_tracker("set_boundary", msg))
     assert slot_events(events)["boundary_threshold"] == "remove"
 
 
@@ -107,7 +107,7 @@ async def test_removal_is_recognised_only_for_an_existing_boundary():
 async def test_boundary_form_validation(slot, answer, expected, says):
     tracker = make_tracker("affirm", answer, active_loop="boundary_form", slots={"boundary_behavior": "shouting"},
                            validate={"requested_slot": slot, slot: answer})
-    dispatcher, events = await run(h.ValidateBoundaryForm(), tracker)
+    dispatcher, events = await run(bnd_actions.ValidateBoundaryForm(), tracker)
     assert slot_events(events)[slot] == expected
     if says:
         assert says in texts(dispatcher)
@@ -117,11 +117,11 @@ async def test_boundary_form_validation(slot, answer, expected, says):
 
 async def test_confirm_shows_what_was_understood_and_saving_needs_a_yes():
     slots = {"boundary_behavior": "shouting", "boundary_threshold": "count:3:30", "boundary_note": "dann lege ich auf"}
-    dispatcher, _ = await run(h.ActionAskBoundaryConfirm(), make_tracker(slots=slots))
+    dispatcher, _ = await run(bnd_actions.ActionAskBoundaryConfirm(), make_tracker(slots=slots))
     assert "Anschreien: Grenze erreicht ab dem 3. Mal innerhalb von 30 Tagen (Notiz: dann lege ich auf)" in texts(dispatcher)
-    dispatcher, _ = await run(h.ActionSaveBoundary(), make_tracker(slots={**slots, "boundary_confirm": "no"}))
+    dispatcher, _ = await run(bnd_actions.ActionSaveBoundary(), make_tracker(slots={**slots, "boundary_confirm": "no"}))
     assert "nichts gespeichert" in texts(dispatcher) and repo().boundaries("alice") == []
-    dispatcher, events = await run(h.ActionSaveBoundary(), make_tracker(slots={**slots, "boundary_confirm": "yes"}))
+    dispatcher, events = await run(bnd_actions.ActionSaveBoundary(), make_tracker(slots={**slots, "boundary_confirm": "yes"}))
     assert "Gespeichert" in texts(dispatcher) and "1 Grenze" in texts(dispatcher)
     assert [(b.behavior, b.max_count, b.note) for b in repo().boundaries("alice")] == [("shouting", 3, "dann lege ich auf")]
     assert all(v is None for v in slot_events(events).values())
@@ -129,36 +129,36 @@ async def test_confirm_shows_what_was_understood_and_saving_needs_a_yes():
 
 async def test_change_and_remove_an_existing_boundary():
     repo().set_boundary("alice", "insult")
-    dispatcher, _ = await run(h.ActionAskBoundaryThreshold(), make_tracker(slots={"boundary_behavior": "insult"}))
+    dispatcher, _ = await run(bnd_actions.ActionAskBoundaryThreshold(), make_tracker(slots={"boundary_behavior": "insult"}))
     assert "Bisher gilt bei dir: absolutes No-Go" in texts(dispatcher)
     assert "Grenze entfernen" in [b["title"] for b in dispatcher.messages[0]["buttons"]]
     slots = {"boundary_behavior": "insult", "boundary_threshold": "count:2:30", "boundary_note": "none"}
-    dispatcher, _ = await run(h.ActionAskBoundaryConfirm(), make_tracker(slots=slots))
+    dispatcher, _ = await run(bnd_actions.ActionAskBoundaryConfirm(), make_tracker(slots=slots))
     assert "ersetzt deine bisherige Grenze" in texts(dispatcher)
     tracker = make_tracker(active_loop="boundary_form", slots={"boundary_behavior": "insult", "boundary_threshold": "remove"})
-    required = await h.ValidateBoundaryForm().required_slots(
+    required = await bnd_actions.ValidateBoundaryForm().required_slots(
         DOMAIN["forms"]["boundary_form"]["required_slots"], CollectingDispatcher(), tracker, DOMAIN)
     assert "boundary_note" not in required
-    dispatcher, _ = await run(h.ActionSaveBoundary(), make_tracker(
+    dispatcher, _ = await run(bnd_actions.ActionSaveBoundary(), make_tracker(
         slots={"boundary_behavior": "insult", "boundary_threshold": "remove", "boundary_confirm": "yes"}))
     assert "Entfernt" in texts(dispatcher) and repo().boundaries("alice") == []
 
 
 async def test_show_boundaries():
-    _, events = await run(h.ActionShowBoundaries(), make_tracker("show_boundaries"))
+    _, events = await run(bnd_actions.ActionShowBoundaries(), make_tracker("show_boundaries"))
     assert events == [FollowupAction("utter_offer_boundary_setup")]
     repo().set_boundary("alice", "late_payment", 2, 90)
-    dispatcher, _ = await run(h.ActionShowBoundaries(), make_tracker("show_boundaries"))
+    dispatcher, _ = await run(bnd_actions.ActionShowBoundaries(), make_tracker("show_boundaries"))
     assert "Zahlungsverzug: Grenze erreicht ab dem 2. Mal innerhalb von 90 Tagen" in texts(dispatcher)
     payloads = [b["payload"] for m in dispatcher.messages for b in m.get("buttons", [])]
     assert '/set_boundary{"behavior": "late_payment"}' in payloads
 
 
 async def test_guided_setup_saves_only_accepted_suggestions():
-    _, events = await run(h.ActionStartBoundarySetup(), make_tracker())
+    _, events = await run(bnd_actions.ActionStartBoundarySetup(), make_tracker())
     state = slot_events(events)["boundary_setup_state"]
     assert [s["behavior"] for s in state["plan"]][:2] == ["insult", "threat"]
-    validator = h.ValidateBoundarySetupForm()
+    validator = bnd_actions.ValidateBoundarySetupForm()
     for answer in ["Ja", "Nein", "Ja", "Nein"]:
         tracker = make_tracker(active_loop="boundary_setup_form", slots={"boundary_setup_state": state},
                                validate={"requested_slot": "boundary_setup", "boundary_setup": answer})
@@ -170,7 +170,7 @@ async def test_guided_setup_saves_only_accepted_suggestions():
                            validate={"requested_slot": "boundary_setup", "boundary_setup": "nein"})
     result = slot_events(await validator.run(CollectingDispatcher(), tracker, DOMAIN))
     assert result["boundary_setup"] == "done"
-    dispatcher, _ = await run(h.ActionFinishBoundarySetup(), make_tracker(slots={"boundary_setup_state": result["boundary_setup_state"]}))
+    dispatcher, _ = await run(bnd_actions.ActionFinishBoundarySetup(), make_tracker(slots={"boundary_setup_state": result["boundary_setup_state"]}))
     assert sorted(b.behavior for b in repo().boundaries("alice")) == ["insult", "shouting"]
     assert "Gespeichert" in texts(dispatcher)
 
@@ -180,7 +180,7 @@ async def test_start_incident_prefills_client_behaviour_and_date():
     tracker = make_tracker("log_incident", "Notier bitte: Müller GmbH hat mich gestern beschimpft",
                            entities=[{"entity": "client", "value": "Müller GmbH"},
                                      {"entity": "behavior", "value": "insult"}])
-    _, events = await run(h.ActionStartIncident(), tracker)
+    _, events = await run(inc_actions.ActionStartIncident(), tracker)
     slots = slot_events(events)
     assert slots["incident_client"] == "Müller GmbH" and slots["incident_behavior"] == "insult"
     assert slots["incident_date"] == (TODAY - timedelta(days=1)).isoformat() and slots["incident_note"] is None
@@ -202,7 +202,7 @@ async def test_start_incident_prefills_client_behaviour_and_date():
 async def test_incident_form_validation(slot, answer, expected, says):
     tracker = make_tracker("inform", answer, active_loop="incident_form",
                            validate={"requested_slot": slot, slot: answer})
-    dispatcher, events = await run(h.ValidateIncidentForm(), tracker)
+    dispatcher, events = await run(inc_actions.ValidateIncidentForm(), tracker)
     assert slot_events(events)[slot] == expected
     assert (says in texts(dispatcher)) if says else dispatcher.messages == []
 
@@ -211,7 +211,7 @@ async def test_incident_client_keeps_the_stored_spelling():
     repo().remember_client("alice", "Müller GmbH")
     tracker = make_tracker("inform", "müller gmbh", active_loop="incident_form",
                            validate={"requested_slot": "incident_client", "incident_client": "müller gmbh"})
-    _, events = await run(h.ValidateIncidentForm(), tracker)
+    _, events = await run(inc_actions.ValidateIncidentForm(), tracker)
     assert slot_events(events)["incident_client"] == "Müller GmbH"
 
 
@@ -220,7 +220,7 @@ async def test_save_incident_answers_with_the_level_and_crossed_boundary():
     repo().log_incident("alice", "Müller GmbH", "shouting", TODAY - timedelta(days=3))
     slots = {"incident_client": "Müller GmbH", "incident_behavior": "shouting",
              "incident_date": TODAY.isoformat(), "incident_note": "none"}
-    dispatcher, events = await run(h.ActionSaveIncident(), make_tracker(slots=slots))
+    dispatcher, events = await run(inc_actions.ActionSaveIncident(), make_tracker(slots=slots))
     said = texts(dispatcher)
     assert "Festgehalten" in said and "2. Vorfall" in said
     assert "Grenze „Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen“ überschritten" in said
@@ -245,7 +245,7 @@ async def test_case_advice_offers_to_record_the_incident():
 
 
 async def test_accepting_the_offer_saves_without_asking_again():
-    dispatcher, events = await run(h.ActionLogCaseIncident(), make_tracker("affirm", slots={**ABUSIVE, "client_name": "Müller GmbH"}))
+    dispatcher, events = await run(inc_actions.ActionLogCaseIncident(), make_tracker("affirm", slots={**ABUSIVE, "client_name": "Müller GmbH"}))
     saved = repo().incidents("alice")
     assert [(i.client, i.behavior, i.occurred_on, i.source, i.case, i.level_hint) for i in saved] == [
         ("Müller GmbH", "insult", TODAY, "case", "abusive", 2)]
@@ -253,7 +253,7 @@ async def test_accepting_the_offer_saves_without_asking_again():
 
 
 async def test_accepting_without_a_client_asks_only_for_the_client():
-    _, events = await run(h.ActionLogCaseIncident(), make_tracker("affirm", slots={
+    _, events = await run(inc_actions.ActionLogCaseIncident(), make_tracker("affirm", slots={
         "case": "extra_requests", "extra_what": "Ein zweites Logo", "extra_unclear": "no", "extra_chronic": "yes",
         "extra_effort": "no", "extra_compromise": "none"}))
     slots = slot_events(events)
@@ -341,14 +341,14 @@ async def test_choosing_to_set_a_boundary_oneself_after_the_offer_starts_the_for
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": "/set_boundary"},
     ]
-    dispatcher, events = await run(h.ActionStartBoundary(), tracker)
+    dispatcher, events = await run(bnd_actions.ActionStartBoundary(), tracker)
     assert not any(e.get("event") == "followup" for e in events)
     assert "Grenze festhalten" in texts(dispatcher)
 
 
 @pytest.mark.parametrize("validator,form", [
-    (h.ValidateBoundaryForm, "boundary_form"), (h.ValidateIncidentForm, "incident_form"),
-    (h.ValidateBoundarySetupForm, "boundary_setup_form"),
+    (bnd_actions.ValidateBoundaryForm, "boundary_form"), (inc_actions.ValidateIncidentForm, "incident_form"),
+    (bnd_actions.ValidateBoundarySetupForm, "boundary_setup_form"),
 ])
 async def test_slots_reset_before_the_form_starts_are_no_answers(validator, form):
     """The start actions reset the form's slots; validating those None values must stay silent."""

@@ -1,6 +1,6 @@
 """The user's data rights (issue 4): export everything, delete everything.
 
-* ``export_my_data`` → action_export_my_data: a download link (connectors/tracker_store.py) that
+* ``export_my_data`` → action_export_my_data: a download link (connectors/export.py) that
   is signed for this sender only and expires after a few minutes; the JSON is built when
   the link is opened.
 * ``delete_my_data`` → action_start_delete_data → delete_data_form (one confirmation) →

@@ -27,7 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import data_rights
-from bot.storage import tracker_events
+from connectors.tracker_store import KlartextTrackerStore, erase_if_requested, inner_store
 from bot.texts import text
 
 logger = logging.getLogger(__name__)
@@ -35,34 +35,11 @@ logger = logging.getLogger(__name__)
 _HOOK_FLAG = "_klartext_erase_hook"
 
 
-def _inner_store(store: Any) -> Any:
-    """The actual tracker store below Rasa's wrappers (AwaitableTrackerStore …)."""
-    seen = set()
-    while hasattr(store, "_tracker_store") and id(store) not in seen:
-        seen.add(id(store))
-        store = store._tracker_store
-    return store
-
-
 def tracker_target(agent: Any) -> Any:
     """Engine of the agent's SQL tracker store (None: use the URL from the settings)."""
-    inner = _inner_store(getattr(agent, "tracker_store", None))
+    inner = inner_store(getattr(agent, "tracker_store", None))
     engine = getattr(inner, "engine", None)
     return engine if engine is not None else None
-
-
-async def erase_conversation(store: Any, sender_id: str) -> int:
-    """Remove everything the tracker store holds for ``sender_id``."""
-    inner = _inner_store(store)
-    engine = getattr(inner, "engine", None)
-    if engine is not None:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, tracker_events.delete_events, engine, sender_id)
-    memory = getattr(inner, "store", None)  # InMemoryTrackerStore
-    if isinstance(memory, dict):
-        return 1 if memory.pop(sender_id, None) is not None else 0
-    logger.warning("Tracker store %s cannot erase conversations", type(inner).__name__)
-    return 0
 
 
 def install_erase_hook(agent: Any) -> bool:
@@ -72,18 +49,13 @@ def install_erase_hook(agent: Any) -> bool:
         return False
     if getattr(store, _HOOK_FLAG, False):
         return True
-    from connectors.tracker_store import KlartextTrackerStore
-
-    if isinstance(_inner_store(store), KlartextTrackerStore):
+    if isinstance(inner_store(store), KlartextTrackerStore):
         return True  # its own save() erases (connectors/tracker_store.py)
     original: Callable[[Any], Awaitable[None]] = store.save
 
     async def save(tracker: Any) -> None:
-        if tracker_events.erase_requested(tracker.events):
-            removed = await erase_conversation(store, tracker.sender_id)
-            logger.info("Erased the conversation of a user on request (%s stored events)", removed)
-            return
-        await original(tracker)
+        if not await erase_if_requested(store, tracker):
+            await original(tracker)
 
     store.save = save
     setattr(store, _HOOK_FLAG, True)

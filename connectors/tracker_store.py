@@ -71,6 +71,38 @@ def configured_url() -> str:
     return load_settings().tracker_store_url
 
 
+def inner_store(store: Any) -> Any:
+    """The actual tracker store below Rasa's wrappers (AwaitableTrackerStore …)."""
+    seen = set()
+    while hasattr(store, "_tracker_store") and id(store) not in seen:
+        seen.add(id(store))
+        store = store._tracker_store
+    return store
+
+
+async def erase_conversation(store: Any, sender_id: str) -> int:
+    """Remove everything the tracker store holds for ``sender_id``."""
+    inner = inner_store(store)
+    engine = getattr(inner, "engine", None)
+    if engine is not None:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, tracker_events.delete_events, engine, sender_id)
+    memory = getattr(inner, "store", None)  # InMemoryTrackerStore
+    if isinstance(memory, dict):
+        return 1 if memory.pop(sender_id, None) is not None else 0
+    logger.warning("Tracker store %s cannot erase conversations", type(inner).__name__)
+    return 0
+
+
+async def erase_if_requested(store: Any, tracker: Any) -> bool:
+    """If this turn asked to erase the conversation, delete it from ``store``; True if so."""
+    if not tracker_events.erase_requested(tracker.events):
+        return False
+    removed = await erase_conversation(store, tracker.sender_id)
+    logger.info("Erased the conversation of a user on request (%s stored events)", removed)
+    return True
+
+
 class KlartextTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose database URL comes from Klartext's settings."""
 
@@ -108,13 +140,8 @@ class KlartextTrackerStore(SQLTrackerStore):
         """Store the turn – or, when the turn asked to erase the conversation (the slot
         ``data_erased`` set by ``action_delete_my_data``), delete the sender's stored events
         instead of writing the in-memory conversation back."""
-        if tracker_events.erase_requested(tracker.events):
-            loop = asyncio.get_running_loop()
-            removed = await loop.run_in_executor(
-                None, tracker_events.delete_events, self.engine, tracker.sender_id)
-            logger.info("Erased the conversation of a user on request (%s stored events)", removed)
-            return
-        await super().save(tracker)
+        if not await erase_if_requested(self, tracker):
+            await super().save(tracker)
 
     @staticmethod
     def get_db_url(

@@ -110,7 +110,8 @@ def erase_requested(events: Iterable[Any]) -> bool:
 
     Accepts Rasa event objects or their dict form, newest last.
     """
-    for event in reversed(list(events)):
+    newest_first = reversed(events) if hasattr(events, "__reversed__") else reversed(list(events))
+    for event in newest_first:  # no copy of a long conversation on every save
         if isinstance(event, Mapping):
             kind, name, value = event.get("event"), event.get("name"), event.get("value")
         else:

@@ -8,6 +8,7 @@ Flows (rules in data/rules/features_history.yml):
 * ``show_boundaries`` → action_show_boundaries; users without any are offered the guided
   set-up (utter_offer_boundary_setup → affirm → boundary_setup_form).
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,14 +21,14 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import in_thread, repository, send
 from actions.history_common import (
+    BOUNDARY_SLOTS,
+    Events,
+    FixedQuestion,
     behavior_answer,
     boundaries_of,
     boundary_for,
-    BOUNDARY_SLOTS,
     canonical_behavior,
     entity,
-    Events,
-    FixedQuestion,
     invalid,
     message_text,
     note_answer,
@@ -36,7 +37,9 @@ from actions.history_common import (
     yes_no_buttons,
 )
 from actions.playbook_form import CancellableFormValidation, after_cancel
-from bot import answers, boundaries as bnd, incidents as inc
+from bot import answers
+from bot import boundaries as bnd
+from bot import incidents as inc
 from bot.storage.repository import InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -45,7 +48,8 @@ logger = logging.getLogger(__name__)
 # --------------------------------------------------------------------------- boundaries
 def _just_offered(tracker: Tracker) -> bool:
     """Whether the coach's last action before this message offered the guided set-up
-    (the user chose "Selbst festlegen": go straight to the form)."""
+    (the user chose "Selbst festlegen": go straight to the form).
+    """
     seen_user = False
     for event in reversed(tracker.events or []):
         if event.get("event") == "user":
@@ -63,7 +67,9 @@ class ActionStartBoundary(Action):
     def name(self) -> Text:
         return "action_start_boundary"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         text = message_text(tracker)
         behavior = canonical_behavior(entity(tracker, "behavior")) or bnd.parse_behavior(text)
         existing = await boundaries_of(tracker.sender_id)
@@ -82,25 +88,35 @@ class ActionStartBoundary(Action):
                     threshold = None
         if behavior is None:
             dispatcher.utter_message(text=t("boundary.start"))
-        return events + [SlotSet("boundary_behavior", behavior), SlotSet("boundary_threshold", threshold)]
+        return events + [
+            SlotSet("boundary_behavior", behavior),
+            SlotSet("boundary_threshold", threshold),
+        ]
 
 
 class ValidateBoundaryForm(CancellableFormValidation):
     def name(self) -> Text:
         return "validate_boundary_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
         if tracker.get_slot("boundary_threshold") == bnd.REMOVE:
             return [s for s in domain_slots if s != "boundary_note"]
         return domain_slots
 
-    async def validate_boundary_behavior(self, value: Any, dispatcher: CollectingDispatcher,
-                                         tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_boundary_behavior(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return behavior_answer("boundary_behavior", value, dispatcher)
 
-    async def validate_boundary_threshold(self, value: Any, dispatcher: CollectingDispatcher,
-                                          tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_boundary_threshold(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if value is None:  # reset before the form starts: not an answer
             return {"boundary_threshold": None}
         existing = await boundary_for(tracker.sender_id, tracker.get_slot("boundary_behavior"))
@@ -113,12 +129,14 @@ class ValidateBoundaryForm(CancellableFormValidation):
             invalid(dispatcher, "threshold_unknown")
         return {"boundary_threshold": threshold}
 
-    async def validate_boundary_note(self, value: Any, dispatcher: CollectingDispatcher,
-                                     tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_boundary_note(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return note_answer("boundary_note", value, dispatcher)
 
-    async def validate_boundary_confirm(self, value: Any, dispatcher: CollectingDispatcher,
-                                        tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_boundary_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return yes_no_answer("boundary_confirm", value, dispatcher)
 
 
@@ -141,17 +159,23 @@ class ActionAskBoundaryThreshold(Action):
     def name(self) -> Text:
         return "action_ask_boundary_threshold"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         behavior = tracker.get_slot("boundary_behavior")
         existing = await boundary_for(tracker.sender_id, behavior)
         question = t("boundary.ask_threshold", label=bnd.label(behavior))
-        buttons = [{"title": t("boundary.button_absolute"), "payload": t("boundary.payload_absolute")},
-                   {"title": t("boundary.button_count_2"), "payload": t("boundary.button_count_2")},
-                   {"title": t("boundary.button_count_3"), "payload": t("boundary.button_count_3")}]
+        buttons = [
+            {"title": t("boundary.button_absolute"), "payload": t("boundary.payload_absolute")},
+            {"title": t("boundary.button_count_2"), "payload": t("boundary.button_count_2")},
+            {"title": t("boundary.button_count_3"), "payload": t("boundary.button_count_3")},
+        ]
         if existing is not None:
             current = bnd.describe_threshold(existing.max_count, existing.period_days)
             question = t("boundary.ask_threshold_existing", current=current) + " " + question
-            buttons.append({"title": t("boundary.button_remove"), "payload": t("boundary.payload_remove")})
+            buttons.append(
+                {"title": t("boundary.button_remove"), "payload": t("boundary.payload_remove")}
+            )
         dispatcher.utter_message(text=question, buttons=buttons)
         return []
 
@@ -167,20 +191,28 @@ class ActionAskBoundaryConfirm(Action):
     def name(self) -> Text:
         return "action_ask_boundary_confirm"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         behavior, threshold, note = _pending_boundary(tracker)
         existing = await boundary_for(tracker.sender_id, behavior)
         if tracker.get_slot("boundary_threshold") == bnd.REMOVE and existing is not None:
-            dispatcher.utter_message(text=t("boundary.ask_confirm_remove", line=bnd.describe_boundary(existing)),
-                                     buttons=yes_no_buttons(t("boundary.button_yes_remove"), t("boundary.button_no")))
+            dispatcher.utter_message(
+                text=t("boundary.ask_confirm_remove", line=bnd.describe_boundary(existing)),
+                buttons=yes_no_buttons(t("boundary.button_yes_remove"), t("boundary.button_no")),
+            )
             return []
         line = bnd.describe(behavior, threshold.max_count, threshold.period_days, note)
         if existing is not None:
-            question = t("boundary.ask_confirm_replace", line=line, old=bnd.describe_boundary(existing))
+            question = t(
+                "boundary.ask_confirm_replace", line=line, old=bnd.describe_boundary(existing)
+            )
         else:
             question = t("boundary.ask_confirm", line=line)
-        dispatcher.utter_message(text=question,
-                                 buttons=yes_no_buttons(t("boundary.button_yes_save"), t("boundary.button_no")))
+        dispatcher.utter_message(
+            text=question,
+            buttons=yes_no_buttons(t("boundary.button_yes_save"), t("boundary.button_no")),
+        )
         return []
 
 
@@ -188,12 +220,16 @@ class ActionSaveBoundary(Action):
     def name(self) -> Text:
         return "action_save_boundary"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         reset: Events = [SlotSet(slot, None) for slot in BOUNDARY_SLOTS]
         cancelled = after_cancel(dispatcher, tracker)
         if cancelled is not None:
             return reset + cancelled
-        if tracker.get_slot("boundary_confirm") != "yes" or not tracker.get_slot("boundary_behavior"):
+        if tracker.get_slot("boundary_confirm") != "yes" or not tracker.get_slot(
+            "boundary_behavior"
+        ):
             dispatcher.utter_message(text=t("boundary.not_saved"))
             return reset
         behavior, threshold, note = _pending_boundary(tracker)
@@ -205,11 +241,19 @@ class ActionSaveBoundary(Action):
                 if removed is None:
                     dispatcher.utter_message(text=t("boundary.nothing_to_remove"))
                 else:
-                    dispatcher.utter_message(text=t("boundary.removed", line=bnd.describe_boundary(removed),
-                                                    count=bnd.plural("boundaries", remaining)))
+                    dispatcher.utter_message(
+                        text=t(
+                            "boundary.removed",
+                            line=bnd.describe_boundary(removed),
+                            count=bnd.plural("boundaries", remaining),
+                        )
+                    )
                 return reset
             saved, _previous = await in_thread(
-                lambda: repo.set_boundary(tracker.sender_id, behavior, threshold.max_count, threshold.period_days, note))
+                lambda: repo.set_boundary(
+                    tracker.sender_id, behavior, threshold.max_count, threshold.period_days, note
+                )
+            )
             total = len(await in_thread(repo.boundaries, tracker.sender_id))
         except InvalidInput as error:
             invalid(dispatcher, error.code)
@@ -218,8 +262,13 @@ class ActionSaveBoundary(Action):
             logger.exception("saving a boundary failed")
             invalid(dispatcher, "storage_failed")
             return reset
-        dispatcher.utter_message(text=t("boundary.saved", line=bnd.describe_boundary(saved),
-                                        count=bnd.plural("boundaries", total)))
+        dispatcher.utter_message(
+            text=t(
+                "boundary.saved",
+                line=bnd.describe_boundary(saved),
+                count=bnd.plural("boundaries", total),
+            )
+        )
         dispatcher.utter_message(text=t("boundary.saved_hint"))
         return reset
 
@@ -228,15 +277,22 @@ class ActionShowBoundaries(Action):
     def name(self) -> Text:
         return "action_show_boundaries"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         items = await boundaries_of(tracker.sender_id)
         if not items:
             return [FollowupAction("utter_offer_boundary_setup")]
         lines = [t("boundary.list_intro", count=len(items))]
         lines += [t("boundary.list_item", line=bnd.describe_boundary(b)) for b in items]
         send(dispatcher, ["\n".join(lines)])
-        buttons = [{"title": t("boundary.button_edit", label=bnd.label(b.behavior)),
-                    "payload": '/set_boundary{"behavior": "%s"}' % b.behavior} for b in items]
+        buttons = [
+            {
+                "title": t("boundary.button_edit", label=bnd.label(b.behavior)),
+                "payload": '/set_boundary{"behavior": "%s"}' % b.behavior,
+            }
+            for b in items
+        ]
         buttons.append({"title": t("boundary.button_new"), "payload": "/set_boundary"})
         dispatcher.utter_message(text=t("boundary.list_outro"), buttons=buttons)
         return []
@@ -247,7 +303,9 @@ class ActionStartBoundarySetup(Action):
     def name(self) -> Text:
         return "action_start_boundary_setup"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         existing = [b.behavior for b in await boundaries_of(tracker.sender_id)]
         plan = [dict(s) for s in bnd.suggestions(existing)]
         state = {"plan": plan, "step": 0, "accepted": []}
@@ -261,16 +319,24 @@ class ActionAskBoundarySetup(Action):
     def name(self) -> Text:
         return "action_ask_boundary_setup"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         state = tracker.get_slot("boundary_setup_state") or {}
         plan, step = state.get("plan") or [], int(state.get("step") or 0)
         if step >= len(plan):
             return []
         suggestion = plan[step]
         dispatcher.utter_message(
-            text=t("setup.ask", number=step + 1, total=len(plan), line=bnd.suggestion_line(suggestion),
-                   why=t(f"setup.why.{suggestion['behavior']}")),
-            buttons=yes_no_buttons(t("setup.button_yes"), t("setup.button_no")))
+            text=t(
+                "setup.ask",
+                number=step + 1,
+                total=len(plan),
+                line=bnd.suggestion_line(suggestion),
+                why=t(f"setup.why.{suggestion['behavior']}"),
+            ),
+            buttons=yes_no_buttons(t("setup.button_yes"), t("setup.button_no")),
+        )
         return []
 
 
@@ -278,8 +344,9 @@ class ValidateBoundarySetupForm(CancellableFormValidation):
     def name(self) -> Text:
         return "validate_boundary_setup_form"
 
-    async def validate_boundary_setup(self, value: Any, dispatcher: CollectingDispatcher,
-                                      tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_boundary_setup(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if value is None:  # reset before the form starts: not an answer
             return {"boundary_setup": None}
         state = dict(tracker.get_slot("boundary_setup_state") or {})
@@ -296,14 +363,19 @@ class ValidateBoundarySetupForm(CancellableFormValidation):
             accepted.append(step)
         step += 1
         state.update(step=step, accepted=accepted)
-        return {"boundary_setup": "done" if step >= len(plan) else None, "boundary_setup_state": state}
+        return {
+            "boundary_setup": "done" if step >= len(plan) else None,
+            "boundary_setup_state": state,
+        }
 
 
 class ActionFinishBoundarySetup(Action):
     def name(self) -> Text:
         return "action_finish_boundary_setup"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         state = tracker.get_slot("boundary_setup_state") or {}
         plan = state.get("plan") or []
         reset: Events = [SlotSet("boundary_setup_state", None), SlotSet("boundary_setup", None)]
@@ -322,8 +394,11 @@ class ActionFinishBoundarySetup(Action):
         try:
             for suggestion in chosen:
                 threshold = bnd.Threshold.from_canonical(suggestion["threshold"])
-                info, _ = await in_thread(lambda s=suggestion, th=threshold: repo.set_boundary(
-                    tracker.sender_id, s["behavior"], th.max_count, th.period_days))
+                info, _ = await in_thread(
+                    lambda s=suggestion, th=threshold: repo.set_boundary(
+                        tracker.sender_id, s["behavior"], th.max_count, th.period_days
+                    )
+                )
                 saved.append(bnd.describe_boundary(info))
         except Exception:  # noqa: BLE001
             logger.exception("saving the guided boundaries failed")
@@ -331,5 +406,3 @@ class ActionFinishBoundarySetup(Action):
             return reset
         dispatcher.utter_message(text=t("setup.done", lines="; ".join(saved)))
         return reset
-
-

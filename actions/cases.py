@@ -1,4 +1,5 @@
 """The four difficult-client cases: start, question forms, tailored advice."""
+
 from __future__ import annotations
 
 import abc
@@ -19,7 +20,9 @@ class ActionStartCase(Action):
     def name(self) -> Text:
         return "action_start_case"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         case = playbooks.case_for_intent(latest_intent(tracker)) or tracker.get_slot("case")
         if case not in playbooks.CASES:
             dispatcher.utter_message(response="utter_clarify")
@@ -39,7 +42,9 @@ class ActionCaseAdvice(Action):
     def name(self) -> Text:
         return "action_case_advice"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         cancelled = after_cancel(dispatcher, tracker)
         if cancelled is not None:
             return cancelled

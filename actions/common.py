@@ -1,4 +1,5 @@
 """Shared helpers of the Rasa actions: settings, repository, sending texts."""
+
 from __future__ import annotations
 
 import asyncio

@@ -7,6 +7,7 @@
   action_delete_my_data: coach data and conversation events are deleted; the slot
   ``data_erased`` tells the Rasa server not to save this conversation again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -18,8 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import in_thread
-from actions.playbook_form import CANCELLED_SLOT, CancellableFormValidation
 from actions.history_common import t, yes_no_answer, yes_no_buttons
+from actions.playbook_form import CANCELLED_SLOT, CancellableFormValidation
 from bot import data_rights
 from bot.boundaries import plural
 from bot.storage.tracker_events import ERASE_SLOT
@@ -32,7 +33,9 @@ class ActionExportMyData(Action):
     def name(self) -> Text:
         return "action_export_my_data"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         try:
             found = await in_thread(data_rights.counts, tracker.sender_id)
             url = await in_thread(data_rights.download_url, tracker.sender_id)
@@ -43,7 +46,9 @@ class ActionExportMyData(Action):
         events = plural("events", found.get("events", 0))
         listed = data_rights.summary(found)
         dispatcher.utter_message(text=t("data.export_link", url=url))
-        dispatcher.utter_message(text=t("data.export_validity", minutes=max(data_rights.ttl_seconds() // 60, 1)))
+        dispatcher.utter_message(
+            text=t("data.export_validity", minutes=max(data_rights.ttl_seconds() // 60, 1))
+        )
         if listed:
             dispatcher.utter_message(text=t("data.export_contents", summary=listed, events=events))
         else:
@@ -55,7 +60,9 @@ class ActionStartDeleteData(Action):
     def name(self) -> Text:
         return "action_start_delete_data"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         return [SlotSet("delete_confirm", None)]
 
 
@@ -63,7 +70,9 @@ class ActionAskDeleteConfirm(Action):
     def name(self) -> Text:
         return "action_ask_delete_confirm"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         try:
             found = await in_thread(data_rights.counts, tracker.sender_id)
         except Exception:  # noqa: BLE001 - still ask; the deletion reports what it found
@@ -71,10 +80,20 @@ class ActionAskDeleteConfirm(Action):
             found = {}
         events = plural("events", found.get("events", 0))
         listed = data_rights.summary(found)
-        question = (t("data.delete_ask", summary=listed, events=events) if listed
-                    else t("data.delete_ask_nothing", events=events))
-        dispatcher.utter_message(text=question, buttons=yes_no_buttons(
-            t("data.button_delete_yes"), t("data.button_delete_no"), t("data.button_delete_yes"), "Nein"))
+        question = (
+            t("data.delete_ask", summary=listed, events=events)
+            if listed
+            else t("data.delete_ask_nothing", events=events)
+        )
+        dispatcher.utter_message(
+            text=question,
+            buttons=yes_no_buttons(
+                t("data.button_delete_yes"),
+                t("data.button_delete_no"),
+                t("data.button_delete_yes"),
+                "Nein",
+            ),
+        )
         return []
 
 
@@ -82,8 +101,9 @@ class ValidateDeleteDataForm(CancellableFormValidation):
     def name(self) -> Text:
         return "validate_delete_data_form"
 
-    async def validate_delete_confirm(self, value: Any, dispatcher: CollectingDispatcher,
-                                      tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_delete_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return yes_no_answer("delete_confirm", value, dispatcher)
 
 
@@ -91,7 +111,9 @@ class ActionDeleteMyData(Action):
     def name(self) -> Text:
         return "action_delete_my_data"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         if tracker.get_slot(CANCELLED_SLOT) or tracker.get_slot("delete_confirm") != "yes":
             dispatcher.utter_message(text=t("data.kept"))
             return [SlotSet("delete_confirm", None), SlotSet(CANCELLED_SLOT, False)]
@@ -103,7 +125,10 @@ class ActionDeleteMyData(Action):
             return [SlotSet("delete_confirm", None)]
         events = plural("events", deleted.get("events", 0))
         listed = data_rights.summary(deleted)
-        dispatcher.utter_message(text=t("data.deleted", summary=listed, events=events) if listed
-                                 else t("data.deleted_nothing", events=events))
+        dispatcher.utter_message(
+            text=t("data.deleted", summary=listed, events=events)
+            if listed
+            else t("data.deleted_nothing", events=events)
+        )
         # the Rasa server drops this conversation instead of saving it (connectors/tracker_store.py)
         return [SlotSet(ERASE_SLOT, True)]

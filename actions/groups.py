@@ -3,6 +3,7 @@
 Rights are checked against configuration or the database on every call – never taken from a
 slot or entity, which any user can set with `/intent{"slot": "value"}`.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -26,7 +27,9 @@ def group_repository() -> GroupRepository:
 
 
 async def is_trainer(sender_id: str) -> bool:
-    return sender_id in groups.configured_trainers() or await in_thread(group_repository().has_trainer_grant, sender_id)
+    return sender_id in groups.configured_trainers() or await in_thread(
+        group_repository().has_trainer_grant, sender_id
+    )
 
 
 def _message_text(tracker: Tracker) -> str:
@@ -34,14 +37,18 @@ def _message_text(tracker: Tracker) -> str:
 
 
 def _title(scenario_id: str) -> str:
-    return next((s["title"] for s in roleplay.list_scenarios() if s["id"] == scenario_id), scenario_id)
+    return next(
+        (s["title"] for s in roleplay.list_scenarios() if s["id"] == scenario_id), scenario_id
+    )
 
 
 class ActionTrainerVerify(Action):
     def name(self) -> Text:
         return "action_trainer_verify"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         if not groups.trainer_code_configured():
             dispatcher.utter_message(text=text("groups", "no_codes_configured"))
             return []
@@ -62,7 +69,9 @@ class ActionTrainerOpen(Action):
     def name(self) -> Text:
         return "action_trainer_open"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         if not await is_trainer(tracker.sender_id):
             dispatcher.utter_message(text=text("groups", "not_trainer"))
             return []
@@ -78,18 +87,27 @@ class ActionTrainerSessionCreated(Action):
     def name(self) -> Text:
         return "action_trainer_session_created"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         cancelled = after_cancel(dispatcher, tracker)
         if cancelled is not None:
             return cancelled
-        if not await is_trainer(tracker.sender_id):  # the form can be reached by forged events: check again
+        if not await is_trainer(
+            tracker.sender_id
+        ):  # the form can be reached by forged events: check again
             dispatcher.utter_message(text=text("groups", "not_trainer"))
             return []
         scenario = tracker.get_slot("rp_scenario")
         difficulty = int(tracker.get_slot("rp_difficulty") or 2)
-        session = await in_thread(group_repository().open_session, tracker.sender_id, scenario, difficulty)
-        dispatcher.utter_message(text=text("groups", "opened", title=_title(scenario), difficulty=difficulty,
-                                           code=session.code))
+        session = await in_thread(
+            group_repository().open_session, tracker.sender_id, scenario, difficulty
+        )
+        dispatcher.utter_message(
+            text=text(
+                "groups", "opened", title=_title(scenario), difficulty=difficulty, code=session.code
+            )
+        )
         return [SlotSet("rp_scenario", None), SlotSet("rp_difficulty", None)]
 
 
@@ -97,7 +115,9 @@ class ActionJoinSession(Action):
     def name(self) -> Text:
         return "action_join_session"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         code = groups.join_code_in(_message_text(tracker))
         if code is None:
             dispatcher.utter_message(text=text("groups", "join_missing"))
@@ -108,8 +128,10 @@ class ActionJoinSession(Action):
             return []
         dispatcher.utter_message(text=text("groups", "joined", code=session.code))
         return [SlotSet(slot, None) for slot in SETUP_SLOTS] + [
-            SlotSet("rp_scenario", session.scenario_id), SlotSet("rp_difficulty", str(session.difficulty)),
-            SlotSet("rp_group", session.code), FollowupAction("action_roleplay_start"),
+            SlotSet("rp_scenario", session.scenario_id),
+            SlotSet("rp_difficulty", str(session.difficulty)),
+            SlotSet("rp_group", session.code),
+            FollowupAction("action_roleplay_start"),
         ]
 
 
@@ -117,7 +139,9 @@ class ActionSessionResults(Action):
     def name(self) -> Text:
         return "action_session_results"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         repo = group_repository()
         code = groups.join_code_in(_message_text(tracker))
         if code is None:

@@ -7,6 +7,7 @@
 Boundaries are in actions/boundaries.py, incidents in actions/incidents.py, shared helpers
 in actions/history_common.py.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,16 +20,17 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import in_thread, repository, send, store_quietly
 from actions.history_common import (
-    entity,
-    Events,
-    invalid,
-    message_text,
     PREFILL_CONFIRM,
     PREFILL_SLOT,
+    Events,
+    entity,
+    invalid,
+    message_text,
     t,
     yes_no_buttons,
 )
-from bot import answers, dates, incidents as inc, warning_signs
+from bot import answers, dates, warning_signs
+from bot import incidents as inc
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +40,9 @@ class ActionShowHistory(Action):
     def name(self) -> Text:
         return "action_show_history"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         repo = repository()
         try:
             everything = await in_thread(repo.incidents, tracker.sender_id)
@@ -52,7 +56,9 @@ class ActionShowHistory(Action):
             by_client.setdefault(item.client, []).append(item)
         text = message_text(tracker)
         mentioned = entity(tracker, "client")
-        client = inc.resolve_client(mentioned, None if text.startswith("/") else text, list(by_client))
+        client = inc.resolve_client(
+            mentioned, None if text.startswith("/") else text, list(by_client)
+        )
         today = dates.today()
         if client is not None:
             send(dispatcher, inc.timeline(client, by_client[client], limits, today))
@@ -73,7 +79,9 @@ async def warning_prefill_events(dispatcher: CollectingDispatcher, tracker: Trac
         return reset
     names = list(dict.fromkeys(i.client for i in everything))
     text = message_text(tracker)
-    client = inc.resolve_client(entity(tracker, "client"), None if text.startswith("/") else text, names)
+    client = inc.resolve_client(
+        entity(tracker, "client"), None if text.startswith("/") else text, names
+    )
     if client is None:
         client = inc.resolve_client(tracker.get_slot("client_name"), None, names)
     if client is None:
@@ -82,31 +90,42 @@ async def warning_prefill_events(dispatcher: CollectingDispatcher, tracker: Trac
     if not prefill:
         return reset
     slots = [SlotSet(warning_signs.SLOT_PREFIX + key, "yes") for key in prefill]
-    return slots + [SlotSet(PREFILL_SLOT, {"client": client, "signs": prefill}), SlotSet(PREFILL_CONFIRM, None),
-                    SlotSet("client_name", client)]
+    return slots + [
+        SlotSet(PREFILL_SLOT, {"client": client, "signs": prefill}),
+        SlotSet(PREFILL_CONFIRM, None),
+        SlotSet("client_name", client),
+    ]
 
 
 class WarningPrefillMixin:
     """For ValidateWarningSignsForm: ask once to confirm pre-filled signs, then the rest."""
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
-                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
         if tracker.get_slot(PREFILL_SLOT):
             return [PREFILL_CONFIRM] + [s for s in domain_slots if s != PREFILL_CONFIRM]
         return domain_slots
 
-    async def extract_sign_prefill_confirm(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                           domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_sign_prefill_confirm(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         """The answer to the confirmation question (a custom mapping: the slot is not in the
-        form's static required_slots)."""
+        form's static required_slots).
+        """
         if tracker.get_slot("requested_slot") != PREFILL_CONFIRM:
             return {}
         if ((tracker.latest_message or {}).get("intent") or {}).get("name") == "stop":
             return {}
         return {PREFILL_CONFIRM: message_text(tracker)}
 
-    async def validate_sign_prefill_confirm(self, value: Any, dispatcher: CollectingDispatcher,
-                                            tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_sign_prefill_confirm(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if value is None:  # reset before the form starts: not an answer
             return {"sign_prefill_confirm": None}
         parsed = answers.parse_yes_no(value) if isinstance(value, str) else None
@@ -123,12 +142,15 @@ class ActionAskSignPrefillConfirm(Action):
     def name(self) -> Text:
         return f"action_ask_{PREFILL_CONFIRM}"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         prefill = tracker.get_slot(PREFILL_SLOT) or {}
         signs = prefill.get("signs") or {}
         dispatcher.utter_message(
-            text=inc.prefill_question(prefill.get("client") or "", signs, warning_signs.keys(), len(warning_signs.keys())),
-            buttons=yes_no_buttons(t("prefill.button_yes"), t("prefill.button_no")))
+            text=inc.prefill_question(
+                prefill.get("client") or "", signs, warning_signs.keys(), len(warning_signs.keys())
+            ),
+            buttons=yes_no_buttons(t("prefill.button_yes"), t("prefill.button_no")),
+        )
         return []
-
-

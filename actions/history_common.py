@@ -1,4 +1,5 @@
 """Helpers shared by the issue-4 actions (boundaries, incidents, history, data rights)."""
+
 from __future__ import annotations
 
 import abc
@@ -10,7 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.common import repository, store_quietly
-from bot import answers, boundaries as bnd, escalation, incidents as inc
+from bot import answers, escalation
+from bot import boundaries as bnd
+from bot import incidents as inc
 from bot.storage.repository import InvalidInput
 
 logger = logging.getLogger(__name__)
@@ -31,7 +34,11 @@ def t(key: str, **values: Any) -> str:
 
 def entity(tracker: Tracker, name: str) -> Optional[str]:
     for item in (tracker.latest_message or {}).get("entities") or []:
-        if item.get("entity") == name and isinstance(item.get("value"), str) and item["value"].strip():
+        if (
+            item.get("entity") == name
+            and isinstance(item.get("value"), str)
+            and item["value"].strip()
+        ):
             return item["value"].strip()
     return None
 
@@ -40,7 +47,9 @@ def message_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 
 
-def yes_no_buttons(yes: str, no: str, yes_payload: str = "Ja", no_payload: str = "Nein") -> List[Dict[str, str]]:
+def yes_no_buttons(
+    yes: str, no: str, yes_payload: str = "Ja", no_payload: str = "Nein"
+) -> List[Dict[str, str]]:
     return [{"title": yes, "payload": yes_payload}, {"title": no, "payload": no_payload}]
 
 
@@ -103,7 +112,9 @@ class FixedQuestion(Action, abc.ABC):
     def name(self) -> Text:  # pragma: no cover - abstract
         ...
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         buttons = behavior_buttons() if self.behavior_choices else []
         buttons += [{"title": t(key), "payload": t(key)} for key in self.button_keys]
         dispatcher.utter_message(text=t(self.question, limit=inc.NOTE_MAX), buttons=buttons)
@@ -122,5 +133,3 @@ async def boundary_for(sender: str, behavior: Optional[str]):
 
 async def client_names(sender: str) -> List[str]:
     return [c.name for c in (await store_quietly(repository().clients, sender) or [])]
-
-

@@ -6,6 +6,7 @@ Flows (rules in data/rules/features_history.yml):
 * after action_case_advice: :func:`offer_case_incident` (called by that action) offers to
   record the case; affirm → action_log_case_incident (asks only for a missing client).
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,22 +20,24 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import in_thread, repository, send
 from actions.history_common import (
+    INCIDENT_SLOTS,
+    MAX_CLIENT_BUTTONS,
+    Events,
+    FixedQuestion,
     behavior_answer,
     canonical_behavior,
     client_names,
     entity,
-    Events,
-    FixedQuestion,
-    INCIDENT_SLOTS,
     invalid,
-    MAX_CLIENT_BUTTONS,
     message_text,
     note_answer,
     t,
     yes_no_buttons,
 )
 from actions.playbook_form import CancellableFormValidation, after_cancel
-from bot import boundaries as bnd, dates, incidents as inc, playbooks
+from bot import boundaries as bnd
+from bot import dates, playbooks
+from bot import incidents as inc
 from bot.storage.repository import InvalidInput, client_key
 
 logger = logging.getLogger(__name__)
@@ -47,7 +50,9 @@ class ActionStartIncident(Action):
     def name(self) -> Text:
         return "action_start_incident"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         text = message_text(tracker)
         known = await client_names(tracker.sender_id)
         mentioned = entity(tracker, "client")
@@ -74,8 +79,9 @@ class ValidateIncidentForm(CancellableFormValidation):
     def name(self) -> Text:
         return "validate_incident_form"
 
-    async def validate_incident_client(self, value: Any, dispatcher: CollectingDispatcher,
-                                       tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_incident_client(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if value is None:  # reset before the form starts: not an answer
             return {"incident_client": None}
         try:
@@ -84,24 +90,33 @@ class ValidateIncidentForm(CancellableFormValidation):
             invalid(dispatcher, error.code)
             return {"incident_client": None}
         known = await client_names(tracker.sender_id)  # keep the spelling stored first
-        return {"incident_client": next((k for k in known if client_key(k) == client_key(name)), name)}
+        return {
+            "incident_client": next((k for k in known if client_key(k) == client_key(name)), name)
+        }
 
-    async def validate_incident_behavior(self, value: Any, dispatcher: CollectingDispatcher,
-                                         tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_incident_behavior(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return behavior_answer("incident_behavior", value, dispatcher)
 
-    async def validate_incident_date(self, value: Any, dispatcher: CollectingDispatcher,
-                                     tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_incident_date(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if value is None:  # reset before the form starts: not an answer
             return {"incident_date": None}
         try:
-            return {"incident_date": dates.parse_date(value if isinstance(value, str) else "").isoformat()}
+            return {
+                "incident_date": dates.parse_date(
+                    value if isinstance(value, str) else ""
+                ).isoformat()
+            }
         except dates.DateError as error:
             invalid(dispatcher, error.code, value=error.value)
             return {"incident_date": None}
 
-    async def validate_incident_note(self, value: Any, dispatcher: CollectingDispatcher,
-                                     tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_incident_note(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return note_answer("incident_note", value, dispatcher)
 
 
@@ -109,7 +124,9 @@ class ActionAskIncidentClient(Action):
     def name(self) -> Text:
         return "action_ask_incident_client"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         names: List[str] = []
         current = tracker.get_slot("client_name")
         for name in ([current] if current else []) + await client_names(tracker.sender_id):
@@ -132,7 +149,10 @@ class ActionAskIncidentBehavior(FixedQuestion):
 
 
 class ActionAskIncidentDate(FixedQuestion):
-    question, button_keys = "incident.ask_date", ("incident.button_today", "incident.button_yesterday")
+    question, button_keys = (
+        "incident.ask_date",
+        ("incident.button_today", "incident.button_yesterday"),
+    )
 
     def name(self) -> Text:
         return "action_ask_incident_date"
@@ -145,16 +165,33 @@ class ActionAskIncidentNote(FixedQuestion):
         return "action_ask_incident_note"
 
 
-async def _save_incident(dispatcher: CollectingDispatcher, sender: str, client: str, behavior: str,
-                         occurred_on: date, note: Optional[str], source: Optional[dict]) -> Events:
+async def _save_incident(
+    dispatcher: CollectingDispatcher,
+    sender: str,
+    client: str,
+    behavior: str,
+    occurred_on: date,
+    note: Optional[str],
+    source: Optional[dict],
+) -> Events:
     """Store one incident and answer with the level; events for the conversation."""
     repo = repository()
     source = source or {}
     today = dates.today()
     try:
-        saved = await in_thread(lambda: repo.log_incident(
-            sender, client, behavior, occurred_on, note, source="case" if source.get("case") else "chat",
-            case=source.get("case"), level_hint=source.get("level_hint"), today=today))
+        saved = await in_thread(
+            lambda: repo.log_incident(
+                sender,
+                client,
+                behavior,
+                occurred_on,
+                note,
+                source="case" if source.get("case") else "chat",
+                case=source.get("case"),
+                level_hint=source.get("level_hint"),
+                today=today,
+            )
+        )
         history = await in_thread(repo.incidents, sender, saved.client)
         limits = await in_thread(repo.boundaries, sender)
     except InvalidInput as error:
@@ -172,12 +209,19 @@ class ActionSaveIncident(Action):
     def name(self) -> Text:
         return "action_save_incident"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
-        reset: Events = [SlotSet(slot, None) for slot in INCIDENT_SLOTS] + [SlotSet("incident_source", None)]
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
+        reset: Events = [SlotSet(slot, None) for slot in INCIDENT_SLOTS] + [
+            SlotSet("incident_source", None)
+        ]
         cancelled = after_cancel(dispatcher, tracker)
         if cancelled is not None:
             return reset + cancelled
-        client, behavior = tracker.get_slot("incident_client"), tracker.get_slot("incident_behavior")
+        client, behavior = (
+            tracker.get_slot("incident_client"),
+            tracker.get_slot("incident_behavior"),
+        )
         raw_date, note = tracker.get_slot("incident_date"), tracker.get_slot("incident_note")
         if not (client and behavior and raw_date):
             dispatcher.utter_message(response="utter_stopped")
@@ -187,9 +231,15 @@ class ActionSaveIncident(Action):
         except ValueError:
             invalid(dispatcher, "date_unknown")
             return reset
-        events = await _save_incident(dispatcher, tracker.sender_id, client, behavior, occurred_on,
-                                      None if note in (None, inc.NO_NOTE) else note,
-                                      tracker.get_slot("incident_source"))
+        events = await _save_incident(
+            dispatcher,
+            tracker.sender_id,
+            client,
+            behavior,
+            occurred_on,
+            None if note in (None, inc.NO_NOTE) else note,
+            tracker.get_slot("incident_source"),
+        )
         return reset + events
 
 
@@ -221,7 +271,10 @@ async def offer_case_incident(dispatcher: CollectingDispatcher, tracker: Tracker
     if offer is not None:
         dispatcher.utter_message(
             text=inc.offer_text(offer, offer["client"], dates.today()),
-            buttons=yes_no_buttons(t("incident.button_offer_yes"), t("incident.button_offer_no"), "/affirm", "/deny"))
+            buttons=yes_no_buttons(
+                t("incident.button_offer_yes"), t("incident.button_offer_no"), "/affirm", "/deny"
+            ),
+        )
     return []
 
 
@@ -231,7 +284,9 @@ class ActionLogCaseIncident(Action):
     def name(self) -> Text:
         return "action_log_case_incident"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Events:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
         offer = case_offer(tracker)
         if offer is None:
             dispatcher.utter_message(text=t("incident.nothing_offered"))
@@ -239,8 +294,15 @@ class ActionLogCaseIncident(Action):
         source = {"case": offer.get("case"), "level_hint": offer.get("level_hint")}
         today = dates.today()
         if offer.get("client"):
-            return await _save_incident(dispatcher, tracker.sender_id, offer["client"], offer["behavior"], today,
-                                        offer.get("note"), source)
+            return await _save_incident(
+                dispatcher,
+                tracker.sender_id,
+                offer["client"],
+                offer["behavior"],
+                today,
+                offer.get("note"),
+                source,
+            )
         # only the client is missing: the incident form asks for it and nothing else
         return [SlotSet(slot, None) for slot in INCIDENT_SLOTS] + [
             SlotSet("incident_behavior", offer["behavior"]),
@@ -249,5 +311,3 @@ class ActionLogCaseIncident(Action):
             SlotSet("incident_source", source),
             FollowupAction("incident_form"),
         ]
-
-

@@ -1,4 +1,5 @@
 """Knowledge answers: how to end a relationship, legal checks, afterwards, stress, help."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -22,7 +23,9 @@ class ActionExplainTopic(Action):
     def name(self) -> Text:
         return "action_explain_topic"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         topic = TOPIC_BY_INTENT.get(latest_intent(tracker) or "", "help")
         send(dispatcher, knowledge.topic(topic))
         return []

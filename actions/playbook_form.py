@@ -3,6 +3,7 @@
 Subclasses name their form; the questions (and how answers are understood) come from
 ``bot/playbooks.yml`` – there is no validate_<slot> method to write per slot.
 """
+
 from __future__ import annotations
 
 import abc
@@ -31,7 +32,9 @@ def cancel_or_none(slot: str, value: Any) -> Optional[Dict[str, Any]]:
     return None
 
 
-def after_cancel(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[str, Any]]]:
+def after_cancel(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> Optional[List[Dict[str, Any]]]:
     """For the action that follows a form: if the user cancelled, confirm it and reset the flag."""
     if not tracker.get_slot(CANCELLED_SLOT):
         return None
@@ -51,11 +54,17 @@ class CancellableFormValidation(FormValidationAction, abc.ABC):
     def name(self) -> str:  # pragma: no cover - abstract
         ...
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[str, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[str, Any]]:
         requested = tracker.get_slot("requested_slot")
         text = (tracker.latest_message or {}).get("text") or ""
         if requested and answers.is_cancel(text):
-            return [SlotSet(requested, None), SlotSet("requested_slot", None), SlotSet(CANCELLED_SLOT, True)]
+            return [
+                SlotSet(requested, None),
+                SlotSet("requested_slot", None),
+                SlotSet(CANCELLED_SLOT, True),
+            ]
         return await super().run(dispatcher, tracker, domain)
 
 
@@ -78,15 +87,18 @@ class QuestionFormValidation(FormValidationAction, abc.ABC):
         """The response to send when the answer to ``slot`` was not understood."""
 
     @abc.abstractmethod
-    def handles(self, slot: str) -> bool:
-        ...
+    def handles(self, slot: str) -> bool: ...
 
     def __getattr__(self, attribute: str) -> Callable:
-        if attribute.startswith("validate_") and self.handles(attribute[len("validate_"):]):
-            slot = attribute[len("validate_"):]
+        if attribute.startswith("validate_") and self.handles(attribute[len("validate_") :]):
+            slot = attribute[len("validate_") :]
 
-            def validate(value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
-                if value is None:  # reset before the form starts: not an answer, nothing to complain about
+            def validate(
+                value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+            ) -> Dict[str, Any]:
+                if (
+                    value is None
+                ):  # reset before the form starts: not an answer, nothing to complain about
                     return {slot: None}
                 cancel = cancel_or_none(slot, value)
                 if cancel:

@@ -4,6 +4,7 @@ The engine state travels in the slot `rp_state`; the conversation runs inside th
 `roleplay_form`, whose only slot `rp_utterance` takes every message (so nothing said in
 character is ever routed elsewhere) and is validated here turn by turn.
 """
+
 from __future__ import annotations
 
 import random
@@ -24,7 +25,14 @@ from bot.roleplay import session
 from bot.storage.groups import GroupRepository
 
 DONE = "done"
-SETUP_SLOTS = ("rp_scenario", "rp_difficulty", "rp_suggested", "rp_utterance", "rp_state", "rp_group")
+SETUP_SLOTS = (
+    "rp_scenario",
+    "rp_difficulty",
+    "rp_suggested",
+    "rp_utterance",
+    "rp_state",
+    "rp_group",
+)
 
 
 def t(key: str, **values: Any) -> str:
@@ -47,14 +55,19 @@ class ActionRoleplaySetup(Action):
     def name(self) -> Text:
         return "action_roleplay_setup"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         events: List[Dict[Text, Any]] = [SlotSet(slot, None) for slot in SETUP_SLOTS]
         suggested = _suggestion(tracker)
         if suggested:
             title = next(s["title"] for s in roleplay.list_scenarios() if s["id"] == suggested)
             client = tracker.get_slot("client_name")
-            dispatcher.utter_message(text=t("setup.suggest", client=client, title=title) if client
-                                     else t("setup.suggest_case", title=title))
+            dispatcher.utter_message(
+                text=t("setup.suggest", client=client, title=title)
+                if client
+                else t("setup.suggest_case", title=title)
+            )
             events.append(SlotSet("rp_suggested", suggested))
         return events
 
@@ -63,13 +76,17 @@ class ActionAskRpScenario(Action):
     def name(self) -> Text:
         return "action_ask_rp_scenario"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         buttons = []
         suggested = tracker.get_slot("rp_suggested")
         scenarios = roleplay.list_scenarios()
         if suggested:
             title = next((s["title"] for s in scenarios if s["id"] == suggested), suggested)
-            buttons.append({"title": t("setup.suggest_button", title=title), "payload": "Vorschlag"})
+            buttons.append(
+                {"title": t("setup.suggest_button", title=title), "payload": "Vorschlag"}
+            )
         buttons += [{"title": s["title"], "payload": s["id"]} for s in scenarios]
         buttons.append({"title": t("setup.surprise_button"), "payload": "überrasch mich"})
         dispatcher.utter_message(text=t("setup.ask_scenario"), buttons=buttons)
@@ -80,21 +97,27 @@ class ValidateRoleplaySetupForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_roleplay_setup_form"
 
-    def validate_rp_scenario(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> Dict[Text, Any]:
+    def validate_rp_scenario(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if value is None:  # reset by the set-up action: not an answer
             return {"rp_scenario": None}
         cancel = cancel_or_none("rp_scenario", value)
         if cancel:
             return cancel
-        chosen = session.parse_scenario(value if isinstance(value, str) else "", roleplay.list_scenarios(),
-                                        tracker.get_slot("rp_suggested"), random.Random())
+        chosen = session.parse_scenario(
+            value if isinstance(value, str) else "",
+            roleplay.list_scenarios(),
+            tracker.get_slot("rp_suggested"),
+            random.Random(),
+        )
         if chosen is None:
             dispatcher.utter_message(response="utter_invalid_rp_scenario")
         return {"rp_scenario": chosen}
 
-    def validate_rp_difficulty(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                               domain: DomainDict) -> Dict[Text, Any]:
+    def validate_rp_difficulty(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if value is None:
             return {"rp_difficulty": None}
         cancel = cancel_or_none("rp_difficulty", value)
@@ -111,7 +134,9 @@ class ActionRoleplayStart(Action):
     def name(self) -> Text:
         return "action_roleplay_start"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         cancelled = after_cancel(dispatcher, tracker)
         if cancelled is not None:  # the rule would go on into the role-play loop: listen instead
             return cancelled + [SlotSet("roleplay_active", False), FollowupAction("action_listen")]
@@ -125,8 +150,12 @@ class ActionRoleplayStart(Action):
             return [SlotSet("roleplay_active", False)]
         send(dispatcher, messages)
         # the loop starts right away, also when reached by a follow-up (joining a group session)
-        return [SlotSet("rp_state", state), SlotSet("roleplay_active", True), SlotSet("rp_utterance", None),
-                FollowupAction("roleplay_form")]
+        return [
+            SlotSet("rp_state", state),
+            SlotSet("roleplay_active", True),
+            SlotSet("rp_utterance", None),
+            FollowupAction("roleplay_form"),
+        ]
 
 
 class ActionAskRpUtterance(Action):
@@ -135,7 +164,9 @@ class ActionAskRpUtterance(Action):
     def name(self) -> Text:
         return "action_ask_rp_utterance"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         return []
 
 
@@ -143,8 +174,9 @@ class ValidateRoleplayForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_roleplay_form"
 
-    def validate_rp_utterance(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                              domain: DomainDict) -> Dict[Text, Any]:
+    def validate_rp_utterance(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         state = tracker.get_slot("rp_state")
         if not isinstance(state, dict) or "scenario_id" not in state:
             return {"rp_utterance": DONE}  # nothing to play: end the loop cleanly
@@ -184,28 +216,43 @@ class ActionRoleplayFeedback(Action):
     def name(self) -> Text:
         return "action_roleplay_feedback"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         state = tracker.get_slot("rp_state")
-        events: List[Dict[Text, Any]] = [SlotSet("roleplay_active", False), SlotSet("rp_utterance", None)]
+        events: List[Dict[Text, Any]] = [
+            SlotSet("roleplay_active", False),
+            SlotSet("rp_utterance", None),
+        ]
         if not isinstance(state, dict) or "scenario_id" not in state:
             dispatcher.utter_message(text=t("setup.stopped"))
             return events
         if state.get("stopped"):
-            dispatcher.utter_message(text=t("stopped_early") if state.get("turns") else t("setup.stopped"))
+            dispatcher.utter_message(
+                text=t("stopped_early") if state.get("turns") else t("setup.stopped")
+            )
             if not state.get("turns"):
                 return events + [SlotSet("rp_state", None)]
         send(dispatcher, roleplay.feedback(state))
         result = roleplay.summary(state)
         events.append(SlotSet("roleplay_score", float(result["overall"])))
         group = tracker.get_slot("rp_group")
-        if group and not await store_quietly(GroupRepository(load_settings().database_url).is_member,
-                                             tracker.sender_id, group):
-            group = None  # a slot anyone can set; only a real membership ties the result to a session
+        if group and not await store_quietly(
+            GroupRepository(load_settings().database_url).is_member, tracker.sender_id, group
+        ):
+            group = (
+                None  # a slot anyone can set; only a real membership ties the result to a session
+            )
         await store_quietly(
             lambda: repository().save_roleplay(
-                tracker.sender_id, scenario_id=state["scenario_id"], difficulty=state["difficulty"],
-                overall=float(result["overall"]), scores={k: v for k, v in result["conversation"].items() if v is not None},
-                transcript=scored_transcript(state), outcome=state.get("outcome") or "stopped", group_code=group,
+                tracker.sender_id,
+                scenario_id=state["scenario_id"],
+                difficulty=state["difficulty"],
+                overall=float(result["overall"]),
+                scores={k: v for k, v in result["conversation"].items() if v is not None},
+                transcript=scored_transcript(state),
+                outcome=state.get("outcome") or "stopped",
+                group_code=group,
             )
         )
         return events + [SlotSet("rp_state", None), SlotSet("rp_group", None)]
@@ -227,22 +274,41 @@ class ActionRoleplayProgress(Action):
     def name(self) -> Text:
         return "action_roleplay_progress"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
         rows = await store_quietly(repository().roleplays, tracker.sender_id) or []
         report = session.progress({"scores": r.scores, "overall": r.overall} for r in rows)
         if not report["count"]:
             dispatcher.utter_message(text=t("progress.none"))
             return []
         labels = roleplay.engine.texts()["feedback"]["labels"]
-        lines = [t("progress.header", count=report["count"], overall=" → ".join(map(str, report["overall"])))]
+        lines = [
+            t(
+                "progress.header",
+                count=report["count"],
+                overall=" → ".join(map(str, report["overall"])),
+            )
+        ]
         for criterion, values in report["series"].items():
             if values:
-                lines.append(t("progress.line", label=labels[criterion], values=" → ".join(f"{v} %" for v in values),
-                               arrow=t(f"progress.arrows.{report['trend'][criterion]}")))
+                lines.append(
+                    t(
+                        "progress.line",
+                        label=labels[criterion],
+                        values=" → ".join(f"{v} %" for v in values),
+                        arrow=t(f"progress.arrows.{report['trend'][criterion]}"),
+                    )
+                )
         latest = {c: v[-1] for c, v in report["series"].items() if v}
         if latest:
             weakest = min(latest, key=latest.get)
-            lines.append(t("progress.focus", label=labels[weakest],
-                           tip=roleplay.engine.texts()["feedback"]["tips"][weakest]))
+            lines.append(
+                t(
+                    "progress.focus",
+                    label=labels[weakest],
+                    tip=roleplay.engine.texts()["feedback"]["tips"][weakest],
+                )
+            )
         dispatcher.utter_message(text="\n".join(lines))
         return []

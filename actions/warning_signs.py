@@ -1,4 +1,5 @@
 """The ten-warning-signs check behind `ask_end_relationship` (seed 001)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
@@ -19,7 +20,9 @@ class ActionStartWarningCheck(Action):
     def name(self) -> Text:
         return "action_start_warning_check"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_warning_check_intro")
         events = [SlotSet(slot, None) for slot in warning_signs.slots()]
         # issue 4: signs the client's incident history already shows are pre-filled (actions/history.py)
@@ -44,11 +47,15 @@ class ActionWarningSignsResult(Action):
     def name(self) -> Text:
         return "action_warning_signs_result"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
         cancelled = after_cancel(dispatcher, tracker)
         if cancelled is not None:
             return cancelled
-        given = {key: tracker.get_slot(warning_signs.SLOT_PREFIX + key) for key in warning_signs.keys()}
+        given = {
+            key: tracker.get_slot(warning_signs.SLOT_PREFIX + key) for key in warning_signs.keys()
+        }
         send(dispatcher, warning_signs.evaluate(given))
         return []
 
@@ -60,7 +67,9 @@ def _ask_action(key: str) -> type:
         def name(self) -> Text:
             return f"action_ask_{warning_signs.SLOT_PREFIX}{key}"
 
-        async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        async def run(
+            self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        ) -> List[Dict[Text, Any]]:
             dispatcher.utter_message(text=warning_signs.question(key), buttons=_buttons(domain))
             return []
 

@@ -3,6 +3,7 @@
 The same parser serves typed answers ("jo, schon", "eher nicht") and button payloads,
 so a button is just a pre-written answer. Vocabulary lives in ``answers.yml``.
 """
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@ A boundary is a behaviour category plus a threshold – an absolute no-go, or "t
 within D days" – and an optional note. Thresholds travel through slots as canonical strings:
 ``absolute``, ``count:<N>:<D>`` or ``remove`` (the user wants to delete the boundary).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,20 +24,93 @@ ABSOLUTE = "absolute"
 REMOVE = "remove"
 
 _ABSOLUTE_WORDS = [
-    "no go", "nogo", "absolut", "absolutes", "tabu", "rote linie", "null toleranz", "niemals", "nie", "nie wieder",
-    "keinmal", "kein einziges mal", "schon einmal", "einmal ist zu viel", "ein mal ist zu viel", "sofort",
-    "beim ersten mal", "ersten mal", "gar nicht", "ueberhaupt nicht", "auf keinen fall", "keine toleranz",
+    "no go",
+    "nogo",
+    "absolut",
+    "absolutes",
+    "tabu",
+    "rote linie",
+    "null toleranz",
+    "niemals",
+    "nie",
+    "nie wieder",
+    "keinmal",
+    "kein einziges mal",
+    "schon einmal",
+    "einmal ist zu viel",
+    "ein mal ist zu viel",
+    "sofort",
+    "beim ersten mal",
+    "ersten mal",
+    "gar nicht",
+    "ueberhaupt nicht",
+    "auf keinen fall",
+    "keine toleranz",
 ]
-_REMOVE_WORDS = ["entfernen", "entferne", "entfern", "loeschen", "loesche", "loesch", "streichen", "streich",
-                 "aufheben", "weg damit", "brauche ich nicht mehr", "nicht mehr noetig"]
+_REMOVE_WORDS = [
+    "entfernen",
+    "entferne",
+    "entfern",
+    "loeschen",
+    "loesche",
+    "loesch",
+    "streichen",
+    "streich",
+    "aufheben",
+    "weg damit",
+    "brauche ich nicht mehr",
+    "nicht mehr noetig",
+]
 _AT_MOST = ["hoechstens", "maximal", "max", "bis zu", "nicht mehr als", "nicht oefter als"]
-_NUMBER_WORDS = {"ein": 1, "eins": 1, "einmal": 1, "zwei": 2, "zweimal": 2, "drei": 3, "dreimal": 3, "vier": 4,
-                 "viermal": 4, "fuenf": 5, "fuenfmal": 5, "sechs": 6, "sechsmal": 6, "sieben": 7, "siebenmal": 7,
-                 "acht": 8, "achtmal": 8, "neun": 9, "neunmal": 9, "zehn": 10, "zehnmal": 10, "zwoelf": 12,
-                 "zwanzig": 20, "dreissig": 30}
-_UNITS = {"tag": 1, "tage": 1, "tagen": 1, "woche": 7, "wochen": 7, "monat": 30, "monate": 30, "monaten": 30,
-          "quartal": 90, "quartale": 90, "quartalen": 90, "jahr": 365, "jahre": 365, "jahren": 365}
-_ADVERBS = {"taeglich": 1, "woechentlich": 7, "monatlich": 30, "quartalsweise": 90, "jaehrlich": 365}
+_NUMBER_WORDS = {
+    "ein": 1,
+    "eins": 1,
+    "einmal": 1,
+    "zwei": 2,
+    "zweimal": 2,
+    "drei": 3,
+    "dreimal": 3,
+    "vier": 4,
+    "viermal": 4,
+    "fuenf": 5,
+    "fuenfmal": 5,
+    "sechs": 6,
+    "sechsmal": 6,
+    "sieben": 7,
+    "siebenmal": 7,
+    "acht": 8,
+    "achtmal": 8,
+    "neun": 9,
+    "neunmal": 9,
+    "zehn": 10,
+    "zehnmal": 10,
+    "zwoelf": 12,
+    "zwanzig": 20,
+    "dreissig": 30,
+}
+_UNITS = {
+    "tag": 1,
+    "tage": 1,
+    "tagen": 1,
+    "woche": 7,
+    "wochen": 7,
+    "monat": 30,
+    "monate": 30,
+    "monaten": 30,
+    "quartal": 90,
+    "quartale": 90,
+    "quartalen": 90,
+    "jahr": 365,
+    "jahre": 365,
+    "jahren": 365,
+}
+_ADVERBS = {
+    "taeglich": 1,
+    "woechentlich": 7,
+    "monatlich": 30,
+    "quartalsweise": 90,
+    "jaehrlich": 365,
+}
 
 
 class ThresholdError(ValueError):
@@ -99,10 +173,31 @@ def _number(token: str) -> int | None:
     return _NUMBER_WORDS.get(token)
 
 
-_STRONG_ABSOLUTE = ["no go", "nogo", "absolut", "absolutes", "tabu", "rote linie", "null toleranz", "keine toleranz"]
-_ORDINALS = {"zweiten": 2, "dritten": 3, "vierten": 4, "fuenften": 5, "sechsten": 6, "siebten": 7, "siebenten": 7,
-             "achten": 8, "neunten": 9, "zehnten": 10}
-_UNIT_RE = "tagen|tage|tag|wochen|woche|monaten|monate|monat|quartalen|quartale|quartal|jahren|jahre|jahr"
+_STRONG_ABSOLUTE = [
+    "no go",
+    "nogo",
+    "absolut",
+    "absolutes",
+    "tabu",
+    "rote linie",
+    "null toleranz",
+    "keine toleranz",
+]
+_ORDINALS = {
+    "zweiten": 2,
+    "dritten": 3,
+    "vierten": 4,
+    "fuenften": 5,
+    "sechsten": 6,
+    "siebten": 7,
+    "siebenten": 7,
+    "achten": 8,
+    "neunten": 9,
+    "zehnten": 10,
+}
+_UNIT_RE = (
+    "tagen|tage|tag|wochen|woche|monaten|monate|monat|quartalen|quartale|quartal|jahren|jahre|jahr"
+)
 
 
 def _count(norm: str) -> int | None:
@@ -129,14 +224,19 @@ def _days(norm: str) -> int | None:
     match = re.search(rf"\b(\d+)\s+({_UNIT_RE})\b", norm)
     if match:
         return int(match[1]) * _UNITS[match[2]]
-    match = re.search(r"\b(?:pro|im|je|in einem|in einer|innerhalb eines|innerhalb einer|die|der|das)\s+"
-                      r"(tag|woche|monat|quartal|jahr)\b", norm)
+    match = re.search(
+        r"\b(?:pro|im|je|in einem|in einer|innerhalb eines|innerhalb einer|die|der|das)\s+"
+        r"(tag|woche|monat|quartal|jahr)\b",
+        norm,
+    )
     if match:
         return _UNITS[match[1]]
     return next((n for word, n in _ADVERBS.items() if f" {word} " in f" {norm} "), None)
 
 
-def parse_threshold(value: object, *, allow_remove: bool = False, strict: bool = False) -> str | None:
+def parse_threshold(
+    value: object, *, allow_remove: bool = False, strict: bool = False
+) -> str | None:
     """Canonical threshold for an answer, None if not understood; ThresholdError if out of range.
 
     ``strict`` (for a whole sentence, not an answer to the question) only takes counts and
@@ -172,24 +272,39 @@ def _checked(count: int, days: int) -> str:
     return f"count:{count}:{days}"
 
 
-def describe_threshold(max_count: int | None, period_days: int | None, *, short: bool = False) -> str:
+def describe_threshold(
+    max_count: int | None, period_days: int | None, *, short: bool = False
+) -> str:
     prefix = "short_" if short else ""
     if not max_count:
         return text("history", f"threshold.{prefix}absolute")
     return text("history", f"threshold.{prefix}count", count=max_count, days=period_days)
 
 
-def describe(behavior: str, max_count: int | None, period_days: int | None, note: str | None = None,
-             *, short: bool = False) -> str:
+def describe(
+    behavior: str,
+    max_count: int | None,
+    period_days: int | None,
+    note: str | None = None,
+    *,
+    short: bool = False,
+) -> str:
     threshold = describe_threshold(max_count, period_days, short=short)
     if note:
-        return text("history", "boundary.line_note", label=label(behavior), threshold=threshold, note=note)
+        return text(
+            "history", "boundary.line_note", label=label(behavior), threshold=threshold, note=note
+        )
     return text("history", "boundary.line", label=label(behavior), threshold=threshold)
 
 
 def describe_boundary(boundary, *, with_note: bool = True, short: bool = False) -> str:
-    return describe(boundary.behavior, boundary.max_count, boundary.period_days,
-                    boundary.note if with_note else None, short=short)
+    return describe(
+        boundary.behavior,
+        boundary.max_count,
+        boundary.period_days,
+        boundary.note if with_note else None,
+        short=short,
+    )
 
 
 def suggestions(existing: Iterable[str] = ()) -> list[dict]:

@@ -3,6 +3,7 @@
 Subcommands import their implementation only when they run, so `coach --help`
 stays fast and no subcommand pays for another's imports.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,9 @@ def _lazy(target: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coach", description="Klartext – Werkzeuge rund um den Coach")
+    parser = argparse.ArgumentParser(
+        prog="coach", description="Klartext – Werkzeuge rund um den Coach"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     assess = sub.add_parser("assess", help="eine Äußerung aus einem Trennungsgespräch bewerten")
@@ -35,19 +38,35 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", help="Dateien oder Ordner (Standard: data/scenarios)")
     check.set_defaults(func=_lazy("bot.roleplay.cli:run_check"))
 
-    report = sub.add_parser("report", help="Bericht einer Gruppensitzung als HTML (mit Diagrammen) und CSV")
+    report = sub.add_parser(
+        "report", help="Bericht einer Gruppensitzung als HTML (mit Diagrammen) und CSV"
+    )
     report.add_argument("session", help="Beitrittscode der Sitzung, z. B. K7P2QX")
-    report.add_argument("--trainer", required=True, help="Sender-ID der Trainerin / des Trainers, die die Sitzung eröffnet hat")
+    report.add_argument(
+        "--trainer",
+        required=True,
+        help="Sender-ID der Trainerin / des Trainers, die die Sitzung eröffnet hat",
+    )
     report.add_argument("--out", help="Zielordner (Standard: var/reports/<CODE>)")
     report.set_defaults(func=_lazy("bot.groups:run_report"))
 
     db = sub.add_parser("db", help="Datenbank")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")
-    upgrade = db_sub.add_parser("upgrade", help="Schema per Migration auf den neuesten Stand bringen")
+    upgrade = db_sub.add_parser(
+        "upgrade", help="Schema per Migration auf den neuesten Stand bringen"
+    )
     upgrade.set_defaults(func=_lazy("bot.storage.db:run_upgrade"))
 
-    purge = sub.add_parser("purge", help="Vorfälle, Mitschriften und Gesprächsverläufe nach Ablauf der Aufbewahrungsfrist löschen (für einen täglichen Cronjob)")
-    purge.add_argument("--days", type=int, default=None, help="Aufbewahrungsfrist in Tagen (Standard: KLARTEXT_RETENTION_DAYS oder 365)")
+    purge = sub.add_parser(
+        "purge",
+        help="Vorfälle, Mitschriften und Gesprächsverläufe nach Ablauf der Aufbewahrungsfrist löschen (für einen täglichen Cronjob)",
+    )
+    purge.add_argument(
+        "--days",
+        type=int,
+        default=None,
+        help="Aufbewahrungsfrist in Tagen (Standard: KLARTEXT_RETENTION_DAYS oder 365)",
+    )
     purge.add_argument("--dry-run", action="store_true", help="nur zählen, nichts löschen")
     purge.set_defaults(func=_lazy("bot.data_rights:run_purge"))
 

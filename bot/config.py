@@ -4,6 +4,7 @@ Defaults need no set-up: SQLite files under ``var/``. Put a PostgreSQL URL into 
 (``KLARTEXT_DATABASE_URL`` for the coach's own data, ``KLARTEXT_TRACKER_STORE_URL`` for
 Rasa's conversations) to run on PostgreSQL instead.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,7 +32,9 @@ def load_settings(env_file: Path | None = None) -> Settings:
     var_dir = Path(os.environ.get("KLARTEXT_VAR_DIR", ROOT / "var"))
     var_dir.mkdir(parents=True, exist_ok=True)
     return Settings(
-        database_url=os.environ.get("KLARTEXT_DATABASE_URL") or f"sqlite:///{var_dir / 'klartext.db'}",
-        tracker_store_url=os.environ.get("KLARTEXT_TRACKER_STORE_URL") or f"sqlite:///{var_dir / 'tracker.db'}",
+        database_url=os.environ.get("KLARTEXT_DATABASE_URL")
+        or f"sqlite:///{var_dir / 'klartext.db'}",
+        tracker_store_url=os.environ.get("KLARTEXT_TRACKER_STORE_URL")
+        or f"sqlite:///{var_dir / 'tracker.db'}",
         var_dir=var_dir,
     )

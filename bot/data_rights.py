@@ -8,6 +8,7 @@
 * :func:`purge` / ``coach purge`` – delete incidents and transcripts older than the
   retention period (``KLARTEXT_RETENTION_DAYS``, default 365), e.g. from a daily cron job.
 """
+
 from __future__ import annotations
 
 import base64
@@ -104,8 +105,12 @@ def _signature(key: bytes, payload: bytes) -> bytes:
     return hmac.new(key, _TOKEN_CONTEXT + payload, hashlib.sha256).digest()
 
 
-def make_token(sender_id: str, *, now: float | None = None, ttl: int | None = None, key: bytes | None = None) -> str:
-    expires = int((now if now is not None else time.time()) + (ttl if ttl is not None else ttl_seconds()))
+def make_token(
+    sender_id: str, *, now: float | None = None, ttl: int | None = None, key: bytes | None = None
+) -> str:
+    expires = int(
+        (now if now is not None else time.time()) + (ttl if ttl is not None else ttl_seconds())
+    )
     payload = f"{expires}:{sender_id}".encode("utf-8")
     return f"{_b64(payload)}.{_b64(_signature(key or secret(), payload))}"
 
@@ -141,35 +146,51 @@ def _repository(url: str | None = None):
     return CoachRepository(url or _settings().database_url)
 
 
-def export_document(sender_id: str, *, database_url: str | None = None, tracker_target=None) -> dict:
+def export_document(
+    sender_id: str, *, database_url: str | None = None, tracker_target=None
+) -> dict:
     """Everything stored about ``sender_id``: coach data plus the conversation events."""
     from bot.storage import tracker_events
 
-    document = {"format": EXPORT_FORMAT, "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    document = {
+        "format": EXPORT_FORMAT,
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
     document.update(_repository(database_url).export(sender_id))
     document["conversation_events"] = tracker_events.export_events(
-        tracker_target or _settings().tracker_store_url, sender_id)
+        tracker_target or _settings().tracker_store_url, sender_id
+    )
     return document
 
 
-def counts(sender_id: str, *, database_url: str | None = None, tracker_target=None) -> dict[str, int]:
+def counts(
+    sender_id: str, *, database_url: str | None = None, tracker_target=None
+) -> dict[str, int]:
     from bot.storage import tracker_events
 
     result = _repository(database_url).counts(sender_id)
-    result["events"] = tracker_events.count_events(tracker_target or _settings().tracker_store_url, sender_id)
+    result["events"] = tracker_events.count_events(
+        tracker_target or _settings().tracker_store_url, sender_id
+    )
     return result
 
 
-def erase(sender_id: str, *, database_url: str | None = None, tracker_target=None) -> dict[str, int]:
+def erase(
+    sender_id: str, *, database_url: str | None = None, tracker_target=None
+) -> dict[str, int]:
     """Delete all data of ``sender_id``; returns what was deleted per kind."""
     from bot.storage import tracker_events
 
     deleted = _repository(database_url).delete_user(sender_id)
-    deleted["events"] = tracker_events.delete_events(tracker_target or _settings().tracker_store_url, sender_id)
+    deleted["events"] = tracker_events.delete_events(
+        tracker_target or _settings().tracker_store_url, sender_id
+    )
     return deleted
 
 
-def summary(found: dict[str, int], kinds=("boundaries", "clients", "incidents", "roleplays")) -> str:
+def summary(
+    found: dict[str, int], kinds=("boundaries", "clients", "incidents", "roleplays")
+) -> str:
     """'2 Grenzen, 1 Kunde und 4 Vorfälle' – the non-empty kinds, German plurals."""
     parts = [plural(kind, found.get(kind, 0)) for kind in kinds if found.get(kind, 0)]
     if not parts:
@@ -180,11 +201,18 @@ def summary(found: dict[str, int], kinds=("boundaries", "clients", "incidents", 
 
 
 # --------------------------------------------------------------------------- retention
-def purge(days: int, *, today: date | None = None, database_url: str | None = None,
-          tracker_target=None, dry_run: bool = False) -> dict:
+def purge(
+    days: int,
+    *,
+    today: date | None = None,
+    database_url: str | None = None,
+    tracker_target=None,
+    dry_run: bool = False,
+) -> dict:
     """Delete incidents, role-play transcripts and conversation events older than ``days``.
 
-    Returns the counts per kind and the ``cutoff`` date (everything before it went)."""
+    Returns the counts per kind and the ``cutoff`` date (everything before it went).
+    """
     from bot.dates import today as _today
     from bot.storage import tracker_events
 
@@ -194,7 +222,8 @@ def purge(days: int, *, today: date | None = None, database_url: str | None = No
     result = _repository(database_url).purge_older_than(cutoff, dry_run=dry_run)
     cutoff_ts = datetime.combine(cutoff, datetime.min.time()).timestamp()
     result["events"] = tracker_events.purge_events_before(
-        tracker_target or _settings().tracker_store_url, cutoff_ts, dry_run=dry_run)
+        tracker_target or _settings().tracker_store_url, cutoff_ts, dry_run=dry_run
+    )
     result["cutoff"] = cutoff  # type: ignore[assignment]
     return result
 
@@ -208,7 +237,9 @@ def run_purge(args) -> int:
         print(text("history", "data.purge_bad_days", days=days))
         return 2
     result = purge(days, dry_run=bool(getattr(args, "dry_run", False)))
-    parts = [plural(kind, result[kind]) for kind in ("incidents", "transcripts", "clients", "events")]
+    parts = [
+        plural(kind, result[kind]) for kind in ("incidents", "transcripts", "clients", "events")
+    ]
     joined = ", ".join(parts[:-1]) + lookup("history", "list_and") + parts[-1]
     key = "data.purge_dry_run" if getattr(args, "dry_run", False) else "data.purge_done"
     print(text("history", key, days=days, cutoff=format_date(result["cutoff"]), summary=joined))

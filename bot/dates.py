@@ -5,6 +5,7 @@
 message. A date without a year is the most recent such day up to today ("12.12." said in
 January is last December). Vocabulary: ``dates.yml``.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,7 +41,9 @@ def today() -> date:
     try:
         from zoneinfo import ZoneInfo
 
-        return datetime.now(ZoneInfo(os.environ.get("KLARTEXT_TIMEZONE") or DEFAULT_TIMEZONE)).date()
+        return datetime.now(
+            ZoneInfo(os.environ.get("KLARTEXT_TIMEZONE") or DEFAULT_TIMEZONE)
+        ).date()
     except Exception:  # unknown zone / no tz database: the server's local date
         return date.today()
 

@@ -4,6 +4,7 @@ The ladders are data (``escalation.yml``); this module only walks them. Inputs a
 objects with the attributes used below (``IncidentInfo`` / ``BoundaryInfo`` from the
 repository, or anything alike), so the rules are tested without a database.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -107,7 +108,9 @@ class LadderState:
 
     @property
     def next_step(self) -> Step | None:
-        return self.ladder.steps[self.level + 1] if self.level + 1 < len(self.ladder.steps) else None
+        return (
+            self.ladder.steps[self.level + 1] if self.level + 1 < len(self.ladder.steps) else None
+        )
 
     @property
     def urgency(self) -> float:
@@ -135,24 +138,33 @@ def _sorted(incidents: Iterable) -> list:
     return sorted(incidents, key=lambda i: (i.occurred_on, getattr(i, "id", 0) or 0))
 
 
-def _count_within(incidents: Sequence, behavior: str, end: date, days: int) -> tuple[int, date | None]:
+def _count_within(
+    incidents: Sequence, behavior: str, end: date, days: int
+) -> tuple[int, date | None]:
     start = end - timedelta(days=days - 1)
-    hits = [i.occurred_on for i in incidents if i.behavior == behavior and start <= i.occurred_on <= end]
+    hits = [
+        i.occurred_on for i in incidents if i.behavior == behavior and start <= i.occurred_on <= end
+    ]
     return len(hits), (min(hits) if hits else None)
 
 
-def crossed_by(boundary: BoundaryLike, incidents_so_far: Sequence, incident) -> tuple[int, date] | None:
+def crossed_by(
+    boundary: BoundaryLike, incidents_so_far: Sequence, incident
+) -> tuple[int, date] | None:
     """Whether ``incident`` (the newest of ``incidents_so_far``) crosses ``boundary``."""
     if incident.behavior != boundary.behavior:
         return None
     if not boundary.max_count:  # absolute: once is too much
         return 1, incident.occurred_on
-    count, since = _count_within(incidents_so_far, boundary.behavior, incident.occurred_on,
-                                 int(boundary.period_days or 30))
+    count, since = _count_within(
+        incidents_so_far, boundary.behavior, incident.occurred_on, int(boundary.period_days or 30)
+    )
     return (count, since) if count >= boundary.max_count else None
 
 
-def assess(incidents: Iterable, boundaries: Iterable[BoundaryLike] = (), today: date | None = None) -> Assessment:
+def assess(
+    incidents: Iterable, boundaries: Iterable[BoundaryLike] = (), today: date | None = None
+) -> Assessment:
     """Per ladder the level the client's incidents call for, and the boundaries crossed."""
     ordered = _sorted(incidents)
     if today is not None:
@@ -173,8 +185,9 @@ def assess(incidents: Iterable, boundaries: Iterable[BoundaryLike] = (), today: 
         hit = crossed_by(boundary, ordered[: n + 1], incident) if boundary is not None else None
         if hit is not None:
             level = max(level, ladder.boundary_step)
-            crossings[boundary.behavior] = Crossing(boundary, hit[0], hit[1], incident.occurred_on,
-                                                    latest=False)
+            crossings[boundary.behavior] = Crossing(
+                boundary, hit[0], hit[1], incident.occurred_on, latest=False
+            )
         levels[ladder.key] = min(level, len(ladder.steps) - 1)
         members.setdefault(ladder.key, []).append(incident)
 
@@ -185,8 +198,15 @@ def assess(incidents: Iterable, boundaries: Iterable[BoundaryLike] = (), today: 
     states.sort(key=lambda s: (s.urgency, s.last, len(s.incidents)), reverse=True)
     newest = ordered[-1] if ordered else None
     final = tuple(
-        Crossing(c.boundary, c.count, c.since, c.on, latest=newest is not None and c.on == newest.occurred_on
-                 and c.boundary.behavior == newest.behavior)
+        Crossing(
+            c.boundary,
+            c.count,
+            c.since,
+            c.on,
+            latest=newest is not None
+            and c.on == newest.occurred_on
+            and c.boundary.behavior == newest.behavior,
+        )
         for c in crossings.values()
     )
     return Assessment(tuple(ordered), tuple(states), final)

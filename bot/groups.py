@@ -1,4 +1,5 @@
 """Trainer group sessions: who is a trainer, join codes in messages, results and reports."""
+
 from __future__ import annotations
 
 import csv
@@ -10,7 +11,8 @@ from pathlib import Path
 from statistics import mean
 from typing import Iterable, Sequence
 
-from bot.roleplay.engine import CRITERIA, texts as roleplay_texts
+from bot.roleplay.engine import CRITERIA
+from bot.roleplay.engine import texts as roleplay_texts
 from bot.storage.groups import CODE_LENGTH, MemberResult, SessionInfo, is_code, normalize_code
 from bot.texts import lookup, text
 
@@ -71,30 +73,65 @@ def weakest_example(results: Sequence[MemberResult], criterion: str) -> str | No
     for r in results:
         for entry in r.transcript:
             score = (entry.get("scores") or {}).get(criterion)
-            if entry.get("speaker") == "user" and score is not None and (worst is None or score < worst[0]):
+            if (
+                entry.get("speaker") == "user"
+                and score is not None
+                and (worst is None or score < worst[0])
+            ):
                 worst = (float(score), entry.get("text", ""))
     return worst[1] if worst else None
 
 
-def results_messages(session: SessionInfo, title: str, results: Sequence[MemberResult]) -> list[str]:
+def results_messages(
+    session: SessionInfo, title: str, results: Sequence[MemberResult]
+) -> list[str]:
     if not results:
         return [text("groups", "results_empty", code=session.code)]
     names = participants(results)
-    out = [text("groups", "results_header", code=session.code, title=title, difficulty=session.difficulty,
-                count=len(results), people=len(names))]
+    out = [
+        text(
+            "groups",
+            "results_header",
+            code=session.code,
+            title=title,
+            difficulty=session.difficulty,
+            count=len(results),
+            people=len(names),
+        )
+    ]
     for r in results:
-        criteria = ", ".join(f"{labels()[c]} {round(100 * float(v))} %" for c, v in r.scores.items() if c in CRITERIA)
-        out.append(text("groups", "results_line", who=names[r.sender_id], overall=round(r.overall), criteria=criteria))
+        criteria = ", ".join(
+            f"{labels()[c]} {round(100 * float(v))} %" for c, v in r.scores.items() if c in CRITERIA
+        )
+        out.append(
+            text(
+                "groups",
+                "results_line",
+                who=names[r.sender_id],
+                overall=round(r.overall),
+                criteria=criteria,
+            )
+        )
     means = criterion_means(results)
     if means:
         weakest = min(means, key=means.get)
         quote = weakest_example(results, weakest)
         key = "results_weakest" if quote else "results_weakest_no_quote"
-        out.append(text("groups", key, label=labels()[weakest], percent=round(100 * means[weakest]), quote=quote))
+        out.append(
+            text(
+                "groups",
+                key,
+                label=labels()[weakest],
+                percent=round(100 * means[weakest]),
+                quote=quote,
+            )
+        )
     return ["\n".join(out)]
 
 
-def write_report(session: SessionInfo, title: str, results: Sequence[MemberResult], out_dir: Path) -> dict[str, Path]:
+def write_report(
+    session: SessionInfo, title: str, results: Sequence[MemberResult], out_dir: Path
+) -> dict[str, Path]:
     """HTML with one PNG chart per criterion, plus a CSV – for `coach report SESSION`."""
     import matplotlib
 
@@ -109,12 +146,25 @@ def write_report(session: SessionInfo, title: str, results: Sequence[MemberResul
         writer = csv.writer(handle)
         writer.writerow(["participant", "finished_at", "overall", *CRITERIA])
         for r in results:
-            writer.writerow([names[r.sender_id], r.finished_at.isoformat(timespec="seconds"), round(r.overall, 1),
-                             *[("" if r.scores.get(c) is None else round(100 * float(r.scores[c]), 1)) for c in CRITERIA]])
+            writer.writerow(
+                [
+                    names[r.sender_id],
+                    r.finished_at.isoformat(timespec="seconds"),
+                    round(r.overall, 1),
+                    *[
+                        ("" if r.scores.get(c) is None else round(100 * float(r.scores[c]), 1))
+                        for c in CRITERIA
+                    ],
+                ]
+            )
     files["csv"] = csv_path
     charts = []
     for c in CRITERIA:
-        values = [(names[r.sender_id], 100 * float(r.scores[c])) for r in results if r.scores.get(c) is not None]
+        values = [
+            (names[r.sender_id], 100 * float(r.scores[c]))
+            for r in results
+            if r.scores.get(c) is not None
+        ]
         fig, ax = plt.subplots(figsize=(5, 2.6))
         ax.bar([v[0] for v in values], [v[1] for v in values], color="#2563eb")
         ax.set_ylim(0, 100)
@@ -129,22 +179,30 @@ def write_report(session: SessionInfo, title: str, results: Sequence[MemberResul
     means = criterion_means(results)
     rows = "".join(
         "<tr><td>{}</td><td>{}</td>{}</tr>".format(
-            html.escape(names[r.sender_id]), round(r.overall),
-            "".join(f"<td>{'' if r.scores.get(c) is None else round(100 * float(r.scores[c]))}</td>" for c in CRITERIA))
-        for r in results)
+            html.escape(names[r.sender_id]),
+            round(r.overall),
+            "".join(
+                f"<td>{'' if r.scores.get(c) is None else round(100 * float(r.scores[c]))}</td>"
+                for c in CRITERIA
+            ),
+        )
+        for r in results
+    )
     head = "".join(f"<th>{html.escape(labels()[c])}</th>" for c in CRITERIA)
     col_names = lookup("groups", "report_columns")
     weakest_line = ""
     if means:
         w = min(means, key=means.get)
-        weakest_line = html.escape(text("groups", "report_weakest", label=labels()[w], percent=round(100 * means[w])))
-    page = f"""<!doctype html><html lang="de"><head><meta charset="utf-8"><title>{html.escape(text('groups', 'report_title', code=session.code))}</title>
+        weakest_line = html.escape(
+            text("groups", "report_weakest", label=labels()[w], percent=round(100 * means[w]))
+        )
+    page = f"""<!doctype html><html lang="de"><head><meta charset="utf-8"><title>{html.escape(text("groups", "report_title", code=session.code))}</title>
 <style>body{{font-family:sans-serif;max-width:900px;margin:2em auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}</style></head><body>
-<h1>{html.escape(text('groups', 'report_title', code=session.code))}</h1>
-<p>{html.escape(text('groups', 'report_intro', title=title, difficulty=session.difficulty, created=session.created_at.strftime('%d.%m.%Y'), count=len(results)))}</p>
+<h1>{html.escape(text("groups", "report_title", code=session.code))}</h1>
+<p>{html.escape(text("groups", "report_intro", title=title, difficulty=session.difficulty, created=session.created_at.strftime("%d.%m.%Y"), count=len(results)))}</p>
 <p>{weakest_line}</p>
 <table><tr><th>{html.escape(col_names[0])}</th><th>{html.escape(col_names[1])}</th>{head}</tr>{rows}</table>
-{''.join(f'<h2>{html.escape(labels()[c])}</h2><img src="{png.name}" alt="{html.escape(labels()[c])}">' for c, png in charts)}
+{"".join(f'<h2>{html.escape(labels()[c])}</h2><img src="{png.name}" alt="{html.escape(labels()[c])}">' for c, png in charts)}
 </body></html>"""
     html_path = out_dir / f"{session.code}.html"
     html_path.write_text(page, encoding="utf-8")
@@ -168,7 +226,10 @@ def run_report(args) -> int:
         print(text("groups", "cli_not_yours", code=code, trainer=args.trainer), file=sys.stderr)
         return 2
     session = repo.find_session(code)
-    title = next((s["title"] for s in list_scenarios() if s["id"] == session.scenario_id), session.scenario_id)
+    title = next(
+        (s["title"] for s in list_scenarios() if s["id"] == session.scenario_id),
+        session.scenario_id,
+    )
     out = Path(args.out) if args.out else settings.var_dir / "reports" / code
     files = write_report(session, title, results, out)
     print(text("groups", "cli_written"))

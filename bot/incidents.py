@@ -3,6 +3,7 @@
 Functions take plain values (``IncidentInfo`` / ``BoundaryInfo`` or look-alikes) and return
 German messages from ``texts/history.yml``.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -17,8 +18,22 @@ from bot.storage.repository import InvalidInput, clean_incident_client, clean_no
 from bot.texts import lookup, text
 
 NO_NOTE = "none"
-_NO_NOTE_WORDS = ["keine notiz", "keine", "kein", "nein", "nichts", "ohne", "ohne notiz", "weiter", "passt so",
-                  "nix", "ueberspringen", "skip", "brauche ich nicht", "nicht noetig"]
+_NO_NOTE_WORDS = [
+    "keine notiz",
+    "keine",
+    "kein",
+    "nein",
+    "nichts",
+    "ohne",
+    "ohne notiz",
+    "weiter",
+    "passt so",
+    "nix",
+    "ueberspringen",
+    "skip",
+    "brauche ich nicht",
+    "nicht noetig",
+]
 
 
 def t(key: str, **values) -> str:
@@ -29,14 +44,21 @@ def t(key: str, **values) -> str:
 def invalid_message(code: str, **values) -> str:
     """The German explanation for an InvalidInput / DateError / ThresholdError code."""
     if code == "date_future":
-        when = (t("invalid.date_future_known", date=format_date(values["value"])) if values.get("value")
-                else t("invalid.date_future_unknown"))
+        when = (
+            t("invalid.date_future_known", date=format_date(values["value"]))
+            if values.get("value")
+            else t("invalid.date_future_unknown")
+        )
         return t("invalid.date_future", when=when)
     if code == "date_too_old":
-        return t("invalid.date_too_old", date=format_date(values["value"]) if values.get("value") else "")
+        return t(
+            "invalid.date_too_old", date=format_date(values["value"]) if values.get("value") else ""
+        )
     if code == "behavior_unknown":
         labels = ", ".join(label(b) for b in escalation.behaviors())
-        return t("invalid.behavior_unknown", value=_shorten(values.get("value") or ""), labels=labels)
+        return t(
+            "invalid.behavior_unknown", value=_shorten(values.get("value") or ""), labels=labels
+        )
     if code == "note_too_long":
         return t("invalid.note_too_long", length=values.get("length", ""), limit=NOTE_MAX)
     if code == "client_name_too_long":
@@ -67,7 +89,9 @@ def parse_note(value: object) -> str:
     """NO_NOTE, or the cleaned note; InvalidInput('note_too_long') if too long."""
     if not isinstance(value, str):
         raise InvalidInput("client_name_missing")
-    if value == NO_NOTE or answers.normalize(value) in {answers.normalize(w) for w in _NO_NOTE_WORDS}:
+    if value == NO_NOTE or answers.normalize(value) in {
+        answers.normalize(w) for w in _NO_NOTE_WORDS
+    }:
         return NO_NOTE
     note = clean_note(value)
     return note if note else NO_NOTE
@@ -89,7 +113,11 @@ def resolve_client(mentioned: str | None, text_: str | None, known: Sequence[str
             return partial[0]
     if text_:
         haystack = f" {client_key(answers.normalize(text_))} "
-        hits = [name for k, name in keys.items() if f" {client_key(answers.normalize(name))} " in haystack]
+        hits = [
+            name
+            for k, name in keys.items()
+            if f" {client_key(answers.normalize(name))} " in haystack
+        ]
         if hits:
             return max(hits, key=len)
     return None
@@ -114,12 +142,17 @@ def case_incident(case: str | None, answers_: Mapping[str, str | None]) -> dict 
     elif case == "abusive":
         frequency, severity = answers_.get("abuse_frequency"), answers_.get("abuse_severity")
         if frequency and severity:
-            note = t("incident.case_note.abusive", severity=t(f"incident.abuse_severity.{severity}"),
-                     frequency=t(f"incident.abuse_frequency.{frequency}"))
+            note = t(
+                "incident.case_note.abusive",
+                severity=t(f"incident.abuse_severity.{severity}"),
+                frequency=t(f"incident.abuse_frequency.{frequency}"),
+            )
     level_hint = None
     if case == "abusive":
         matrix = playbook_config().get("abuse_matrix") or {}
-        level_hint = (matrix.get(answers_.get("abuse_frequency") or "") or {}).get(answers_.get("abuse_severity") or "")
+        level_hint = (matrix.get(answers_.get("abuse_frequency") or "") or {}).get(
+            answers_.get("abuse_severity") or ""
+        )
     try:
         note = clean_note(note)
     except InvalidInput:
@@ -129,7 +162,9 @@ def case_incident(case: str | None, answers_: Mapping[str, str | None]) -> dict 
 
 def offer_text(offer: Mapping, client: str | None, today: date) -> str:
     if client:
-        return t("incident.offer", client=client, label=label(offer["behavior"]), date=format_date(today))
+        return t(
+            "incident.offer", client=client, label=label(offer["behavior"]), date=format_date(today)
+        )
     return t("incident.offer_no_client", label=label(offer["behavior"]), date=format_date(today))
 
 
@@ -143,33 +178,59 @@ def _step_texts(state: escalation.LadderState, step: escalation.Step | None = No
     return lookup("history", f"steps.{state.ladder.key}.{step.key}")
 
 
-def level_lines(client: str, assessment: escalation.Assessment, *, with_advice: bool = True) -> list[str]:
+def level_lines(
+    client: str, assessment: escalation.Assessment, *, with_advice: bool = True
+) -> list[str]:
     """Current level, what to do now, what comes next – for the most urgent ladder."""
     state = assessment.primary
     if state is None:
         return []
     current = _step_texts(state)
-    lines = [t("level.status", client=client, ladder=t(f"ladders.{state.ladder.key}"), number=state.level + 1,
-               total=len(state.ladder.steps), title=current["title"])]
+    lines = [
+        t(
+            "level.status",
+            client=client,
+            ladder=t(f"ladders.{state.ladder.key}"),
+            number=state.level + 1,
+            total=len(state.ladder.steps),
+            title=current["title"],
+        )
+    ]
     if with_advice:
         lines.append(t("level.advice", advice=current["advice"]))
     nxt = state.next_step
     lines.append(t("level.next", title=_step_texts(state, nxt)["title"]) if nxt else t("level.top"))
     for other in assessment.states[1:]:
-        lines.append(t("history.other_ladder", ladder=t(f"ladders.{other.ladder.key}"), number=other.level + 1,
-                       total=len(other.ladder.steps), title=_step_texts(other)["title"]))
+        lines.append(
+            t(
+                "history.other_ladder",
+                ladder=t(f"ladders.{other.ladder.key}"),
+                number=other.level + 1,
+                total=len(other.ladder.steps),
+                title=_step_texts(other)["title"],
+            )
+        )
     return lines
 
 
-def crossing_lines(client: str, assessment: escalation.Assessment, *, only_latest: bool) -> list[str]:
+def crossing_lines(
+    client: str, assessment: escalation.Assessment, *, only_latest: bool
+) -> list[str]:
     lines = []
     for crossing in assessment.crossings:
         if only_latest and not crossing.latest:
             continue
         boundary = describe_boundary(crossing.boundary, with_note=False)
         if crossing.boundary.max_count:
-            lines.append(t("level.crossed_count", client=client, boundary=boundary, count=crossing.count,
-                           since=format_date(crossing.since)))
+            lines.append(
+                t(
+                    "level.crossed_count",
+                    client=client,
+                    boundary=boundary,
+                    count=crossing.count,
+                    since=format_date(crossing.since),
+                )
+            )
         else:
             lines.append(t("level.crossed", client=client, boundary=boundary))
     if lines:
@@ -177,14 +238,26 @@ def crossing_lines(client: str, assessment: escalation.Assessment, *, only_lates
     return lines
 
 
-def after_logging(incident, client_incidents: Sequence, boundaries: Iterable, today: date) -> list[str]:
+def after_logging(
+    incident, client_incidents: Sequence, boundaries: Iterable, today: date
+) -> list[str]:
     """The coach's answer once an incident is saved: what, level, crossed boundary, next step."""
     client = incident.client
     assessment = escalation.assess(client_incidents, boundaries, today)
-    msgs = [t("incident.saved", date=format_date(incident.occurred_on), client=client,
-              label=label(incident.behavior))]
+    msgs = [
+        t(
+            "incident.saved",
+            date=format_date(incident.occurred_on),
+            client=client,
+            label=label(incident.behavior),
+        )
+    ]
     count = len(client_incidents)
-    msgs.append(t("incident.nth", n=count, client=client) if count > 1 else t("incident.first", client=client))
+    msgs.append(
+        t("incident.nth", n=count, client=client)
+        if count > 1
+        else t("incident.first", client=client)
+    )
     msgs += crossing_lines(client, assessment, only_latest=True)
     msgs.append("\n".join(level_lines(client, assessment)))
     state = assessment.primary
@@ -199,12 +272,26 @@ def timeline(client: str, incidents: Sequence, boundaries: Iterable, today: date
     items = [t("history.timeline_intro", client=client, count=plural("incidents", len(incidents)))]
     for incident in sorted(incidents, key=lambda i: (i.occurred_on, getattr(i, "id", 0) or 0)):
         key = "history.timeline_item_note" if incident.note else "history.timeline_item"
-        items.append(t(key, weekday=_weekday(incident.occurred_on), date=format_date(incident.occurred_on),
-                       label=label(incident.behavior), note=incident.note))
+        items.append(
+            t(
+                key,
+                weekday=_weekday(incident.occurred_on),
+                date=format_date(incident.occurred_on),
+                label=label(incident.behavior),
+                note=incident.note,
+            )
+        )
     msgs = ["\n".join(items)]
     if assessment.crossings:
-        msgs.append(t("history.crossed_list", boundaries="; ".join(
-            f"„{describe_boundary(c.boundary, with_note=False)}“" for c in assessment.crossings)))
+        msgs.append(
+            t(
+                "history.crossed_list",
+                boundaries="; ".join(
+                    f"„{describe_boundary(c.boundary, with_note=False)}“"
+                    for c in assessment.crossings
+                ),
+            )
+        )
     lines = level_lines(client, assessment)
     if lines:
         msgs.append("\n".join(lines))
@@ -219,16 +306,36 @@ def summary(client: str, assessment: escalation.Assessment) -> str:
     """A short factual text for the supervisor: incidents, dates, boundary crossed, next step."""
     state = assessment.primary
     incidents = list(state.incidents)
-    lines = [t("history.summary_subject", client=client, ladder=t(f"ladders.{state.ladder.key}")), ""]
-    lines.append(t("history.summary_body", first=format_date(incidents[0].occurred_on),
-                   last=format_date(incidents[-1].occurred_on), client=client,
-                   count=plural("incidents", len(incidents))))
+    lines = [
+        t("history.summary_subject", client=client, ladder=t(f"ladders.{state.ladder.key}")),
+        "",
+    ]
+    lines.append(
+        t(
+            "history.summary_body",
+            first=format_date(incidents[0].occurred_on),
+            last=format_date(incidents[-1].occurred_on),
+            client=client,
+            count=plural("incidents", len(incidents)),
+        )
+    )
     for incident in incidents:
         key = "history.summary_item_note" if incident.note else "history.summary_item"
-        lines.append(t(key, date=format_date(incident.occurred_on), label=label(incident.behavior),
-                       note=incident.note))
+        lines.append(
+            t(
+                key,
+                date=format_date(incident.occurred_on),
+                label=label(incident.behavior),
+                note=incident.note,
+            )
+        )
     for crossing in assessment.crossings:
-        lines.append(t("history.summary_crossed", boundary=describe_boundary(crossing.boundary, with_note=False)))
+        lines.append(
+            t(
+                "history.summary_crossed",
+                boundary=describe_boundary(crossing.boundary, with_note=False),
+            )
+        )
     lines.append(t("history.summary_close", title=_step_texts(state)["title"]))
     return "\n".join(lines)
 
@@ -238,8 +345,12 @@ def overview(by_client: Mapping[str, Sequence], boundaries: Iterable, today: dat
     boundaries = list(boundaries)
     if not by_client:
         return [t("history.none")]
-    assessments = {name: escalation.assess(items, boundaries, today) for name, items in by_client.items()}
-    ranked = [name for name in escalation.rank(assessments) if assessments[name].primary is not None]
+    assessments = {
+        name: escalation.assess(items, boundaries, today) for name, items in by_client.items()
+    }
+    ranked = [
+        name for name in escalation.rank(assessments) if assessments[name].primary is not None
+    ]
     if not ranked:
         return [t("history.none")]
     lines = [t("history.overview_intro")]
@@ -247,9 +358,18 @@ def overview(by_client: Mapping[str, Sequence], boundaries: Iterable, today: dat
         assessment = assessments[name]
         state = assessment.primary
         key = "history.overview_item_crossed" if assessment.crossings else "history.overview_item"
-        lines.append(t(key, rank=rank, client=name, number=state.level + 1, total=len(state.ladder.steps),
-                       title=_step_texts(state)["title"], count=plural("incidents", len(assessment.incidents)),
-                       date=format_date(assessment.incidents[-1].occurred_on)))
+        lines.append(
+            t(
+                key,
+                rank=rank,
+                client=name,
+                number=state.level + 1,
+                total=len(state.ladder.steps),
+                title=_step_texts(state)["title"],
+                count=plural("incidents", len(assessment.incidents)),
+                date=format_date(assessment.incidents[-1].occurred_on),
+            )
+        )
     return ["\n".join(lines), t("history.overview_outro", client=ranked[0])]
 
 
@@ -276,14 +396,19 @@ def warning_prefill(incidents: Sequence, today: date) -> dict[str, dict]:
     return result
 
 
-def prefill_question(client: str, prefill: Mapping[str, Mapping], order: Sequence[str], total: int) -> str:
+def prefill_question(
+    client: str, prefill: Mapping[str, Mapping], order: Sequence[str], total: int
+) -> str:
     short = lookup("knowledge", "short_names")
     lines = [t("prefill.ask", client=client, count=len(prefill))]
     for key in order:
         if key in prefill:
             item = prefill[key]
-            evidence = t("prefill.evidence", count=plural("incidents", item["count"]) + " (" + ", ".join(item["labels"]) + ")",
-                         date=format_date(date.fromisoformat(item["last"])))
+            evidence = t(
+                "prefill.evidence",
+                count=plural("incidents", item["count"]) + " (" + ", ".join(item["labels"]) + ")",
+                date=format_date(date.fromisoformat(item["last"])),
+            )
             lines.append(t("prefill.line", sign=short.get(key, key), evidence=evidence))
     lines.append(t("prefill.question", rest=total - len(prefill)))
     return "\n".join(lines)

@@ -1,4 +1,5 @@
 """Knowledge topics of the coach (texts in bot/texts/knowledge.yml)."""
+
 from __future__ import annotations
 
 from bot.texts import lookup

@@ -3,6 +3,7 @@
 ``spacy.blank("de")`` plus the lookup lemmatizer whose tables come from the
 ``spacy-lookups-data`` package. Nothing is fetched from the network.
 """
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 Pure functions over plain dicts (slot values), so actions stay thin and the logic
 is tested without Rasa. Question definitions: ``playbooks.yml``; texts: ``texts/cases.yml``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -70,7 +71,9 @@ def playbooks() -> dict[str, Playbook]:
             )
             for q in spec["questions"]
         )
-        result[case] = Playbook(case=case, intent=spec["intent"], form=spec["form"], questions=questions)
+        result[case] = Playbook(
+            case=case, intent=spec["intent"], form=spec["form"], questions=questions
+        )
     return result
 
 
@@ -131,7 +134,7 @@ def _our_fault(a: Mapping[str, str | None], names: dict, client: str | None) -> 
 
 
 def extra_requests_verdict(a: Mapping[str, str | None]) -> str:
-    """fulfil | negotiate_payment | negotiate_counter | decline | chronic_end (seed 004, case 2)."""
+    """Fulfil | negotiate_payment | negotiate_counter | decline | chronic_end (seed 004, case 2)."""
     chronic = a.get("extra_chronic") == "yes"
     compromise = a.get("extra_compromise")
     if chronic and compromise not in ("payment", "counter"):
@@ -155,7 +158,11 @@ def _extra_requests(a: Mapping[str, str | None], names: dict, client: str | None
         msgs.append(t("chronic_yes"))
     verdict = extra_requests_verdict(a)
     msgs.append(t(f"verdict.{verdict}"))
-    phrasing = {"fulfil": "fulfil", "negotiate_payment": "negotiate", "negotiate_counter": "negotiate"}.get(verdict, "decline")
+    phrasing = {
+        "fulfil": "fulfil",
+        "negotiate_payment": "negotiate",
+        "negotiate_counter": "negotiate",
+    }.get(verdict, "decline")
     msgs.append(t(f"phrasing.{phrasing}"))
     return msgs
 

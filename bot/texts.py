@@ -4,6 +4,7 @@
 ``{placeholders}``. Values put into a text are user-supplied and never interpreted
 as format strings themselves.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -42,4 +43,6 @@ def text(name: str, key: str, **values: Any) -> str:
     template = lookup(name, key)
     if not isinstance(template, str):
         raise TypeError(f"text {name}:{key} is not a string")
-    return template.format_map(_Missing({k: ("" if v is None else str(v)) for k, v in values.items()}))
+    return template.format_map(
+        _Missing({k: ("" if v is None else str(v)) for k, v in values.items()})
+    )

@@ -1,4 +1,5 @@
 """The ten warning signs check (seed 001): questions, evaluation, recommendation."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -53,12 +54,22 @@ def evaluate(answers: Mapping[str, str | None]) -> list[str]:
     short = lookup("knowledge", "short_names")
     msgs = []
     if yes:
-        msgs.append(text("knowledge", "warning_result.intro", count=len(yes), signs=", ".join(short[k] for k in yes)))
+        msgs.append(
+            text(
+                "knowledge",
+                "warning_result.intro",
+                count=len(yes),
+                signs=", ".join(short[k] for k in yes),
+            )
+        )
     msgs.append(text("knowledge", f"warning_result.{verdict(len(yes))}"))
     if "ethics" in yes:
         msgs.append(text("knowledge", "warning_result.ethics"))
     if skipped:
-        msgs.append(text("knowledge", "warning_result.skipped", skipped=", ".join(short[k] for k in skipped)))
+        msgs.append(
+            text(
+                "knowledge", "warning_result.skipped", skipped=", ".join(short[k] for k in skipped)
+            )
+        )
     msgs.append(text("knowledge", "warning_result.next"))
     return msgs
-

@@ -20,6 +20,7 @@ from ``https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token`` (single-te
 ``…/botframework.com/…`` (multi-tenant), scope ``https://api.botframework.com/.default``,
 cached until shortly before it expires.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -85,8 +86,11 @@ class OpenIdKeyCache:
         if stale or unknown:
             async with self._lock:
                 now = time.monotonic()
-                if (not self._keys or now - self._fetched_at > KEY_CACHE_SECONDS
-                        or (kid not in self._keys and now - self._attempted_at > MIN_REFRESH_SECONDS)):
+                if (
+                    not self._keys
+                    or now - self._fetched_at > KEY_CACHE_SECONDS
+                    or (kid not in self._keys and now - self._attempted_at > MIN_REFRESH_SECONDS)
+                ):
                     await self._refresh()
         return self._keys.get(kid)
 
@@ -109,8 +113,11 @@ class OpenIdKeyCache:
                 endorsements = jwk.get("endorsements") or []
                 keys[jwk["kid"]] = SigningKey(public, [str(e) for e in endorsements])
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-            logger.error("Could not load the Bot Framework signing keys from %s: %r",
-                         self.metadata_url, error)
+            logger.error(
+                "Could not load the Bot Framework signing keys from %s: %r",
+                self.metadata_url,
+                error,
+            )
             return
         self.fetches += 1
         self._keys = keys
@@ -127,7 +134,8 @@ class SessionProvider:
     def get(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT_SECONDS))
+                timeout=aiohttp.ClientTimeout(total=HTTP_TIMEOUT_SECONDS)
+            )
         return self._session
 
     async def get_json(self, url: str) -> Any:
@@ -152,18 +160,21 @@ def activity_tenant(activity: Dict[str, Any]) -> Optional[str]:
 class ChannelTokenValidator:
     """Validates the token of every activity the Bot Connector sends to the bot."""
 
-    def __init__(self, app_id: str, keys: OpenIdKeyCache, issuers: Iterable[str],
-                 tenant_id: str = "") -> None:
+    def __init__(
+        self, app_id: str, keys: OpenIdKeyCache, issuers: Iterable[str], tenant_id: str = ""
+    ) -> None:
         self.app_id = app_id
         self.keys = keys
         self.issuers = [issuer for issuer in issuers if issuer] or [DEFAULT_ISSUER]
         self.tenant_id = tenant_id
 
-    async def validate(self, authorization: Optional[str], activity: Dict[str, Any]) -> Dict[str, Any]:
+    async def validate(
+        self, authorization: Optional[str], activity: Dict[str, Any]
+    ) -> Dict[str, Any]:
         """The token's claims; raises :class:`AuthError` when the activity is refused."""
         if not authorization or not authorization.startswith("Bearer "):
             raise AuthError(401, "missing bearer token")
-        token = authorization[len("Bearer "):].strip()
+        token = authorization[len("Bearer ") :].strip()
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -209,8 +220,14 @@ class ChannelTokenValidator:
 class ConnectorTokenClient:
     """Client-credentials tokens for calls to the Bot Connector, cached."""
 
-    def __init__(self, token_url: str, app_id: str, app_password: str, session: SessionProvider,
-                 scope: str = DEFAULT_SCOPE) -> None:
+    def __init__(
+        self,
+        token_url: str,
+        app_id: str,
+        app_password: str,
+        session: SessionProvider,
+        scope: str = DEFAULT_SCOPE,
+    ) -> None:
         self.token_url = token_url
         self.app_id = app_id
         self.app_password = app_password

@@ -11,6 +11,7 @@
 * :class:`BackgroundTasks` keeps references to fire-and-forget tasks (acknowledge a
   webhook at once, answer in the background).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -47,8 +48,12 @@ def load_dotenv_once() -> None:
         pass
 
 
-def setting(name: str, default: str = "", credentials: Optional[Dict[str, Any]] = None,
-            key: Optional[str] = None) -> str:
+def setting(
+    name: str,
+    default: str = "",
+    credentials: Optional[Dict[str, Any]] = None,
+    key: Optional[str] = None,
+) -> str:
     """A channel setting: ``credentials[key]`` (credentials.yml) wins, then env/``.env``."""
     if credentials and key and credentials.get(key) not in (None, ""):
         return str(credentials[key]).strip()

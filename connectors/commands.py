@@ -7,6 +7,7 @@ after the intent classifier (``config.yml``) and, when the *whole* message is su
 (``connectors/commands.yml``), sets its intent with confidence 1.0 and puts it at the top of
 the ranking. Every other message passes through unchanged.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,11 +36,19 @@ def load_commands(path: Path = COMMANDS_FILE) -> Tuple[Tuple[Pattern[str], str, 
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     commands = []
     for number, entry in enumerate(data.get("commands") or [], start=1):
-        intent, keywords, argument = entry.get("intent"), entry.get("keywords"), entry.get("argument")
+        intent, keywords, argument = (
+            entry.get("intent"),
+            entry.get("keywords"),
+            entry.get("argument"),
+        )
         if not intent or not keywords or argument not in ARGUMENTS:
-            raise ValueError(f"{path}: command {number} needs intent, keywords and argument {ARGUMENTS}")
+            raise ValueError(
+                f"{path}: command {number} needs intent, keywords and argument {ARGUMENTS}"
+            )
         words = "|".join(re.escape(str(k)).replace(r"\ ", r"\s+") for k in keywords)
-        pattern = re.compile(rf"^\s*(?:{words})\s*:?\s+(\S+)\s*$|^\s*(?:{words}):(\S+)\s*$", re.IGNORECASE)
+        pattern = re.compile(
+            rf"^\s*(?:{words})\s*:?\s+(\S+)\s*$|^\s*(?:{words}):(\S+)\s*$", re.IGNORECASE
+        )
         commands.append((pattern, str(intent), str(argument)))
     return tuple(commands)
 
@@ -63,8 +72,13 @@ class CommandIntentClassifier(GraphComponent, IntentClassifier):
     """Sets the intent of whole-message commands; place it after the trained classifier."""
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "CommandIntentClassifier":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "CommandIntentClassifier":
         load_commands()  # a broken commands.yml fails at start-up, not on the first message
         return cls()
 
@@ -73,8 +87,13 @@ class CommandIntentClassifier(GraphComponent, IntentClassifier):
             intent = command_intent(message.get(TEXT))
             if intent is None:
                 continue
-            ranking = [r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != intent]
+            ranking = [
+                r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != intent
+            ]
             message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [{"name": intent, "confidence": 1.0}] + ranking[:9],
-                        add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY,
+                [{"name": intent, "confidence": 1.0}] + ranking[:9],
+                add_to_output=True,
+            )
         return messages

@@ -12,6 +12,7 @@ channel only to get code into the Rasa server process; it receives no chat messa
   conversation right after the action deleted it). For any other tracker store (e.g. the
   in-memory one), this channel wraps the store's ``save`` with the same rule after start.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import data_rights
-from connectors.tracker_store import KlartextTrackerStore, erase_if_requested, inner_store
 from bot.texts import text
+from connectors.tracker_store import KlartextTrackerStore, erase_if_requested, inner_store
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,12 @@ def install_erase_hook(agent: Any) -> bool:
 
 
 def _message(key: str, status: int) -> HTTPResponse:
-    return response.text(text("history", f"data.{key}"), status=status,
-                         headers={"Cache-Control": "no-store"}, content_type="text/plain; charset=utf-8")
+    return response.text(
+        text("history", f"data.{key}"),
+        status=status,
+        headers={"Cache-Control": "no-store"},
+        content_type="text/plain; charset=utf-8",
+    )
 
 
 async def download_response(token: str, agent: Any = None) -> HTTPResponse:
@@ -78,14 +83,19 @@ async def download_response(token: str, agent: Any = None) -> HTTPResponse:
     try:
         loop = asyncio.get_running_loop()
         document = await loop.run_in_executor(
-            None, partial(data_rights.export_document, sender_id, tracker_target=tracker_target(agent)))
+            None,
+            partial(data_rights.export_document, sender_id, tracker_target=tracker_target(agent)),
+        )
     except Exception:  # noqa: BLE001
         logger.exception("Building a data export failed")
         return _message("download_failed", 500)
     filename = f"klartext-export-{date.today().isoformat()}.json"
     return response.json(
         document,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
         dumps=partial(json.dumps, ensure_ascii=False, indent=2, default=str),
     )
 

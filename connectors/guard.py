@@ -25,6 +25,7 @@ Reuse in another channel (socket.io, Slack, Teams)::
     from connectors.guard import handle_safely
     await handle_safely(on_new_message, UserMessage(text, output_channel, sender_id))
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -73,9 +74,7 @@ class GuardedActionEndpoint(EndpointConfig):
     ) -> Optional[Any]:
         payload = kwargs.get("json")
         is_action_call = (
-            method.lower() == "post"
-            and isinstance(payload, dict)
-            and "next_action" in payload
+            method.lower() == "post" and isinstance(payload, dict) and "next_action" in payload
         )
         if not is_action_call:
             return await super().request(method, subpath, content_type, compress, **kwargs)
@@ -91,24 +90,28 @@ class GuardedActionEndpoint(EndpointConfig):
                 raise
             logger.error(
                 "Action server answered HTTP %s for custom action '%s' at %s: %s",
-                error.status, action, self.url, error,
+                error.status,
+                action,
+                self.url,
+                error,
             )
             return self._notice(payload, "action_failed")
         except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as error:
             logger.error(
                 "Action server at %s unreachable for custom action '%s': %r",
-                self.url, action, error,
+                self.url,
+                action,
+                error,
             )
             return self._notice(payload, "action_server_unavailable")
         except aiohttp.ClientError as error:
-            logger.error(
-                "Calling custom action '%s' at %s failed: %r", action, self.url, error
-            )
+            logger.error("Calling custom action '%s' at %s failed: %r", action, self.url, error)
             return self._notice(payload, "action_failed")
         if not isinstance(result, dict):
             logger.error(
                 "Action server at %s answered custom action '%s' without a JSON object",
-                self.url, action,
+                self.url,
+                action,
             )
             return self._notice(payload, "action_failed")
         return result

@@ -12,6 +12,7 @@ Compared with the stock ``RestInput`` it
 * tells the user in German when the action server is down (see :mod:`connectors.guard`)
   and apologises for any other unexpected error instead of answering nothing.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -149,9 +150,7 @@ class KlartextRestInput(RestInput):
     def name(cls) -> Text:
         return "rest"
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[None]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("custom_webhook_KlartextRestInput", __name__)
 
         @webhook.listener("after_server_start")
@@ -181,7 +180,9 @@ class KlartextRestInput(RestInput):
 
             if rasa.utils.endpoints.bool_arg(request, "stream", default=False):
                 return response.stream(
-                    self._stream(on_new_message, text, notes, sender, input_channel, metadata, agent),
+                    self._stream(
+                        on_new_message, text, notes, sender, input_channel, metadata, agent
+                    ),
                     content_type="text/event-stream",
                 )
 
@@ -191,7 +192,9 @@ class KlartextRestInput(RestInput):
             if text is not None:
                 await handle_safely(
                     on_new_message,
-                    UserMessage(text, collector, sender, input_channel=input_channel, metadata=metadata),
+                    UserMessage(
+                        text, collector, sender, input_channel=input_channel, metadata=metadata
+                    ),
                     agent=agent,
                 )
             return response.json(collector.messages)
@@ -218,7 +221,9 @@ class KlartextRestInput(RestInput):
                 if text is not None:
                     await handle_safely(
                         on_new_message,
-                        UserMessage(text, collector, sender, input_channel=input_channel, metadata=metadata),
+                        UserMessage(
+                            text, collector, sender, input_channel=input_channel, metadata=metadata
+                        ),
                         agent=agent,
                     )
                 await queue.put("DONE")

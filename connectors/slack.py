@@ -28,6 +28,7 @@ One URL, ``POST /webhooks/slack/webhook``, serves the Events API (``url_verifica
 ``KLARTEXT_SLACK_API_BASE`` (default ``https://slack.com/api``) points the Web API calls
 elsewhere – the tests point it at a fake on loopback.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -59,7 +60,7 @@ DEFAULT_API_BASE = "https://slack.com/api"
 
 MAX_AGE_SECONDS = 300
 MAX_BODY_BYTES = 1_000_000
-TEXT_LIMIT = 3000           # characters of one section / one message part
+TEXT_LIMIT = 3000  # characters of one section / one message part
 BUTTON_TITLE_LIMIT = 75
 BUTTON_VALUE_LIMIT = 2000
 BUTTONS_PER_BLOCK = 25
@@ -77,8 +78,13 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return "v0=" + hmac.new(secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
 
 
-def check_signature(secret: str, timestamp: Optional[str], sent: Optional[str], body: bytes,
-                    now: Optional[float] = None) -> Optional[str]:
+def check_signature(
+    secret: str,
+    timestamp: Optional[str],
+    sent: Optional[str],
+    body: bytes,
+    now: Optional[float] = None,
+) -> Optional[str]:
     """``None`` when the request is authentic, else the key of the error text."""
     if not timestamp or not sent:
         return "slack_signature_missing"
@@ -117,15 +123,26 @@ def button_blocks(buttons: List[Tuple[str, str]]) -> List[Dict[str, Any]]:
     blocks = []
     for start in range(0, len(buttons), BUTTONS_PER_BLOCK):
         elements = []
-        for index, (title, payload) in enumerate(buttons[start:start + BUTTONS_PER_BLOCK], start):
-            elements.append({
-                "type": "button",
-                "text": {"type": "plain_text", "text": common.shorten(title, BUTTON_TITLE_LIMIT), "emoji": True},
-                "value": payload[:BUTTON_VALUE_LIMIT],
-                "action_id": f"{ACTION_ID_PREFIX}{index}",
-            })
-        blocks.append({"type": "actions", "block_id": f"klartext_buttons_{start // BUTTONS_PER_BLOCK}",
-                       "elements": elements})
+        for index, (title, payload) in enumerate(buttons[start : start + BUTTONS_PER_BLOCK], start):
+            elements.append(
+                {
+                    "type": "button",
+                    "text": {
+                        "type": "plain_text",
+                        "text": common.shorten(title, BUTTON_TITLE_LIMIT),
+                        "emoji": True,
+                    },
+                    "value": payload[:BUTTON_VALUE_LIMIT],
+                    "action_id": f"{ACTION_ID_PREFIX}{index}",
+                }
+            )
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": f"klartext_buttons_{start // BUTTONS_PER_BLOCK}",
+                "elements": elements,
+            }
+        )
     return blocks
 
 
@@ -140,14 +157,17 @@ class SlackWebAPI:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS))
+                timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS)
+            )
         return self._session
 
     async def call(self, method: str, payload: Dict[str, Any]) -> Dict[str, Any]:
         """POST ``payload`` to ``<base>/<method>``; one retry after HTTP 429."""
         url = f"{self.base_url}/{method}"
-        headers = {"Authorization": f"Bearer {self.token}",
-                   "Content-Type": "application/json; charset=utf-8"}
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/json; charset=utf-8",
+        }
         for attempt in (1, 2):
             async with self._client().post(url, data=json.dumps(payload), headers=headers) as resp:
                 if resp.status == 429 and attempt == 1:
@@ -160,8 +180,12 @@ class SlackWebAPI:
                 except (ValueError, aiohttp.ContentTypeError):
                     data = {"ok": False, "error": f"HTTP {resp.status}"}
                 if not isinstance(data, dict) or not data.get("ok"):
-                    logger.error("Slack %s failed (HTTP %s): %s", method, resp.status,
-                                 (data or {}).get("error") if isinstance(data, dict) else data)
+                    logger.error(
+                        "Slack %s failed (HTTP %s): %s",
+                        method,
+                        resp.status,
+                        (data or {}).get("error") if isinstance(data, dict) else data,
+                    )
                 return data if isinstance(data, dict) else {"ok": False}
         return {"ok": False}
 
@@ -177,8 +201,13 @@ class SlackOutput(OutputChannel):
     def name(cls) -> Text:
         return "slack"
 
-    def __init__(self, api: SlackWebAPI, channel: str, thread_ts: Optional[str] = None,
-                 on_thread_reply: Optional[Callable[[str, str], None]] = None) -> None:
+    def __init__(
+        self,
+        api: SlackWebAPI,
+        channel: str,
+        thread_ts: Optional[str] = None,
+        on_thread_reply: Optional[Callable[[str, str], None]] = None,
+    ) -> None:
         self.api = api
         self.channel = channel
         self.thread_ts = thread_ts
@@ -198,8 +227,9 @@ class SlackOutput(OutputChannel):
         for part in common.split_text(text, TEXT_LIMIT):
             await self._post(part)
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
-                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         parts = common.split_text(text, TEXT_LIMIT) or [common.text("slack", "buttons_fallback")]
         for part in parts[:-1]:
             await self._post(part)
@@ -207,8 +237,9 @@ class SlackOutput(OutputChannel):
         blocks = [text_section(last)] + button_blocks(common.normalize_buttons(buttons))
         await self._post(last, blocks)
 
-    async def send_quick_replies(self, recipient_id: Text, text: Text,
-                                 quick_replies: List[Dict[Text, Any]], **kwargs: Any) -> None:
+    async def send_quick_replies(
+        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
@@ -217,8 +248,9 @@ class SlackOutput(OutputChannel):
     async def send_attachment(self, recipient_id: Text, attachment: Text, **kwargs: Any) -> None:
         await self.send_text_message(recipient_id, str(attachment))
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
-                               **kwargs: Any) -> None:
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
         payload = dict(json_message)
         payload.setdefault("channel", self.channel)
         if self.thread_ts:
@@ -239,16 +271,19 @@ class KlartextSlackInput(InputChannel):
         credentials = credentials or {}
         return cls(
             token=common.setting(TOKEN_ENV, credentials=credentials, key="slack_token"),
-            signing_secret=common.setting(SECRET_ENV, credentials=credentials, key="slack_signing_secret"),
+            signing_secret=common.setting(
+                SECRET_ENV, credentials=credentials, key="slack_signing_secret"
+            ),
             api_base=common.setting(API_BASE_ENV, DEFAULT_API_BASE, credentials, "api_base"),
         )
 
-    def __init__(self, token: str = "", signing_secret: str = "",
-                 api_base: str = DEFAULT_API_BASE) -> None:
+    def __init__(
+        self, token: str = "", signing_secret: str = "", api_base: str = DEFAULT_API_BASE
+    ) -> None:
         self.token = token
         self.signing_secret = signing_secret
         self.api = SlackWebAPI(token, api_base or DEFAULT_API_BASE)
-        self.events = common.Deduplicator(ttl=3600)      # event ids and message keys
+        self.events = common.Deduplicator(ttl=3600)  # event ids and message keys
         self.threads = common.Deduplicator(ttl=7 * 24 * 3600)  # threads the coach is in
         self.tasks = common.BackgroundTasks()
 
@@ -262,8 +297,9 @@ class KlartextSlackInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         slack = Blueprint("klartext_slack_webhook", __name__)
         if not self.active:
-            logger.info("Slack channel not configured (%s and %s unset): inactive.",
-                        TOKEN_ENV, SECRET_ENV)
+            logger.info(
+                "Slack channel not configured (%s and %s unset): inactive.", TOKEN_ENV, SECRET_ENV
+            )
             return slack
         logger.info("Slack channel active (Web API at %s).", self.api.base_url)
 
@@ -317,12 +353,19 @@ class KlartextSlackInput(InputChannel):
         return slack
 
     # ------------------------------------------------------------------ events
-    def _on_event(self, data: Dict[str, Any], retry: Optional[str],
-                  on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    def _on_event(
+        self,
+        data: Dict[str, Any],
+        retry: Optional[str],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> None:
         event_id = data.get("event_id")
         if self.events.seen(f"event:{event_id}" if event_id else None):
-            logger.info("Slack event %s already received (retry %s): not answered again",
-                        event_id, retry or "-")
+            logger.info(
+                "Slack event %s already received (retry %s): not answered again",
+                event_id,
+                retry or "-",
+            )
             return
         event = data.get("event")
         if not isinstance(event, dict):
@@ -333,13 +376,23 @@ class KlartextSlackInput(InputChannel):
         channel, thread_ts, user, text, ts = message
         if self.events.seen(f"message:{channel}:{ts}"):  # message + app_mention of one post
             return
-        metadata = {"slack": {"team": data.get("team_id"), "channel": channel, "ts": ts,
-                              "thread_ts": thread_ts, "event_id": event_id}}
-        self.tasks.start(self._process(on_new_message, text, user, channel, thread_ts, metadata),
-                         name=f"slack event {event_id}")
+        metadata = {
+            "slack": {
+                "team": data.get("team_id"),
+                "channel": channel,
+                "ts": ts,
+                "thread_ts": thread_ts,
+                "event_id": event_id,
+            }
+        }
+        self.tasks.start(
+            self._process(on_new_message, text, user, channel, thread_ts, metadata),
+            name=f"slack event {event_id}",
+        )
 
-    def _message_from_event(self, event: Dict[str, Any]
-                            ) -> Optional[Tuple[str, Optional[str], str, str, str]]:
+    def _message_from_event(
+        self, event: Dict[str, Any]
+    ) -> Optional[Tuple[str, Optional[str], str, str, str]]:
         """(channel, thread to answer in, user, text, ts) of an event for the coach, or None."""
         kind = event.get("type")
         if kind not in ("message", "app_mention"):
@@ -362,11 +415,14 @@ class KlartextSlackInput(InputChannel):
         return channel, thread_ts, user, incoming_text(raw), ts
 
     # ------------------------------------------------------------------ buttons
-    def _on_block_actions(self, data: Dict[str, Any],
-                          on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+    def _on_block_actions(
+        self, data: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
         actions = data.get("actions") or []
         user = (data.get("user") or {}).get("id")
-        channel = (data.get("channel") or {}).get("id") or (data.get("container") or {}).get("channel_id")
+        channel = (data.get("channel") or {}).get("id") or (data.get("container") or {}).get(
+            "channel_id"
+        )
         if not actions or not isinstance(actions[0], dict) or not user or not channel:
             return
         action = actions[0]
@@ -381,8 +437,15 @@ class KlartextSlackInput(InputChannel):
         message = data.get("message") or {}
         thread_ts = container.get("thread_ts") or message.get("thread_ts")
         message_ts = container.get("message_ts") or message.get("ts")
-        metadata = {"slack": {"team": (data.get("team") or {}).get("id"), "channel": channel,
-                              "ts": message_ts, "thread_ts": thread_ts, "action": action.get("action_id")}}
+        metadata = {
+            "slack": {
+                "team": (data.get("team") or {}).get("id"),
+                "channel": channel,
+                "ts": message_ts,
+                "thread_ts": thread_ts,
+                "action": action.get("action_id"),
+            }
+        }
 
         async def run() -> None:
             if message_ts and isinstance(message.get("blocks"), list):
@@ -391,20 +454,39 @@ class KlartextSlackInput(InputChannel):
 
         self.tasks.start(run(), name=f"slack action of {user}")
 
-    async def _mark_choice(self, channel: str, ts: str, message: Dict[str, Any], title: str) -> None:
+    async def _mark_choice(
+        self, channel: str, ts: str, message: Dict[str, Any], title: str
+    ) -> None:
         """Replace the buttons of the clicked message by the choice (no second click)."""
         chosen = common.text("slack", "choice_made", title=title)
-        blocks = [block for block in message.get("blocks", [])
-                  if isinstance(block, dict) and block.get("type") != "actions"]
-        blocks.append({"type": "context", "elements": [{"type": "plain_text", "text": chosen, "emoji": True}]})
-        await self.api.call("chat.update", {"channel": channel, "ts": ts,
-                                            "text": message.get("text") or escape(chosen),
-                                            "blocks": blocks})
+        blocks = [
+            block
+            for block in message.get("blocks", [])
+            if isinstance(block, dict) and block.get("type") != "actions"
+        ]
+        blocks.append(
+            {"type": "context", "elements": [{"type": "plain_text", "text": chosen, "emoji": True}]}
+        )
+        await self.api.call(
+            "chat.update",
+            {
+                "channel": channel,
+                "ts": ts,
+                "text": message.get("text") or escape(chosen),
+                "blocks": blocks,
+            },
+        )
 
     # ------------------------------------------------------------------ processing
-    async def _process(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], text: str,
-                       user: str, channel: str, thread_ts: Optional[str],
-                       metadata: Dict[str, Any]) -> None:
+    async def _process(
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        text: str,
+        user: str,
+        channel: str,
+        thread_ts: Optional[str],
+        metadata: Dict[str, Any],
+    ) -> None:
         output = SlackOutput(self.api, channel, thread_ts, self._remember_thread)
         if thread_ts:
             self._remember_thread(channel, thread_ts)

@@ -22,6 +22,7 @@ Settings (environment or ``.env``): ``KLARTEXT_WEBCHAT_SECRET`` (sign-in, option
 ``KLARTEXT_WEBCHAT_ORIGINS`` (comma-separated origins that may open the socket; default
 ``*``: any page may embed the widget).
 """
+
 from __future__ import annotations
 
 import logging
@@ -103,8 +104,9 @@ def authorize(secret: str, auth: Any) -> Optional[str]:
 class WebchatBlueprint(SocketBlueprint):
     """Attaches the socket.io server and the widget's routes (outside the webhook prefix)."""
 
-    def __init__(self, sio: AsyncServer, socketio_path: Text, sign_in: bool, *args: Any,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, sio: AsyncServer, socketio_path: Text, sign_in: bool, *args: Any, **kwargs: Any
+    ) -> None:
         super().__init__(sio, socketio_path, *args, **kwargs)
         self.ctx.sign_in = sign_in
 
@@ -119,15 +121,20 @@ class WebchatBlueprint(SocketBlueprint):
         async def static(request: Request, name: str) -> HTTPResponse:
             if name == webchat_assets.CONFIG_NAME:
                 body = webchat_assets.config_js(None, socket_path, sign_in)
-                return response.raw(body, content_type=webchat_assets.JS_TYPE,
-                                    headers=webchat_assets.asset_headers())
-            headers = (webchat_assets.page_headers() if name in ("", "index.html")
-                       else webchat_assets.asset_headers())
+                return response.raw(
+                    body,
+                    content_type=webchat_assets.JS_TYPE,
+                    headers=webchat_assets.asset_headers(),
+                )
+            headers = (
+                webchat_assets.page_headers()
+                if name in ("", "index.html")
+                else webchat_assets.asset_headers()
+            )
             return _asset_response(name, headers)
 
         app.add_route(page, "/webchat/", methods=["GET"], name="klartext_webchat_page")
-        app.add_route(static, "/webchat/<name:str>", methods=["GET"],
-                      name="klartext_webchat_asset")
+        app.add_route(static, "/webchat/<name:str>", methods=["GET"], name="klartext_webchat_asset")
 
 
 def _asset_response(name: str, headers: Dict[str, str]) -> HTTPResponse:
@@ -181,11 +188,14 @@ class KlartextSocketIOInput(SocketIOInput):
             max_http_buffer_size=MAX_SOCKET_MESSAGE_BYTES,
         )
         self.sio = sio
-        bp = WebchatBlueprint(sio, self.socketio_path, bool(self.secret), "socketio_webhook", __name__)
+        bp = WebchatBlueprint(
+            sio, self.socketio_path, bool(self.secret), "socketio_webhook", __name__
+        )
         namespace = self.namespace
         logger.info(
             "Web chat (socket.io at %s, page at /webchat/): sign-in %s",
-            self.socketio_path, "required" if self.secret else "not required",
+            self.socketio_path,
+            "required" if self.secret else "not required",
         )
 
         @bp.route("/", methods=["GET"])
@@ -195,7 +205,9 @@ class KlartextSocketIOInput(SocketIOInput):
         @sio.on("connect", namespace=namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
             sender = authorize(self.secret, auth)  # raises SocketRefused
-            await sio.save_session(sid, {"sender": sender, "signed": bool(sender)}, namespace=namespace)
+            await sio.save_session(
+                sid, {"sender": sender, "signed": bool(sender)}, namespace=namespace
+            )
             return True
 
         @sio.on("session_request", namespace=namespace)

@@ -15,6 +15,7 @@ It is installed when the Rasa server loads Klartext's tracker store or REST chan
 named in ``endpoints.yml``/``credentials.yml``); it is idempotent and changes nothing when
 the Rasa version differs from the one it was written for.
 """
+
 from __future__ import annotations
 
 import logging

@@ -25,6 +25,7 @@ Endpoints can be pointed elsewhere (tests use fakes on loopback):
 ``KLARTEXT_TEAMS_ISSUERS`` (comma-separated) and ``KLARTEXT_TEAMS_SERVICE_URL`` (send replies
 there instead of to the activity's ``serviceUrl``).
 """
+
 from __future__ import annotations
 
 import json
@@ -72,7 +73,11 @@ _AT_MENTION = re.compile(r"<at>.*?</at>", re.S)
 def incoming_text(activity: Dict[str, Any]) -> str:
     """What the user said: a button's payload, else the text without @-mentions."""
     value = activity.get("value")
-    if isinstance(value, dict) and isinstance(value.get("payload"), str) and value["payload"].strip():
+    if (
+        isinstance(value, dict)
+        and isinstance(value.get("payload"), str)
+        and value["payload"].strip()
+    ):
         return value["payload"].strip()
     text = activity.get("text")
     return _AT_MENTION.sub("", text).strip() if isinstance(text, str) else ""
@@ -82,8 +87,13 @@ def card_action(title: str, payload: str) -> Dict[str, Any]:
     """A clickable Hero card action for a Rasa button."""
     if payload == title or not payload.startswith("/"):
         return {"type": "imBack", "title": title, "value": payload}
-    return {"type": "messageBack", "title": title, "text": payload, "displayText": title,
-            "value": {"payload": payload}}
+    return {
+        "type": "messageBack",
+        "title": title,
+        "text": payload,
+        "displayText": title,
+        "value": {"payload": payload},
+    }
 
 
 class TeamsOutput(OutputChannel):
@@ -93,8 +103,13 @@ class TeamsOutput(OutputChannel):
     def name(cls) -> Text:
         return "teams"
 
-    def __init__(self, tokens: ConnectorTokenClient, sessions: SessionProvider, service_url: str,
-                 activity: Dict[str, Any]) -> None:
+    def __init__(
+        self,
+        tokens: ConnectorTokenClient,
+        sessions: SessionProvider,
+        service_url: str,
+        activity: Dict[str, Any],
+    ) -> None:
         self.tokens = tokens
         self.sessions = sessions
         self.service_url = service_url.rstrip("/")
@@ -139,8 +154,9 @@ class TeamsOutput(OutputChannel):
         for part in common.split_text(common.strip_emphasis(text), TEXT_LIMIT):
             await self._send({"text": part, "textFormat": "plain"})
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text,
-                                     buttons: List[Dict[Text, Any]], **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         parts = common.split_text(common.strip_emphasis(text), TEXT_LIMIT) or [""]
         for part in parts[:-1]:
             await self._send({"text": part, "textFormat": "plain"})
@@ -148,14 +164,17 @@ class TeamsOutput(OutputChannel):
             "contentType": HERO_CARD,
             "content": {
                 "text": parts[-1],
-                "buttons": [card_action(title, payload)
-                            for title, payload in common.normalize_buttons(buttons)],
+                "buttons": [
+                    card_action(title, payload)
+                    for title, payload in common.normalize_buttons(buttons)
+                ],
             },
         }
         await self._send({"attachments": [card], "attachmentLayout": "list"})
 
-    async def send_quick_replies(self, recipient_id: Text, text: Text,
-                                 quick_replies: List[Dict[Text, Any]], **kwargs: Any) -> None:
+    async def send_quick_replies(
+        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
         await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
@@ -164,8 +183,9 @@ class TeamsOutput(OutputChannel):
     async def send_attachment(self, recipient_id: Text, attachment: Text, **kwargs: Any) -> None:
         await self.send_text_message(recipient_id, str(attachment))
 
-    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any],
-                               **kwargs: Any) -> None:
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
         await self._send(dict(json_message))
 
 
@@ -194,18 +214,28 @@ class KlartextTeamsInput(InputChannel):
             service_url=get(SERVICE_URL_ENV, "service_url"),
         )
 
-    def __init__(self, app_id: str = "", app_password: str = "", tenant_id: str = "",
-                 metadata_url: str = DEFAULT_OPENID_METADATA_URL, token_url: str = "",
-                 issuers: Optional[List[str]] = None, service_url: str = "") -> None:
+    def __init__(
+        self,
+        app_id: str = "",
+        app_password: str = "",
+        tenant_id: str = "",
+        metadata_url: str = DEFAULT_OPENID_METADATA_URL,
+        token_url: str = "",
+        issuers: Optional[List[str]] = None,
+        service_url: str = "",
+    ) -> None:
         self.app_id = app_id
         self.app_password = app_password
         self.tenant_id = tenant_id
         self.service_url = service_url
         self.sessions = SessionProvider()
         self.keys = OpenIdKeyCache(metadata_url, self.sessions)
-        self.validator = ChannelTokenValidator(app_id, self.keys, issuers or [DEFAULT_ISSUER], tenant_id)
-        self.tokens = ConnectorTokenClient(token_url or token_url_for(tenant_id), app_id,
-                                           app_password, self.sessions)
+        self.validator = ChannelTokenValidator(
+            app_id, self.keys, issuers or [DEFAULT_ISSUER], tenant_id
+        )
+        self.tokens = ConnectorTokenClient(
+            token_url or token_url_for(tenant_id), app_id, app_password, self.sessions
+        )
         self.tasks = common.BackgroundTasks()
 
     @property
@@ -215,11 +245,17 @@ class KlartextTeamsInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         teams = Blueprint("klartext_teams_webhook", __name__)
         if not self.active:
-            logger.info("Teams channel not configured (%s and %s unset): inactive.",
-                        APP_ID_ENV, PASSWORD_ENV)
+            logger.info(
+                "Teams channel not configured (%s and %s unset): inactive.",
+                APP_ID_ENV,
+                PASSWORD_ENV,
+            )
             return teams
-        logger.info("Teams channel active (%s bot, keys from %s).",
-                    "single-tenant" if self.tenant_id else "multi-tenant", self.keys.metadata_url)
+        logger.info(
+            "Teams channel active (%s bot, keys from %s).",
+            "single-tenant" if self.tenant_id else "multi-tenant",
+            self.keys.metadata_url,
+        )
 
         @teams.listener("before_server_stop")
         async def _close(app: Any, _loop: Any) -> None:  # pragma: no cover - server
@@ -244,23 +280,31 @@ class KlartextTeamsInput(InputChannel):
             try:
                 await self.validator.validate(request.headers.get("Authorization"), activity)
             except AuthError as refused:
-                logger.warning("Refused a Bot Framework activity (%s): %s", refused.status, refused.reason)
-                key = "teams_auth_missing" if refused.reason == "missing bearer token" else (
-                    "teams_forbidden" if refused.status == 403 else "teams_auth_invalid")
+                logger.warning(
+                    "Refused a Bot Framework activity (%s): %s", refused.status, refused.reason
+                )
+                key = (
+                    "teams_auth_missing"
+                    if refused.reason == "missing bearer token"
+                    else ("teams_forbidden" if refused.status == 403 else "teams_auth_invalid")
+                )
                 return _error(refused.status, key, reason=refused.reason)
 
             if activity.get("type") == "message":
                 error = _check_message(activity)
                 if error:
                     return _error(400, "teams_body_invalid")
-                self.tasks.start(self._process(on_new_message, activity),
-                                 name=f"teams activity {activity.get('id')}")
+                self.tasks.start(
+                    self._process(on_new_message, activity),
+                    name=f"teams activity {activity.get('id')}",
+                )
             return response.json({}, status=200)
 
         return teams
 
-    async def _process(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                       activity: Dict[str, Any]) -> None:
+    async def _process(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], activity: Dict[str, Any]
+    ) -> None:
         service_url = self.service_url or activity["serviceUrl"]
         output = TeamsOutput(self.tokens, self.sessions, service_url, activity)
         sender = activity["from"]["id"]
@@ -268,11 +312,13 @@ class KlartextTeamsInput(InputChannel):
         for note in notes:
             await output.send_text_message(sender, note)
         if text is not None:
-            metadata = {"teams": {
-                "conversation": (activity.get("conversation") or {}).get("id"),
-                "tenant": ((activity.get("channelData") or {}).get("tenant") or {}).get("id"),
-                "activity_id": activity.get("id"),
-            }}
+            metadata = {
+                "teams": {
+                    "conversation": (activity.get("conversation") or {}).get("id"),
+                    "tenant": ((activity.get("channelData") or {}).get("tenant") or {}).get("id"),
+                    "activity_id": activity.get("id"),
+                }
+            }
             await handle_safely(
                 on_new_message,
                 UserMessage(text, output, sender, input_channel=self.name(), metadata=metadata),

@@ -2,6 +2,7 @@
 
 No user-visible sentence lives in the Python code of this package: look it up here by key.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

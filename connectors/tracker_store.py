@@ -18,6 +18,7 @@ this constructor raises neither for a bad configuration (``ValueError``/``Connec
 instead). Unlike the stock ``SQLTrackerStore``, which retries an unreachable database
 forever, it gives up after ``connect_timeout`` seconds with a clear ``ConnectionError``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -139,7 +140,8 @@ class KlartextTrackerStore(SQLTrackerStore):
     async def save(self, tracker: Any) -> None:
         """Store the turn – or, when the turn asked to erase the conversation (the slot
         ``data_erased`` set by ``action_delete_my_data``), delete the sender's stored events
-        instead of writing the in-memory conversation back."""
+        instead of writing the in-memory conversation back.
+        """
         if not await erase_if_requested(self, tracker):
             await super().save(tracker)
 

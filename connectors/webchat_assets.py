@@ -9,6 +9,7 @@ path from the request reaches the file system.
 installs into ``web/node_modules`` (``make setup`` → ``npm ci`` in ``web/``); nothing is
 loaded from a CDN at run time.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,9 @@ def asset(name: str) -> Optional[Tuple[bytes, str]]:
         return None
 
 
-def config_js(server: Optional[str] = None, socket_path: str = "/socket.io",
-              sign_in: bool = False) -> bytes:
+def config_js(
+    server: Optional[str] = None, socket_path: str = "/socket.io", sign_in: bool = False
+) -> bytes:
     """``window.KLARTEXT_CONFIG``: where the socket is, whether sign-in is needed, texts.
 
     ``server`` ``None`` means "the origin the widget's scripts were loaded from".

@@ -10,6 +10,7 @@ secret. For a quick test issue one by hand::
 
     .venv/bin/python -m connectors.webchat_auth alice --hours 8
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,9 @@ def valid_sender_id(value: Any) -> bool:
     )
 
 
-def issue_token(sender_id: str, secret: str, ttl_seconds: int = DEFAULT_TTL_SECONDS,
-                now: Optional[float] = None) -> str:
+def issue_token(
+    sender_id: str, secret: str, ttl_seconds: int = DEFAULT_TTL_SECONDS, now: Optional[float] = None
+) -> str:
     """A signed token for ``sender_id`` that expires after ``ttl_seconds``."""
     if not secret:
         raise ValueError("no secret configured")
@@ -85,8 +87,12 @@ def verify_token(token: Any, secret: str) -> Tuple[Optional[str], str]:
 def main(argv: Optional[list] = None) -> int:
     parser = argparse.ArgumentParser(description="Anmelde-Token für den Web-Chat ausstellen")
     parser.add_argument("sender", help="Sender-ID der Person (z. B. ihre Benutzerkennung)")
-    parser.add_argument("--hours", type=float, default=DEFAULT_TTL_SECONDS / 3600,
-                        help="Gültigkeit in Stunden (Standard: 8)")
+    parser.add_argument(
+        "--hours",
+        type=float,
+        default=DEFAULT_TTL_SECONDS / 3600,
+        help="Gültigkeit in Stunden (Standard: 8)",
+    )
     args = parser.parse_args(argv)
     secret = webchat_secret()
     if not secret:

@@ -28,6 +28,7 @@ Exit status: 0 when the run completed (targets are reported, not enforced, becau
 machine is shared and noisy), 1 with ``--strict`` when a target failed, 2 when a bot could
 not be benchmarked at all.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -173,14 +174,21 @@ TARGETS: tuple[Target, ...] = (
 def evaluate_targets(figures: dict[str, float | None]) -> dict[str, dict[str, Any]]:
     """Check every target against ``figures`` (keyed like ``Target.key``)."""
     return {
-        t.key: {"label": t.label, "value": figures.get(t.key), "target": t.describe(), "verdict": t.check(figures.get(t.key))}
+        t.key: {
+            "label": t.label,
+            "value": figures.get(t.key),
+            "target": t.describe(),
+            "verdict": t.check(figures.get(t.key)),
+        }
         for t in TARGETS
     }
 
 
 def parse_cv_output(text: str) -> float | None:
     """The last ``NLU_CV_MACRO_F1=0.xxx`` figure printed by ``devtools.nlu_cv``, if any."""
-    found = re.findall(r"^\s*NLU_CV_MACRO_F1\s*=\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$", text, re.MULTILINE)
+    found = re.findall(
+        r"^\s*NLU_CV_MACRO_F1\s*=\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$", text, re.MULTILINE
+    )
     return float(found[-1]) if found else None
 
 
@@ -204,7 +212,14 @@ class LoadConfig:
 
     @classmethod
     def quick(cls) -> "LoadConfig":
-        return cls(users=5, paced_requests=60, paced_max_seconds=60.0, sat_clients=4, sat_seconds=6.0, rounds=2)
+        return cls(
+            users=5,
+            paced_requests=60,
+            paced_max_seconds=60.0,
+            sat_clients=4,
+            sat_seconds=6.0,
+            rounds=2,
+        )
 
 
 def round_order(labels: Sequence[str], rounds: int) -> list[tuple[int, str]]:
@@ -278,14 +293,20 @@ class PhaseResult:
         for proc, sec in other.server_cpu_seconds.items():
             self.server_cpu_seconds[proc] = self.server_cpu_seconds.get(proc, 0.0) + sec
         lat = summarize(other.ok_latencies(), scale=1000.0)
-        self.rounds.append({
-            "round": round_no,
-            "requests": len(other.samples),
-            "p50_ms": lat["p50"],
-            "p95_ms": lat["p95"],
-            "wall_seconds": round(other.wall_seconds, 2),
-            **{k: v for k, v in other.extra.items() if k in ("completed_in_window", "window_seconds", "throughput_per_s")},
-        })
+        self.rounds.append(
+            {
+                "round": round_no,
+                "requests": len(other.samples),
+                "p50_ms": lat["p50"],
+                "p95_ms": lat["p95"],
+                "wall_seconds": round(other.wall_seconds, 2),
+                **{
+                    k: v
+                    for k, v in other.extra.items()
+                    if k in ("completed_in_window", "window_seconds", "throughput_per_s")
+                },
+            }
+        )
 
     def to_dict(self) -> dict[str, Any]:
         errors: dict[str, int] = {}
@@ -308,14 +329,20 @@ class PhaseResult:
         ok = out["ok"]
         if self.server_cpu_seconds:
             out["server_cpu_seconds"] = {k: round(v, 3) for k, v in self.server_cpu_seconds.items()}
-            out["server_cpu_ms_per_message"] = {k: (round(1000.0 * v / ok, 2) if ok else None)
-                                                for k, v in self.server_cpu_seconds.items()}
+            out["server_cpu_ms_per_message"] = {
+                k: (round(1000.0 * v / ok, 2) if ok else None)
+                for k, v in self.server_cpu_seconds.items()
+            }
         scripts = sorted({s.script for s in self.samples if s.script})
         if scripts:
             out["by_script_ms"] = {
-                name: {k: (round(v, 1) if isinstance(v, float) else v) for k, v in
-                       summarize([s.latency for s in self.samples if s.ok and s.script == name], scale=1000.0).items()
-                       if k in ("count", "p50", "p95")}
+                name: {
+                    k: (round(v, 1) if isinstance(v, float) else v)
+                    for k, v in summarize(
+                        [s.latency for s in self.samples if s.ok and s.script == name], scale=1000.0
+                    ).items()
+                    if k in ("count", "p50", "p95")
+                }
                 for name in scripts
             }
         if self.rounds:
@@ -336,7 +363,9 @@ async def _post(session, url: str, sender: str, message: str, timeout: float) ->
     retried = False
     for attempt in (1, 2):
         try:
-            async with session.post(url, json=payload, timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+            async with session.post(
+                url, json=payload, timeout=aiohttp.ClientTimeout(total=timeout)
+            ) as resp:
                 body = await resp.read()
                 end = time.perf_counter()
                 if resp.status != 200:
@@ -344,7 +373,9 @@ async def _post(session, url: str, sender: str, message: str, timeout: float) ->
                 try:
                     empty = not json.loads(body)
                 except ValueError:
-                    return Sample(end - start, False, end, resp.status, "invalid JSON", retried=retried)
+                    return Sample(
+                        end - start, False, end, resp.status, "invalid JSON", retried=retried
+                    )
                 return Sample(end - start, True, end, resp.status, empty=empty, retried=retried)
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
             # A kept-alive connection closed under us: the request never reached Rasa.
@@ -373,7 +404,9 @@ def _sender(run_id: str, label: str, phase: str, user: int, loop: int) -> str:
     return f"bench-{run_id}-{label}-{phase}-u{user:02d}-{loop:03d}"
 
 
-async def run_warmup(base_url: str, scripts: list[dict], cfg: LoadConfig, *, label: str, run_id: str) -> PhaseResult:
+async def run_warmup(
+    base_url: str, scripts: list[dict], cfg: LoadConfig, *, label: str, run_id: str
+) -> PhaseResult:
     """Every script once, one message after the other: loads lazily built parts of the bot."""
     url = base_url + WEBHOOK_PATH
     result = PhaseResult("warmup")
@@ -393,8 +426,16 @@ async def run_warmup(base_url: str, scripts: list[dict], cfg: LoadConfig, *, lab
 
 
 async def run_paced(
-    base_url: str, scripts: list[dict], cfg: LoadConfig, *, label: str, run_id: str,
-    requests: int, max_seconds: float, seed: int, tag: str = "paced",
+    base_url: str,
+    scripts: list[dict],
+    cfg: LoadConfig,
+    *,
+    label: str,
+    run_id: str,
+    requests: int,
+    max_seconds: float,
+    seed: int,
+    tag: str = "paced",
 ) -> PhaseResult:
     """``cfg.users`` people chatting at human pace until ``requests`` were sent.
 
@@ -440,8 +481,14 @@ async def run_paced(
 
 
 async def run_saturation(
-    base_url: str, scripts: list[dict], cfg: LoadConfig, *, label: str, run_id: str,
-    seconds: float, tag: str = "sat",
+    base_url: str,
+    scripts: list[dict],
+    cfg: LoadConfig,
+    *,
+    label: str,
+    run_id: str,
+    seconds: float,
+    tag: str = "sat",
 ) -> PhaseResult:
     """``cfg.sat_clients`` clients sending back to back for ``seconds``.
 
@@ -491,13 +538,17 @@ def process_cpu_seconds(pid: int | None) -> float | None:
             stat = fh.read()
     except OSError:
         return None
-    fields = stat[stat.rfind(")") + 2:].split()
+    fields = stat[stat.rfind(")") + 2 :].split()
     # fields[0] is field 3 (state); utime and stime are fields 14 and 15
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    return {k: after[k] - before[k] for k in after if k in before and after[k] is not None and before[k] is not None}
+    return {
+        k: after[k] - before[k]
+        for k in after
+        if k in before and after[k] is not None and before[k] is not None
+    }
 
 
 async def _measured(coro_factory, probe: CpuProbe | None, label: str) -> PhaseResult:
@@ -508,8 +559,13 @@ async def _measured(coro_factory, probe: CpuProbe | None, label: str) -> PhaseRe
     return res
 
 
-async def run_load(bots: dict[str, str], scripts: dict[str, list[dict]], cfg: LoadConfig, run_id: str,
-                   cpu_probe: CpuProbe | None = None) -> dict[str, dict[str, PhaseResult]]:
+async def run_load(
+    bots: dict[str, str],
+    scripts: dict[str, list[dict]],
+    cfg: LoadConfig,
+    run_id: str,
+    cpu_probe: CpuProbe | None = None,
+) -> dict[str, dict[str, PhaseResult]]:
     """Warm-up, paced and saturation phases for every bot (label → base URL), interleaved.
 
     The bots take turns in ``cfg.rounds`` rounds (coach, stock, stock, coach, …) so that
@@ -522,38 +578,73 @@ async def run_load(bots: dict[str, str], scripts: dict[str, list[dict]], cfg: Lo
     out: dict[str, dict[str, PhaseResult]] = {label: {} for label in labels}
     for label, url in bots.items():
         _log(f"{label}: warm-up ({sum(len(s['turns']) for s in scripts[label])} requests)")
-        out[label]["warmup"] = await run_warmup(url, scripts[label], cfg, label=label, run_id=run_id)
+        out[label]["warmup"] = await run_warmup(
+            url, scripts[label], cfg, label=label, run_id=run_id
+        )
 
     order = round_order(labels, cfg.rounds)
     per_round_requests = split_evenly(cfg.paced_requests, cfg.rounds, integer=True)
     per_round_max = cfg.paced_max_seconds / cfg.rounds
-    _log(f"paced load: {cfg.users} users, {cfg.paced_requests} requests per bot in {cfg.rounds} rounds ({' '.join(l for _, l in order)})")
+    _log(
+        f"paced load: {cfg.users} users, {cfg.paced_requests} requests per bot in {cfg.rounds} rounds ({' '.join(l for _, l in order)})"
+    )
     for label in labels:
-        out[label]["paced"] = PhaseResult("paced", extra={"users": cfg.users, "pause_seconds": [cfg.pause_min, cfg.pause_max]})
+        out[label]["paced"] = PhaseResult(
+            "paced", extra={"users": cfg.users, "pause_seconds": [cfg.pause_min, cfg.pause_max]}
+        )
     for r, label in order:
-        res = await _measured(lambda: run_paced(
-            bots[label], scripts[label], cfg, label=label, run_id=run_id, requests=per_round_requests[r],
-            max_seconds=per_round_max, seed=cfg.seed + r, tag=f"paced{r}",
-        ), cpu_probe, label)
+        res = await _measured(
+            lambda: run_paced(
+                bots[label],
+                scripts[label],
+                cfg,
+                label=label,
+                run_id=run_id,
+                requests=per_round_requests[r],
+                max_seconds=per_round_max,
+                seed=cfg.seed + r,
+                tag=f"paced{r}",
+            ),
+            cpu_probe,
+            label,
+        )
         out[label]["paced"].absorb(res, r)
     for label in labels:
         ph = out[label]["paced"]
-        ph.extra["offered_rate_per_s"] = round(len(ph.samples) / ph.wall_seconds, 2) if ph.wall_seconds else None
+        ph.extra["offered_rate_per_s"] = (
+            round(len(ph.samples) / ph.wall_seconds, 2) if ph.wall_seconds else None
+        )
 
     per_round_seconds = split_evenly(cfg.sat_seconds, cfg.rounds)
-    _log(f"saturation: {cfg.sat_clients} clients, {cfg.sat_seconds:g} s per bot in {cfg.rounds} rounds")
+    _log(
+        f"saturation: {cfg.sat_clients} clients, {cfg.sat_seconds:g} s per bot in {cfg.rounds} rounds"
+    )
     for label in labels:
         out[label]["saturation"] = PhaseResult("saturation", extra={"clients": cfg.sat_clients})
     for r, label in order:
-        res = await _measured(lambda: run_saturation(
-            bots[label], scripts[label], cfg, label=label, run_id=run_id, seconds=per_round_seconds[r], tag=f"sat{r}",
-        ), cpu_probe, label)
+        res = await _measured(
+            lambda: run_saturation(
+                bots[label],
+                scripts[label],
+                cfg,
+                label=label,
+                run_id=run_id,
+                seconds=per_round_seconds[r],
+                tag=f"sat{r}",
+            ),
+            cpu_probe,
+            label,
+        )
         out[label]["saturation"].absorb(res, r)
     for label in labels:
         ph = out[label]["saturation"]
         window = sum(rd["window_seconds"] for rd in ph.rounds)
         done = sum(rd["completed_in_window"] for rd in ph.rounds)
-        ph.extra.update(window_seconds=round(window, 3), completed_in_window=done, throughput_per_s=round(throughput(done, window), 3))
+        ph.extra.update(
+            window_seconds=round(window, 3),
+            completed_in_window=done,
+            throughput_per_s=round(throughput(done, window), 3),
+        )
     return out
 
 
@@ -570,7 +661,13 @@ def _rasa_version() -> str:
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -598,7 +695,13 @@ def ensure_coach_model(project: Path, rasa_bin: Path) -> Path:
     log = BENCH_DIR / "logs" / "coach-train.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as fh:
-        proc = subprocess.run([str(rasa_bin), "train"], cwd=project, stdout=fh, stderr=subprocess.STDOUT, env={**os.environ, **_base_env()})
+        proc = subprocess.run(
+            [str(rasa_bin), "train"],
+            cwd=project,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **_base_env()},
+        )
     model = newest_model(project / "models")
     if proc.returncode != 0 or not model:
         raise RuntimeError(f"rasa train failed (exit {proc.returncode}), see {log}")
@@ -619,17 +722,24 @@ def ensure_stock_project(rasa_bin: Path) -> Path:
     project.mkdir()
     log = BENCH_DIR / "logs" / "stock-init.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    _log(f"building the stock bot once for rasa {_rasa_version()} (rasa init --no-prompt, trains a model) …")
+    _log(
+        f"building the stock bot once for rasa {_rasa_version()} (rasa init --no-prompt, trains a model) …"
+    )
     try:
         with log.open("w") as fh:
             proc = subprocess.run(
                 [str(rasa_bin), "init", "--no-prompt", "--init-dir", str(project)],
-                cwd=project, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cwd=project,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 env={**os.environ, **_base_env()},
             )
         if proc.returncode != 0 or not newest_model(project / "models"):
             raise RuntimeError(f"rasa init failed (exit {proc.returncode}), see {log}")
-        (project / ".bench-complete").write_text(f"rasa {_rasa_version()}\n{_dt.datetime.now().isoformat()}\n")
+        (project / ".bench-complete").write_text(
+            f"rasa {_rasa_version()}\n{_dt.datetime.now().isoformat()}\n"
+        )
         project.rename(cache)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -639,11 +749,21 @@ def ensure_stock_project(rasa_bin: Path) -> Path:
 async def _preflight(base_url: str, timeout: float) -> None:
     """One request to make sure the REST channel answers before the clock runs."""
     async with _session() as session:
-        sample = await _post(session, base_url + WEBHOOK_PATH, f"bench-preflight-{uuid.uuid4().hex[:8]}", "/restart", timeout)
+        sample = await _post(
+            session,
+            base_url + WEBHOOK_PATH,
+            f"bench-preflight-{uuid.uuid4().hex[:8]}",
+            "/restart",
+            timeout,
+        )
     if sample.status == 404:
-        raise RuntimeError(f"{base_url}{WEBHOOK_PATH} answers 404: is the 'rest:' channel in credentials.yml?")
+        raise RuntimeError(
+            f"{base_url}{WEBHOOK_PATH} answers 404: is the 'rest:' channel in credentials.yml?"
+        )
     if not sample.ok:
-        raise RuntimeError(f"{base_url}{WEBHOOK_PATH} does not answer: {sample.error or sample.status}")
+        raise RuntimeError(
+            f"{base_url}{WEBHOOK_PATH} does not answer: {sample.error or sample.status}"
+        )
 
 
 def _rss_mb(rss: dict[str, int] | None) -> dict[str, float | None]:
@@ -673,16 +793,34 @@ def _roleplay_hook(base_url: str) -> dict[str, Any] | None:
         return {"error": f"{type(exc).__name__}: {exc}"}
 
 
-def start_bot(label: str, *, project: Path, model: Path, rasa_port: int, action_port: int | None,
-              rasa_bin: Path, env: dict[str, str], start_timeout: float):
+def start_bot(
+    label: str,
+    *,
+    project: Path,
+    model: Path,
+    rasa_port: int,
+    action_port: int | None,
+    rasa_bin: Path,
+    env: dict[str, str],
+    start_timeout: float,
+):
     """A started ServerPair for one bot (raises when it does not come up)."""
     from devtools.servers import ServerPair
 
     log_dir = BENCH_DIR / "logs" / label
     log_dir.mkdir(parents=True, exist_ok=True)
-    _log(f"{label}: starting servers ({project.name if project != ROOT else 'repository root'}, {model.name}) …")
-    pair = ServerPair(project, rasa_port=rasa_port, action_port=action_port, model=model, env=env,
-                      log_dir=log_dir, rasa_bin=rasa_bin)
+    _log(
+        f"{label}: starting servers ({project.name if project != ROOT else 'repository root'}, {model.name}) …"
+    )
+    pair = ServerPair(
+        project,
+        rasa_port=rasa_port,
+        action_port=action_port,
+        model=model,
+        env=env,
+        log_dir=log_dir,
+        rasa_bin=rasa_bin,
+    )
     pair.start(timeout=start_timeout)
     _log(f"{label}: ready after {pair.startup_seconds:.1f} s at {pair.base_url}")
     return pair
@@ -693,16 +831,31 @@ def run_cv(folds: int, timeout: float) -> dict[str, Any]:
     if importlib.util.find_spec("devtools.nlu_cv") is None:
         return {"status": "missing", "note": "devtools/nlu_cv.py does not exist yet"}
     python = VENV_BIN / "python"
-    cmd = [str(python) if python.exists() else sys.executable, "-m", "devtools.nlu_cv", "--folds", str(folds)]
+    cmd = [
+        str(python) if python.exists() else sys.executable,
+        "-m",
+        "devtools.nlu_cv",
+        "--folds",
+        str(folds),
+    ]
     log = BENCH_DIR / "logs" / "nlu_cv.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    _log(f"NLU cross-validation ({folds} folds, takes minutes; progress: {log.relative_to(ROOT)}) …")
+    _log(
+        f"NLU cross-validation ({folds} folds, takes minutes; progress: {log.relative_to(ROOT)}) …"
+    )
     t0 = time.perf_counter()
     status = None
     with log.open("w", encoding="utf-8") as fh:
         # own process group, so a timeout or Ctrl-C also ends the `rasa test` it starts
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env={**os.environ, **_base_env()}, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **_base_env()},
+            start_new_session=True,
+        )
         try:
             proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -719,8 +872,15 @@ def run_cv(folds: int, timeout: float) -> dict[str, Any]:
                     proc.wait()
     output = log.read_text(encoding="utf-8", errors="replace")
     f1 = parse_cv_output(output)
-    result = {"folds": folds, "seconds": round(time.perf_counter() - t0, 1), "exit_code": proc.returncode, "macro_f1": f1,
-              "output_tail": [line for line in output.strip().splitlines() if "Epochs:" not in line][-12:]}
+    result = {
+        "folds": folds,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "exit_code": proc.returncode,
+        "macro_f1": f1,
+        "output_tail": [line for line in output.strip().splitlines() if "Epochs:" not in line][
+            -12:
+        ],
+    }
     result["status"] = status or ("ok" if proc.returncode == 0 and f1 is not None else "failed")
     return result
 
@@ -740,24 +900,37 @@ def _get(d: dict | None, *path: str):
 
 def compute_ratios(coach: dict | None, stock: dict | None) -> dict[str, float | None]:
     return {
-        "paced_p95_ratio": ratio(_get(coach, "paced", "latency_ms", "p95"), _get(stock, "paced", "latency_ms", "p95")),
-        "throughput_ratio": ratio(_get(coach, "saturation", "throughput_per_s"), _get(stock, "saturation", "throughput_per_s")),
-        "rasa_rss_ratio": ratio(_get(coach, "rss_after_load_mb", "rasa"), _get(stock, "rss_after_load_mb", "rasa")),
+        "paced_p95_ratio": ratio(
+            _get(coach, "paced", "latency_ms", "p95"), _get(stock, "paced", "latency_ms", "p95")
+        ),
+        "throughput_ratio": ratio(
+            _get(coach, "saturation", "throughput_per_s"),
+            _get(stock, "saturation", "throughput_per_s"),
+        ),
+        "rasa_rss_ratio": ratio(
+            _get(coach, "rss_after_load_mb", "rasa"), _get(stock, "rss_after_load_mb", "rasa")
+        ),
         "action_rss_mb": _get(coach, "rss_after_load_mb", "actions"),
         # no target, but steadier than wall-clock figures on a busy machine
-        "rasa_cpu_ratio": ratio(_get(coach, "saturation", "server_cpu_ms_per_message", "rasa"),
-                                _get(stock, "saturation", "server_cpu_ms_per_message", "rasa")),
+        "rasa_cpu_ratio": ratio(
+            _get(coach, "saturation", "server_cpu_ms_per_message", "rasa"),
+            _get(stock, "saturation", "server_cpu_ms_per_message", "rasa"),
+        ),
     }
 
 
 def per_round_ratios(coach: dict | None, stock: dict | None) -> dict[str, list[float | None]]:
     """Coach/stock ratio of each round on its own: their spread shows how noisy the run was."""
+
     def pair(phase: str, key: str) -> list[float | None]:
         c = {r["round"]: r.get(key) for r in _get(coach, phase, "rounds") or []}
         s = {r["round"]: r.get(key) for r in _get(stock, phase, "rounds") or []}
         return [ratio(c[r], s[r]) for r in sorted(set(c) & set(s))]
 
-    return {"paced_p95_ratio": pair("paced", "p95_ms"), "throughput_ratio": pair("saturation", "throughput_per_s")}
+    return {
+        "paced_p95_ratio": pair("paced", "p95_ms"),
+        "throughput_ratio": pair("saturation", "throughput_per_s"),
+    }
 
 
 def _fmt(value, spec: str = ".0f", none: str = "—") -> str:
@@ -784,7 +957,9 @@ def render_table(report: dict[str, Any]) -> str:
 
     def row(name, c, s, r="", target="", verdict=""):
         cells = (name, c, s, r, target, verdict)
-        return " ".join(str(x).ljust(w[0]) if i == 0 else str(x).rjust(w[i]) for i, x in enumerate(cells)).rstrip()
+        return " ".join(
+            str(x).ljust(w[0]) if i == 0 else str(x).rjust(w[i]) for i, x in enumerate(cells)
+        ).rstrip()
 
     def both(*path, spec=".0f"):
         return _fmt(_get(coach, *path), spec), _fmt(_get(stock, *path), spec)
@@ -799,58 +974,126 @@ def render_table(report: dict[str, Any]) -> str:
     lines.append(row("start-up time [s]", *both("startup_seconds", spec=".1f")))
     lines.append(row("first reply after start [ms]", *both("warmup", "first_request_ms")))
     cu, su = _get(coach, "paced", "users"), _get(stock, "paced", "users")
-    lines.append(row(f"paced: requests ok/errors ({cu or su or '?'} users)",
-                     f"{_fmt(_get(coach, 'paced', 'ok'))}/{_fmt(_get(coach, 'paced', 'errors'))}",
-                     f"{_fmt(_get(stock, 'paced', 'ok'))}/{_fmt(_get(stock, 'paced', 'errors'))}"))
+    lines.append(
+        row(
+            f"paced: requests ok/errors ({cu or su or '?'} users)",
+            f"{_fmt(_get(coach, 'paced', 'ok'))}/{_fmt(_get(coach, 'paced', 'errors'))}",
+            f"{_fmt(_get(stock, 'paced', 'ok'))}/{_fmt(_get(stock, 'paced', 'errors'))}",
+        )
+    )
     lines.append(row("paced: p50 [ms]", *both("paced", "latency_ms", "p50")))
-    lines.append(row("paced: p95 [ms]", *both("paced", "latency_ms", "p95"), *target_cells("paced_p95_ratio")))
+    lines.append(
+        row(
+            "paced: p95 [ms]", *both("paced", "latency_ms", "p95"), *target_cells("paced_p95_ratio")
+        )
+    )
     lines.append(row("paced: p99 [ms]", *both("paced", "latency_ms", "p99")))
-    lines.append(row(f"saturation: clients × seconds", 
-                     f"{_fmt(_get(coach, 'saturation', 'clients'))}×{_fmt(_get(coach, 'saturation', 'window_seconds'), 'g')}",
-                     f"{_fmt(_get(stock, 'saturation', 'clients'))}×{_fmt(_get(stock, 'saturation', 'window_seconds'), 'g')}"))
-    lines.append(row("saturation: throughput [msg/s]", *both("saturation", "throughput_per_s", spec=".1f"), *target_cells("throughput_ratio")))
+    lines.append(
+        row(
+            "saturation: clients × seconds",
+            f"{_fmt(_get(coach, 'saturation', 'clients'))}×{_fmt(_get(coach, 'saturation', 'window_seconds'), 'g')}",
+            f"{_fmt(_get(stock, 'saturation', 'clients'))}×{_fmt(_get(stock, 'saturation', 'window_seconds'), 'g')}",
+        )
+    )
+    lines.append(
+        row(
+            "saturation: throughput [msg/s]",
+            *both("saturation", "throughput_per_s", spec=".1f"),
+            *target_cells("throughput_ratio"),
+        )
+    )
     lines.append(row("saturation: p95 [ms]", *both("saturation", "latency_ms", "p95")))
     lines.append(row("saturation: errors", *both("saturation", "errors")))
-    lines.append(row("Rasa server CPU per message [ms]", *both("saturation", "server_cpu_ms_per_message", "rasa", spec=".1f"),
-                     _fmt(ratios.get("rasa_cpu_ratio"), ".2f") + "×" if ratios.get("rasa_cpu_ratio") else ""))
-    lines.append(row("action server CPU per message [ms]", *both("saturation", "server_cpu_ms_per_message", "actions", spec=".1f")))
+    lines.append(
+        row(
+            "Rasa server CPU per message [ms]",
+            *both("saturation", "server_cpu_ms_per_message", "rasa", spec=".1f"),
+            _fmt(ratios.get("rasa_cpu_ratio"), ".2f") + "×" if ratios.get("rasa_cpu_ratio") else "",
+        )
+    )
+    lines.append(
+        row(
+            "action server CPU per message [ms]",
+            *both("saturation", "server_cpu_ms_per_message", "actions", spec=".1f"),
+        )
+    )
     lines.append(row("Rasa server RSS idle [MB]", *both("rss_idle_mb", "rasa")))
-    lines.append(row("Rasa server RSS after load [MB]", *both("rss_after_load_mb", "rasa"), *target_cells("rasa_rss_ratio")))
+    lines.append(
+        row(
+            "Rasa server RSS after load [MB]",
+            *both("rss_after_load_mb", "rasa"),
+            *target_cells("rasa_rss_ratio"),
+        )
+    )
     t = verdicts.get("action_rss_mb") or {}
-    lines.append(row("action server RSS after load [MB]", *both("rss_after_load_mb", "actions"), "", t.get("target", ""), t.get("verdict", "")))
-    lines.append(row("client CPU, all phases [s]",
-                     _fmt(_client_cpu(coach), ".1f"), _fmt(_client_cpu(stock), ".1f")))
+    lines.append(
+        row(
+            "action server RSS after load [MB]",
+            *both("rss_after_load_mb", "actions"),
+            "",
+            t.get("target", ""),
+            t.get("verdict", ""),
+        )
+    )
+    lines.append(
+        row(
+            "client CPU, all phases [s]",
+            _fmt(_client_cpu(coach), ".1f"),
+            _fmt(_client_cpu(stock), ".1f"),
+        )
+    )
     lines.append(sep)
     spread = report.get("per_round_ratios") or {}
     if any(spread.values()):
+
         def show(vals):
             return " ".join(_fmt(v, ".2f") for v in vals) or "—"
-        lines.append(f"per-round ratios (noise check): paced p95 {show(spread.get('paced_p95_ratio', []))}"
-                     f"; throughput {show(spread.get('throughput_ratio', []))}")
+
+        lines.append(
+            f"per-round ratios (noise check): paced p95 {show(spread.get('paced_p95_ratio', []))}"
+            f"; throughput {show(spread.get('throughput_ratio', []))}"
+        )
     cv = report.get("nlu_cv") or {}
     if cv.get("status") == "ok":
-        lines.append(f"NLU cross-validation, {cv['folds']} folds: macro F1 = {cv['macro_f1']:.3f}  ({cv['seconds']:.0f} s)")
+        lines.append(
+            f"NLU cross-validation, {cv['folds']} folds: macro F1 = {cv['macro_f1']:.3f}  ({cv['seconds']:.0f} s)"
+        )
     elif cv.get("status") == "skipped":
         lines.append("NLU cross-validation: skipped (--skip-cv)")
     elif cv:
-        lines.append(f"NLU cross-validation: {cv.get('status')} {cv.get('note') or ''} (exit {cv.get('exit_code', '—')}, log var/bench/logs/nlu_cv.log)".rstrip())
+        lines.append(
+            f"NLU cross-validation: {cv.get('status')} {cv.get('note') or ''} (exit {cv.get('exit_code', '—')}, log var/bench/logs/nlu_cv.log)".rstrip()
+        )
     rp = _get(coach, "roleplay")
     if rp:
-        lines.append("role-play (devtools.bench_roleplay): " + ", ".join(f"{k}={_fmt(v, '.1f') if isinstance(v, float) else v}" for k, v in rp.items()))
+        lines.append(
+            "role-play (devtools.bench_roleplay): "
+            + ", ".join(
+                f"{k}={_fmt(v, '.1f') if isinstance(v, float) else v}" for k, v in rp.items()
+            )
+        )
     for label in ("coach", "stock"):
         bot = report["bots"].get(label) or {}
         if bot.get("error"):
             first = str(bot["error"]).strip().splitlines()[0]
-            lines.append(f"{label}: NOT BENCHMARKED – {first} (details in var/bench/latest.json, logs in {bot.get('logs', 'var/bench/logs')})")
+            lines.append(
+                f"{label}: NOT BENCHMARKED – {first} (details in var/bench/latest.json, logs in {bot.get('logs', 'var/bench/logs')})"
+            )
         empty = _get(bot, "paced", "empty_replies")
         if empty:
-            lines.append(f"note: {label} sent {empty} empty replies during paced load (not an error, but check the action server log)")
+            lines.append(
+                f"note: {label} sent {empty} empty replies during paced load (not an error, but check the action server log)"
+            )
     if report.get("dev_stock_twice"):
-        lines.append("note: --dev-stock-twice: the 'coach' column is the stock bot (development only)")
+        lines.append(
+            "note: --dev-stock-twice: the 'coach' column is the stock bot (development only)"
+        )
     failed = [v["label"] for v in verdicts.values() if v["verdict"] == "FAIL"]
-    lines.append(f"targets: {sum(v['verdict'] == 'PASS' for v in verdicts.values())} PASS, {len(failed)} FAIL"
-                 + (f" ({'; '.join(failed)})" if failed else "")
-                 + f"   total {report['meta']['total_seconds']:.0f} s   figures: var/bench/latest.json")
+    lines.append(
+        f"targets: {sum(v['verdict'] == 'PASS' for v in verdicts.values())} PASS, {len(failed)} FAIL"
+        + (f" ({'; '.join(failed)})" if failed else "")
+        + f"   total {report['meta']['total_seconds']:.0f} s   figures: var/bench/latest.json"
+    )
     return "\n".join(lines)
 
 
@@ -879,22 +1122,44 @@ def write_report(report: dict[str, Any]) -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m devtools.bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="5 users, 60 paced requests, 4 clients × 6 s saturation, 2 rounds (development)")
-    p.add_argument("--skip-cv", action="store_true", help="skip the NLU cross-validation (it takes minutes)")
-    p.add_argument("--folds", type=int, default=5, help="folds of the NLU cross-validation (default 5)")
-    p.add_argument("--cv-timeout", type=float, default=3600, help="seconds before the cross-validation is given up")
+    p = argparse.ArgumentParser(
+        prog="python -m devtools.bench", description=__doc__.split("\n\n")[0]
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="5 users, 60 paced requests, 4 clients × 6 s saturation, 2 rounds (development)",
+    )
+    p.add_argument(
+        "--skip-cv", action="store_true", help="skip the NLU cross-validation (it takes minutes)"
+    )
+    p.add_argument(
+        "--folds", type=int, default=5, help="folds of the NLU cross-validation (default 5)"
+    )
+    p.add_argument(
+        "--cv-timeout",
+        type=float,
+        default=3600,
+        help="seconds before the cross-validation is given up",
+    )
     p.add_argument("--users", type=int, help="paced: simulated users (default 20)")
     p.add_argument("--requests", type=int, help="paced: requests per bot (default 320)")
     p.add_argument("--clients", type=int, help="saturation: concurrent clients (default 8)")
     p.add_argument("--seconds", type=float, help="saturation: window in seconds (default 20)")
-    p.add_argument("--rounds", type=int, help="rounds in which the bots take turns, per phase (default 4)")
+    p.add_argument(
+        "--rounds", type=int, help="rounds in which the bots take turns, per phase (default 4)"
+    )
     p.add_argument("--seed", type=int, help="random seed of the pauses (default 4711)")
     p.add_argument("--only", choices=("coach", "stock"), help="benchmark one bot only (no ratios)")
-    p.add_argument("--start-timeout", type=float, default=300, help="seconds a bot may take to start")
+    p.add_argument(
+        "--start-timeout", type=float, default=300, help="seconds a bot may take to start"
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
-    p.add_argument("--dev-stock-twice", action="store_true",
-                   help="development only: use the stock bot in the coach's place (no coach model needed)")
+    p.add_argument(
+        "--dev-stock-twice",
+        action="store_true",
+        help="development only: use the stock bot in the coach's place (no coach model needed)",
+    )
     return p
 
 
@@ -903,8 +1168,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds is not None and args.rounds < 1:
         build_parser().error("--rounds must be at least 1")
     cfg = LoadConfig.quick() if args.quick else LoadConfig()
-    for attr, arg in (("users", "users"), ("paced_requests", "requests"), ("sat_clients", "clients"),
-                      ("sat_seconds", "seconds"), ("rounds", "rounds"), ("seed", "seed")):
+    for attr, arg in (
+        ("users", "users"),
+        ("paced_requests", "requests"),
+        ("sat_clients", "clients"),
+        ("sat_seconds", "seconds"),
+        ("rounds", "rounds"),
+        ("seed", "seed"),
+    ):
         if getattr(args, arg) is not None:
             setattr(cfg, attr, getattr(args, arg))
 
@@ -942,7 +1213,10 @@ def main(argv: list[str] | None = None) -> int:
         return stock_project
 
     order = [b for b in ("coach", "stock") if args.only in (None, b)]
-    with tempfile.TemporaryDirectory(prefix="klartext-bench-") as tmp, contextlib.ExitStack() as servers:
+    with (
+        tempfile.TemporaryDirectory(prefix="klartext-bench-") as tmp,
+        contextlib.ExitStack() as servers,
+    ):
         # 1–2: start the bots one after the other (a start-up is CPU-heavy) and keep both up
         pairs = {}
         for label in order:
@@ -954,19 +1228,35 @@ def main(argv: list[str] | None = None) -> int:
                     var_dir.mkdir()
                     # A throw-away var dir, and SQLite in it even if .env names another
                     # database: the benchmark's thousands of senders stay out of real data.
-                    env = {**_base_env(), "KLARTEXT_VAR_DIR": str(var_dir),
-                           "KLARTEXT_DATABASE_URL": f"sqlite:///{var_dir / 'klartext.db'}",
-                           "KLARTEXT_TRACKER_STORE_URL": f"sqlite:///{var_dir / 'tracker.db'}"}
+                    env = {
+                        **_base_env(),
+                        "KLARTEXT_VAR_DIR": str(var_dir),
+                        "KLARTEXT_DATABASE_URL": f"sqlite:///{var_dir / 'klartext.db'}",
+                        "KLARTEXT_TRACKER_STORE_URL": f"sqlite:///{var_dir / 'tracker.db'}",
+                    }
                     ports = (COACH_RASA_PORT, COACH_ACTION_PORT)
                 else:
                     project = stock()
                     model = newest_model(project / "models")
                     env = _base_env()
                     ports = (COACH_RASA_PORT if label == "coach" else STOCK_RASA_PORT, None)
-                bot.update(project=str(project), model=model.name, rasa_port=ports[0], action_port=ports[1],
-                           logs=str((BENCH_DIR / "logs" / label).relative_to(ROOT)))
-                pair = start_bot(label, project=project, model=model, rasa_port=ports[0], action_port=ports[1],
-                                 rasa_bin=rasa_bin, env=env, start_timeout=args.start_timeout)
+                bot.update(
+                    project=str(project),
+                    model=model.name,
+                    rasa_port=ports[0],
+                    action_port=ports[1],
+                    logs=str((BENCH_DIR / "logs" / label).relative_to(ROOT)),
+                )
+                pair = start_bot(
+                    label,
+                    project=project,
+                    model=model,
+                    rasa_port=ports[0],
+                    action_port=ports[1],
+                    rasa_bin=rasa_bin,
+                    env=env,
+                    start_timeout=args.start_timeout,
+                )
                 servers.callback(pair.stop)
                 pairs[label] = pair
                 bot["startup_seconds"] = round(pair.startup_seconds, 2)
@@ -980,13 +1270,24 @@ def main(argv: list[str] | None = None) -> int:
             for label, pair in pairs.items():
                 report["bots"][label]["rss_idle_mb"] = _rss_mb(pair.rss_bytes())
             try:
+
                 def cpu_probe(label: str) -> dict[str, float]:
                     pair = pairs[label]
-                    found = {"rasa": process_cpu_seconds(pair.rasa_pid), "actions": process_cpu_seconds(pair.action_pid)}
+                    found = {
+                        "rasa": process_cpu_seconds(pair.rasa_pid),
+                        "actions": process_cpu_seconds(pair.action_pid),
+                    }
                     return {k: v for k, v in found.items() if v is not None}
 
-                phases = asyncio.run(run_load({l: p.base_url for l, p in pairs.items()},
-                                              {l: scripts[l] for l in pairs}, cfg, run_id, cpu_probe))
+                phases = asyncio.run(
+                    run_load(
+                        {l: p.base_url for l, p in pairs.items()},
+                        {l: scripts[l] for l in pairs},
+                        cfg,
+                        run_id,
+                        cpu_probe,
+                    )
+                )
             except Exception as exc:
                 hard_error = True
                 _log(f"load test FAILED – {type(exc).__name__}: {exc}")
@@ -995,7 +1296,9 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 for label, pair in pairs.items():
                     report["bots"][label]["rss_after_load_mb"] = _rss_mb(pair.rss_bytes())
-                    report["bots"][label].update({name: ph.to_dict() for name, ph in phases[label].items()})
+                    report["bots"][label].update(
+                        {name: ph.to_dict() for name, ph in phases[label].items()}
+                    )
             if "coach" in pairs and not args.dev_stock_twice:
                 rp = _roleplay_hook(pairs["coach"].base_url)
                 if rp is not None:
@@ -1004,8 +1307,12 @@ def main(argv: list[str] | None = None) -> int:
 
     report["ratios"] = compute_ratios(report["bots"].get("coach"), report["bots"].get("stock"))
     report["targets"] = evaluate_targets(report["ratios"])
-    report["per_round_ratios"] = per_round_ratios(report["bots"].get("coach"), report["bots"].get("stock"))
-    report["nlu_cv"] = {"status": "skipped"} if args.skip_cv else run_cv(args.folds, args.cv_timeout)
+    report["per_round_ratios"] = per_round_ratios(
+        report["bots"].get("coach"), report["bots"].get("stock")
+    )
+    report["nlu_cv"] = (
+        {"status": "skipped"} if args.skip_cv else run_cv(args.folds, args.cv_timeout)
+    )
     report["meta"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     report["meta"]["total_seconds"] = round(time.perf_counter() - t_start, 1)
     write_report(report)

@@ -6,6 +6,7 @@ Two figures:
   figure is free of HTTP and NLU time;
 * end to end – one role-play turn over the REST channel (NLU, policies, action call).
 """
+
 from __future__ import annotations
 
 import json
@@ -45,22 +46,36 @@ def action_side(rounds: int = 60) -> dict:
         if state is None or state.get("finished"):
             state, _ = roleplay.start("extras", 2, seed=i)
         text = TURNS[i % len(TURNS)]
-        tracker = Tracker("bench", {"rp_state": state}, {"text": text, "intent": {}, "entities": []}, [], False, None,
-                          {"name": "roleplay_form"}, "action_listen")
+        tracker = Tracker(
+            "bench",
+            {"rp_state": state},
+            {"text": text, "intent": {}, "entities": []},
+            [],
+            False,
+            None,
+            {"name": "roleplay_form"},
+            "action_listen",
+        )
         started = time.perf_counter()
         result = action.validate_rp_utterance(text, CollectingDispatcher(), tracker, {})
         elapsed = (time.perf_counter() - started) * 1000
         state = result.get("rp_state", state)
         if i >= 5:  # the first turns load spaCy and build the matchers
             timings.append(elapsed)
-    return {"roleplay_turn_action_ms_p50": round(statistics.median(timings), 2),
-            "roleplay_turn_action_ms_p95": round(_percentile(timings, 0.95), 2)}
+    return {
+        "roleplay_turn_action_ms_p50": round(statistics.median(timings), 2),
+        "roleplay_turn_action_ms_p95": round(_percentile(timings, 0.95), 2),
+    }
 
 
 def _post(base_url: str, sender: str, message: str) -> float:
     body = json.dumps({"sender": sender, "message": message}).encode()
-    request = urllib.request.Request(f"{base_url}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        f"{base_url}/webhooks/rest/webhook",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     started = time.perf_counter()
     with urllib.request.urlopen(request, timeout=60) as response:
         response.read()
@@ -76,8 +91,10 @@ def end_to_end(base_url: str, turns: int = 30) -> dict:
         for text in TURNS:
             timings.append(_post(base_url, sender, text))
         _post(base_url, sender, "stopp")
-    return {"roleplay_turn_rest_ms_p50": round(statistics.median(timings), 1),
-            "roleplay_turn_rest_ms_p95": round(_percentile(timings, 0.95), 1)}
+    return {
+        "roleplay_turn_rest_ms_p50": round(statistics.median(timings), 1),
+        "roleplay_turn_rest_ms_p95": round(_percentile(timings, 0.95), 1),
+    }
 
 
 def run(base_url: str) -> dict:

@@ -6,6 +6,7 @@ Runs ``rasa test nlu --cross-validation`` into a temporary directory (or ``--out
 reads the intent report and prints a few figures. The last line is always
 ``NLU_CV_MACRO_F1=<value>`` (``nan`` if the run failed), for benchmarks to parse.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,12 +84,17 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(tmp.name)
 
     cmd = _rasa_executable() + [
-        "test", "nlu",
-        "--nlu", args.nlu,
-        "--config", args.config,
+        "test",
+        "nlu",
+        "--nlu",
+        args.nlu,
+        "--config",
+        args.config,
         "--cross-validation",
-        "--folds", str(args.folds),
-        "--out", str(out),
+        "--folds",
+        str(args.folds),
+        "--out",
+        str(out),
     ]
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -14,6 +14,7 @@ about ±0.01.
 ``--thresholds`` shows how many held-out examples each fallback threshold would send to
 the "which case?" question.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,8 +75,11 @@ def main(argv: List[str] | None = None) -> int:
     print(f"intent macro F1 (proxy): {f1_score(y, pred, average='macro'):.4f}")
 
     report = classification_report(y, pred, output_dict=True, zero_division=0)
-    weak = sorted((row["f1-score"], name) for name, row in report.items()
-                  if name in classes and row["f1-score"] < 0.93)
+    weak = sorted(
+        (row["f1-score"], name)
+        for name, row in report.items()
+        if name in classes and row["f1-score"] < 0.93
+    )
     for score, name in weak:
         print(f"  {name:28s} F1 {score:.3f}  n={int(report[name]['support'])}")
     confusions = collections.Counter((a, b) for a, b in zip(y, pred) if a != b)
@@ -85,7 +89,9 @@ def main(argv: List[str] | None = None) -> int:
     if args.thresholds:
         top = proba.max(1)
         for t in (0.2, 0.3, 0.4, 0.5):
-            print(f"  threshold {t}: {int((top < t).sum())} of {len(X)} held-out examples fall back")
+            print(
+                f"  threshold {t}: {int((top < t).sum())} of {len(X)} held-out examples fall back"
+            )
     if args.errors:
         for text, true, guess in sorted(zip(X, y, pred), key=lambda r: (r[1], r[2])):
             if true != guess:

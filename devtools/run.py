@@ -5,6 +5,7 @@ connection goes straight to the Rasa server (CORS: ``KLARTEXT_WEBCHAT_ORIGINS``)
 
 Ctrl-C stops everything.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,11 @@ class WidgetPageHandler(BaseHTTPRequestHandler):
                 self.send_error(404)
                 return
             body, content_type = found
-            headers = (webchat_assets.page_headers(self.rasa_url) if name == "index.html"
-                       else webchat_assets.asset_headers())
+            headers = (
+                webchat_assets.page_headers(self.rasa_url)
+                if name == "index.html"
+                else webchat_assets.asset_headers()
+            )
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -62,11 +66,13 @@ class WidgetPageHandler(BaseHTTPRequestHandler):
         pass
 
 
-def page_server(port: int, rasa_url: str, sign_in: bool = False,
-                host: str = "127.0.0.1") -> ThreadingHTTPServer:
+def page_server(
+    port: int, rasa_url: str, sign_in: bool = False, host: str = "127.0.0.1"
+) -> ThreadingHTTPServer:
     """The widget page server (not yet serving; call ``serve_forever``)."""
-    handler = type("BoundWidgetPageHandler", (WidgetPageHandler,),
-                   {"rasa_url": rasa_url, "sign_in": sign_in})
+    handler = type(
+        "BoundWidgetPageHandler", (WidgetPageHandler,), {"rasa_url": rasa_url, "sign_in": sign_in}
+    )
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
@@ -90,11 +96,18 @@ def run_shell(action_port: int) -> int:
     """Action server in the background, `rasa shell` in the foreground."""
     rasa = Path(sys.executable).parent / "rasa"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    actions = subprocess.Popen([str(rasa), "run", "actions", "--port", str(action_port), "--actions", "actions"],
-                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    actions = subprocess.Popen(
+        [str(rasa), "run", "actions", "--port", str(action_port), "--actions", "actions"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         print("Tippe deine Nachricht; /stop beendet den Chat.", flush=True)
-        return subprocess.call([str(rasa), "shell", "--endpoints", "endpoints.yml"], cwd=ROOT, env=env)
+        return subprocess.call(
+            [str(rasa), "shell", "--endpoints", "endpoints.yml"], cwd=ROOT, env=env
+        )
     except KeyboardInterrupt:
         return 0
     finally:
@@ -109,9 +122,15 @@ def _interrupt(*_args) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Klartext starten")
     parser.add_argument("--shell", action="store_true", help="im Terminal chatten statt Web-Chat")
-    parser.add_argument("--rasa-port", type=int, default=int(os.environ.get("KLARTEXT_RASA_PORT", 5005)))
-    parser.add_argument("--action-port", type=int, default=int(os.environ.get("KLARTEXT_ACTION_PORT", 5055)))
-    parser.add_argument("--web-port", type=int, default=int(os.environ.get("KLARTEXT_WEB_PORT", 8080)))
+    parser.add_argument(
+        "--rasa-port", type=int, default=int(os.environ.get("KLARTEXT_RASA_PORT", 5005))
+    )
+    parser.add_argument(
+        "--action-port", type=int, default=int(os.environ.get("KLARTEXT_ACTION_PORT", 5055))
+    )
+    parser.add_argument(
+        "--web-port", type=int, default=int(os.environ.get("KLARTEXT_WEB_PORT", 8080))
+    )
     args = parser.parse_args(argv)
 
     if args.shell:
@@ -120,8 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     pair = ServerPair(ROOT, rasa_port=args.rasa_port, action_port=args.action_port)
     if not webchat_assets.SOCKET_IO_CLIENT.is_file():
-        print("Hinweis: web/node_modules fehlt – der Web-Chat braucht `make setup` (npm ci in web/).",
-              file=sys.stderr)
+        print(
+            "Hinweis: web/node_modules fehlt – der Web-Chat braucht `make setup` (npm ci in web/).",
+            file=sys.stderr,
+        )
     print("Starte Action-Server und Rasa-Server (das dauert etwa eine Minute) …", flush=True)
     try:
         pair.start()
@@ -137,8 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         link = sign_in_link(page_url, secret)
         if link:
             print(f"  Anmeldung: {link}", flush=True)
-            print(f"             (KLARTEXT_WEBCHAT_SECRET ist gesetzt; Link 8 h gültig, Sender „{DEV_SENDER}“)",
-                  flush=True)
+            print(
+                f"             (KLARTEXT_WEBCHAT_SECRET ist gesetzt; Link 8 h gültig, Sender „{DEV_SENDER}“)",
+                flush=True,
+            )
         print(f"  Auch hier: {pair.base_url}/webchat/", flush=True)
         print(f"  REST:      {pair.base_url}/webhooks/rest/webhook", flush=True)
         print("Beenden mit Ctrl-C.", flush=True)

@@ -8,6 +8,7 @@ Both processes run in their own process group (``start_new_session``), log to
 SIGTERM (SIGKILL after a grace period). ``start()`` blocks until ``GET /status`` of the Rasa
 server names a loaded model and the action server's ``GET /health`` answers.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -200,7 +201,9 @@ class ServerPair:
         else:
             default = self.project_dir / "credentials.yml"
             self.credentials = default if default.is_file() else None
-        self.rasa_bin = Path(rasa_bin) if rasa_bin is not None else Path(sys.executable).parent / "rasa"
+        self.rasa_bin = (
+            Path(rasa_bin) if rasa_bin is not None else Path(sys.executable).parent / "rasa"
+        )
         self.interface = interface
         self.base_url = f"http://127.0.0.1:{self.rasa_port}"
         self.action_url = (
@@ -245,17 +248,25 @@ class ServerPair:
         if self.action_port is not None:
             self._launch_actions(append=False)
         cmd = [
-            str(self.rasa_bin), "run", "--enable-api",
-            "--interface", self.interface,
-            "--port", str(self.rasa_port),
-            "--model", str(model),
-            "--endpoints", str(endpoints),
+            str(self.rasa_bin),
+            "run",
+            "--enable-api",
+            "--interface",
+            self.interface,
+            "--port",
+            str(self.rasa_port),
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints),
         ]
         if self.credentials is not None:
             cmd += ["--credentials", str(self.credentials)]
         self._rasa.launch(cmd, self.project_dir, self._env(), append=False)
         try:
-            ready = self._wait_ready(launched, timeout, rasa=True, actions=self.action_port is not None)
+            ready = self._wait_ready(
+                launched, timeout, rasa=True, actions=self.action_port is not None
+            )
         except BaseException:
             self.stop()
             raise
@@ -314,15 +325,21 @@ class ServerPair:
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         env.update(self.extra_env)
         # the project's packages (actions, connectors, bot) first on the import path
-        paths = [str(self.project_dir)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        paths = [str(self.project_dir)] + [
+            p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p
+        ]
         env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
         return env
 
     def _launch_actions(self, append: bool) -> None:
         cmd = [
-            str(self.rasa_bin), "run", "actions",
-            "--port", str(self.action_port),
-            "--actions", "actions",
+            str(self.rasa_bin),
+            "run",
+            "actions",
+            "--port",
+            str(self.action_port),
+            "--actions",
+            "actions",
         ]
         self._actions.launch(cmd, self.project_dir, self._env(), append=append)
 
@@ -334,7 +351,9 @@ class ServerPair:
         ]
         if busy:
             raise RuntimeError(
-                "Port already in use: " + ", ".join(busy) + ". Stop the other server or pick other ports."
+                "Port already in use: "
+                + ", ".join(busy)
+                + ". Stop the other server or pick other ports."
             )
 
     def _generated_endpoints(self) -> Path:
@@ -353,12 +372,17 @@ class ServerPair:
         target.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
         return target
 
-    def _wait_ready(self, since: float, timeout: float, *, rasa: bool, actions: bool) -> Dict[str, float]:
+    def _wait_ready(
+        self, since: float, timeout: float, *, rasa: bool, actions: bool
+    ) -> Dict[str, float]:
         deadline = since + timeout
         ready: Dict[str, float] = {}
         no_agent = 0
         while True:
-            for name, wanted, proc in (("rasa", rasa, self._rasa), ("actions", actions, self._actions)):
+            for name, wanted, proc in (
+                ("rasa", rasa, self._rasa),
+                ("actions", actions, self._actions),
+            ):
                 if wanted and name not in ready and proc.exited() is not None:
                     raise RuntimeError(
                         f"The {name} server exited early with code {proc.exited()}.\n"
@@ -366,7 +390,9 @@ class ServerPair:
                     )
             if rasa and "rasa" not in ready:
                 code, status = _http_json(f"{self.base_url}/status")
-                if isinstance(status, dict) and (status.get("model_id") or status.get("model_file")):
+                if isinstance(status, dict) and (
+                    status.get("model_id") or status.get("model_file")
+                ):
                     ready["rasa"] = time.monotonic() - since
                 elif code == 409:
                     # Rasa loads the model before it listens: answering "no agent loaded"
@@ -384,7 +410,9 @@ class ServerPair:
             if ("rasa" in ready or not rasa) and ("actions" in ready or not actions):
                 return ready
             if time.monotonic() > deadline:
-                waiting = [n for n, w in (("rasa", rasa), ("actions", actions)) if w and n not in ready]
+                waiting = [
+                    n for n, w in (("rasa", rasa), ("actions", actions)) if w and n not in ready
+                ]
                 raise RuntimeError(
                     f"Timed out after {timeout:g} s waiting for: {', '.join(waiting)}.\n"
                     + self._log_report()

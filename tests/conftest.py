@@ -13,6 +13,7 @@ Environment knobs:
 Tests that use ``servers`` (directly or through ``chat``/``tracker``/``webhook``) are
 marked ``integration`` automatically, tests that use ``postgres_url`` ``postgres``.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,15 @@ TEST_TRAINER = "trainer-by-config"
 TEST_TRAINER_CODE = "KLAR-TEST-2026"
 HTTP_TIMEOUT = 120.0
 
-_SERVER_FIXTURES = {"servers", "chat", "tracker", "webhook", "actions_down", "wait_turn", "channel_tracker"}
+_SERVER_FIXTURES = {
+    "servers",
+    "chat",
+    "tracker",
+    "webhook",
+    "actions_down",
+    "wait_turn",
+    "channel_tracker",
+}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -280,7 +289,8 @@ def channel_env(channel_fakes: ChannelFakes) -> Dict[str, str]:
 @pytest.fixture(scope="session")
 def channel_tracker(servers: ServerPair) -> Callable[[str], Dict[str, Any]]:
     """Like ``tracker``, for sender ids with ``:`` (Teams ``29:…``): Rasa does not decode
-    ``%3A`` in the conversation id of the tracker API, so ``:`` is sent as it is."""
+    ``%3A`` in the conversation id of the tracker API, so ``:`` is sent as it is.
+    """
 
     def get(sender: str) -> Dict[str, Any]:
         quoted = urllib.parse.quote(sender, safe=":")
@@ -308,8 +318,12 @@ def wait_turn(channel_tracker: Callable[[str], Dict[str, Any]]) -> Callable[...,
             last = channel_tracker(sender)
             events = last.get("events") or []
             users = [e for e in events if e.get("event") == "user"]
-            if (len(users) >= user_turns and events and events[-1].get("event") == "action"
-                    and events[-1].get("name") == "action_listen"):
+            if (
+                len(users) >= user_turns
+                and events
+                and events[-1].get("event") == "action"
+                and events[-1].get("name") == "action_listen"
+            ):
                 return last
             time.sleep(0.2)
         raise AssertionError(f"turn {user_turns} of {sender} not finished within {timeout:g} s")
@@ -329,11 +343,17 @@ def pg_servers(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> I
     project = Path(os.environ.get("KLARTEXT_TEST_PROJECT_DIR") or ROOT).resolve()
     model = newest_model(project / "models")
     if model is None:
-        pytest.fail(f"No trained model in {project / 'models'} – run `make train` first.", pytrace=False)
-    rasa_port = int(os.environ.get("KLARTEXT_TEST_PG_RASA_PORT")
-                    or int(os.environ.get("KLARTEXT_TEST_RASA_PORT", "15005")) + 2)
-    action_port = int(os.environ.get("KLARTEXT_TEST_PG_ACTION_PORT")
-                      or int(os.environ.get("KLARTEXT_TEST_ACTION_PORT", "15055")) + 2)
+        pytest.fail(
+            f"No trained model in {project / 'models'} – run `make train` first.", pytrace=False
+        )
+    rasa_port = int(
+        os.environ.get("KLARTEXT_TEST_PG_RASA_PORT")
+        or int(os.environ.get("KLARTEXT_TEST_RASA_PORT", "15005")) + 2
+    )
+    action_port = int(
+        os.environ.get("KLARTEXT_TEST_PG_ACTION_PORT")
+        or int(os.environ.get("KLARTEXT_TEST_ACTION_PORT", "15055")) + 2
+    )
     var_dir = tmp_path_factory.mktemp("klartext-var-pg")
     env = {
         "KLARTEXT_VAR_DIR": str(var_dir),
@@ -341,8 +361,14 @@ def pg_servers(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> I
         "KLARTEXT_TRACKER_STORE_URL": postgres_url,
         "KLARTEXT_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}",
     }
-    pair = ServerPair(project, rasa_port=rasa_port, action_port=action_port, model=model, env=env,
-                      log_dir=var_dir / "log")
+    pair = ServerPair(
+        project,
+        rasa_port=rasa_port,
+        action_port=action_port,
+        model=model,
+        env=env,
+        log_dir=var_dir / "log",
+    )
     try:
         pair.start()
     except RuntimeError as exc:

@@ -1,4 +1,5 @@
 """Every custom action, run directly with a real rasa_sdk Tracker and CollectingDispatcher."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,15 +7,22 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from trackers import DOMAIN, isolated_db, make_tracker, texts  # noqa: F401 - isolated_db is a fixture
 
-from actions import cases, knowledge, warning_signs as ws_actions
+from actions import cases, knowledge
+from actions import warning_signs as ws_actions
 from bot import playbooks, warning_signs
 
 pytestmark = pytest.mark.usefixtures("isolated_db")
 
-@pytest.mark.parametrize("intent,case", [
-    ("report_own_fault", "our_fault"), ("report_extra_requests", "extra_requests"),
-    ("report_false_claims", "false_claims"), ("report_abuse", "abusive"),
-])
+
+@pytest.mark.parametrize(
+    "intent,case",
+    [
+        ("report_own_fault", "our_fault"),
+        ("report_extra_requests", "extra_requests"),
+        ("report_false_claims", "false_claims"),
+        ("report_abuse", "abusive"),
+    ],
+)
 async def test_start_case_sets_the_case_and_clears_old_answers(intent, case):
     dispatcher = CollectingDispatcher()
     events = await cases.ActionStartCase().run(dispatcher, make_tracker(intent), DOMAIN)
@@ -41,8 +49,15 @@ async def test_start_case_without_a_case_asks_back():
 
 
 async def test_case_advice_uses_the_answers():
-    tracker = make_tracker("affirm", slots={"case": "abusive", "abuse_frequency": "persistent", "abuse_severity": "threat",
-                                            "client_name": "Herr Yilmaz"})
+    tracker = make_tracker(
+        "affirm",
+        slots={
+            "case": "abusive",
+            "abuse_frequency": "persistent",
+            "abuse_severity": "threat",
+            "client_name": "Herr Yilmaz",
+        },
+    )
     dispatcher = CollectingDispatcher()
     assert await cases.ActionCaseAdvice().run(dispatcher, tracker, DOMAIN) == []
     assert "Zusammenarbeit beenden" in texts(dispatcher)
@@ -58,16 +73,29 @@ async def test_case_advice_without_case_asks_back():
 async def test_form_validation_accepts_understood_and_rejects_unclear_answers():
     action = cases.ValidateAbusiveForm()
     assert action.name() == "validate_abusive_form"
-    tracker = make_tracker("affirm", "Schon mehrmals", active_loop="abusive_form",
-                           slots={"requested_slot": "abuse_frequency", "abuse_frequency": "Schon mehrmals"})
+    tracker = make_tracker(
+        "affirm",
+        "Schon mehrmals",
+        active_loop="abusive_form",
+        slots={"requested_slot": "abuse_frequency", "abuse_frequency": "Schon mehrmals"},
+    )
     tracker.events = [{"event": "slot", "name": "abuse_frequency", "value": "Schon mehrmals"}]
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, tracker, DOMAIN)
-    assert {"event": "slot", "timestamp": None, "name": "abuse_frequency", "value": "repeated"} in events
+    assert {
+        "event": "slot",
+        "timestamp": None,
+        "name": "abuse_frequency",
+        "value": "repeated",
+    } in events
     assert dispatcher.messages == []
 
-    tracker = make_tracker("affirm", "hä?", active_loop="abusive_form",
-                           slots={"requested_slot": "abuse_frequency", "abuse_frequency": "hä?"})
+    tracker = make_tracker(
+        "affirm",
+        "hä?",
+        active_loop="abusive_form",
+        slots={"requested_slot": "abuse_frequency", "abuse_frequency": "hä?"},
+    )
     tracker.events = [{"event": "slot", "name": "abuse_frequency", "value": "hä?"}]
     dispatcher = CollectingDispatcher()
     events = await action.run(dispatcher, tracker, DOMAIN)
@@ -75,22 +103,33 @@ async def test_form_validation_accepts_understood_and_rejects_unclear_answers():
     assert dispatcher.messages[0]["response"] == "utter_invalid_choice"
 
 
-@pytest.mark.parametrize("validator", [cases.ValidateOurFaultForm, cases.ValidateExtraRequestsForm,
-                                       cases.ValidateFalseClaimsForm, cases.ValidateAbusiveForm,
-                                       ws_actions.ValidateWarningSignsForm])
+@pytest.mark.parametrize(
+    "validator",
+    [
+        cases.ValidateOurFaultForm,
+        cases.ValidateExtraRequestsForm,
+        cases.ValidateFalseClaimsForm,
+        cases.ValidateAbusiveForm,
+        ws_actions.ValidateWarningSignsForm,
+    ],
+)
 def test_every_form_slot_has_a_validator_and_a_question(validator):
     action = validator()
     form = DOMAIN["forms"][action.form_name()]
     for slot in form["required_slots"]:
         assert callable(getattr(action, f"validate_{slot}"))
-        assert f"utter_ask_{slot}" in DOMAIN["responses"] or f"action_ask_{slot}" in DOMAIN["actions"]
+        assert (
+            f"utter_ask_{slot}" in DOMAIN["responses"] or f"action_ask_{slot}" in DOMAIN["actions"]
+        )
     with pytest.raises(AttributeError):
-        getattr(action, "validate_not_a_slot")
+        action.validate_not_a_slot
 
 
 async def test_warning_check_start_and_questions():
     dispatcher = CollectingDispatcher()
-    events = await ws_actions.ActionStartWarningCheck().run(dispatcher, make_tracker("ask_end_relationship"), DOMAIN)
+    events = await ws_actions.ActionStartWarningCheck().run(
+        dispatcher, make_tracker("ask_end_relationship"), DOMAIN
+    )
     for slot in warning_signs.slots():
         assert SlotSet(slot, None) in events
     assert dispatcher.messages[0]["response"] == "utter_warning_check_intro"
@@ -111,9 +150,16 @@ async def test_warning_check_result_counts_the_yes_answers():
     assert "3 von 10" in texts(dispatcher)
 
 
-@pytest.mark.parametrize("intent,needle", [("ask_legal", "Rechtsberatung"), ("ask_how_to_terminate", "Schritt"),
-                                           ("ask_after_termination", "Abschlussbericht"), ("report_stress", "Feierabend"),
-                                           ("help", "Gespräch üben")])
+@pytest.mark.parametrize(
+    "intent,needle",
+    [
+        ("ask_legal", "Rechtsberatung"),
+        ("ask_how_to_terminate", "Schritt"),
+        ("ask_after_termination", "Abschlussbericht"),
+        ("report_stress", "Feierabend"),
+        ("help", "Gespräch üben"),
+    ],
+)
 async def test_explain_topic(intent, needle):
     dispatcher = CollectingDispatcher()
     await knowledge.ActionExplainTopic().run(dispatcher, make_tracker(intent), DOMAIN)
@@ -122,25 +168,37 @@ async def test_explain_topic(intent, needle):
 
 async def test_stopp_inside_a_form_ends_it_and_the_next_action_confirms():
     action = cases.ValidateAbusiveForm()
-    tracker = make_tracker("stop", "stopp", active_loop="abusive_form",
-                           slots={"requested_slot": "abuse_frequency", "abuse_frequency": "stopp"})
+    tracker = make_tracker(
+        "stop",
+        "stopp",
+        active_loop="abusive_form",
+        slots={"requested_slot": "abuse_frequency", "abuse_frequency": "stopp"},
+    )
     tracker.events = [{"event": "slot", "name": "abuse_frequency", "value": "stopp"}]
     events = await action.run(CollectingDispatcher(), tracker, DOMAIN)
     assert {"event": "slot", "timestamp": None, "name": "requested_slot", "value": None} in events
     assert {"event": "slot", "timestamp": None, "name": "cancelled", "value": True} in events
 
     dispatcher = CollectingDispatcher()
-    events = await cases.ActionCaseAdvice().run(dispatcher, make_tracker(slots={"case": "abusive", "cancelled": True}), DOMAIN)
+    events = await cases.ActionCaseAdvice().run(
+        dispatcher, make_tracker(slots={"case": "abusive", "cancelled": True}), DOMAIN
+    )
     assert dispatcher.messages[0]["response"] == "utter_stopped"
     assert SlotSet("cancelled", False) in events
 
 
 async def test_slots_reset_before_the_form_starts_get_no_complaint():
     """action_start_case resets the answers to None; the form's first validation must stay silent."""
-    tracker = make_tracker("report_abuse", "/report_abuse", active_loop="abusive_form",
-                           slots={"abuse_frequency": None, "abuse_severity": None})
-    tracker.events = [{"event": "slot", "name": "abuse_frequency", "value": None},
-                      {"event": "slot", "name": "abuse_severity", "value": None}]
+    tracker = make_tracker(
+        "report_abuse",
+        "/report_abuse",
+        active_loop="abusive_form",
+        slots={"abuse_frequency": None, "abuse_severity": None},
+    )
+    tracker.events = [
+        {"event": "slot", "name": "abuse_frequency", "value": None},
+        {"event": "slot", "name": "abuse_severity", "value": None},
+    ]
     dispatcher = CollectingDispatcher()
     await cases.ValidateAbusiveForm().run(dispatcher, tracker, DOMAIN)
     assert dispatcher.messages == []

@@ -1,8 +1,8 @@
 """The role-play actions with a real Tracker and CollectingDispatcher."""
+
 from __future__ import annotations
 
 import pytest
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from trackers import DOMAIN, isolated_db, make_tracker, texts  # noqa: F401 - isolated_db is a fixture
 
@@ -19,20 +19,28 @@ def slot_events(events):
 
 def validate_turn(state, text):
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker("affirm", text, slots={"rp_state": state, "roleplay_active": True},
-                           active_loop="roleplay_form")
+    tracker = make_tracker(
+        "affirm",
+        text,
+        slots={"rp_state": state, "roleplay_active": True},
+        active_loop="roleplay_form",
+    )
     result = rp.ValidateRoleplayForm().validate_rp_utterance(text, dispatcher, tracker, DOMAIN)
     return result, dispatcher
 
 
 async def test_setup_suggests_the_users_real_case():
     dispatcher = CollectingDispatcher()
-    tracker = make_tracker("start_roleplay", slots={"case": "abusive", "client_name": "Herr Yilmaz"})
+    tracker = make_tracker(
+        "start_roleplay", slots={"case": "abusive", "client_name": "Herr Yilmaz"}
+    )
     events = slot_events(await rp.ActionRoleplaySetup().run(dispatcher, tracker, DOMAIN))
     assert events["rp_suggested"] in {"insults_staff", "threatens_reviews"}
     assert "Herr Yilmaz" in texts(dispatcher)
     dispatcher = CollectingDispatcher()
-    await rp.ActionAskRpScenario().run(dispatcher, make_tracker(slots={"rp_suggested": events["rp_suggested"]}), DOMAIN)
+    await rp.ActionAskRpScenario().run(
+        dispatcher, make_tracker(slots={"rp_suggested": events["rp_suggested"]}), DOMAIN
+    )
     titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
     assert titles[0].startswith("Mein Fall") and titles[-1] == "Überrasch mich"
     assert len(titles) == len(roleplay.list_scenarios()) + 2
@@ -40,21 +48,31 @@ async def test_setup_suggests_the_users_real_case():
 
 async def test_setup_without_history_suggests_nothing():
     dispatcher = CollectingDispatcher()
-    events = slot_events(await rp.ActionRoleplaySetup().run(dispatcher, make_tracker("start_roleplay"), DOMAIN))
+    events = slot_events(
+        await rp.ActionRoleplaySetup().run(dispatcher, make_tracker("start_roleplay"), DOMAIN)
+    )
     assert events["rp_suggested"] is None and dispatcher.messages == []
 
 
-@pytest.mark.parametrize("answer,ok", [("extras", True), ("3", True), ("überrasch mich", True), ("quatsch", False)])
+@pytest.mark.parametrize(
+    "answer,ok", [("extras", True), ("3", True), ("überrasch mich", True), ("quatsch", False)]
+)
 def test_scenario_choice(answer, ok):
     dispatcher = CollectingDispatcher()
-    result = rp.ValidateRoleplaySetupForm().validate_rp_scenario(answer, dispatcher, make_tracker(), DOMAIN)
+    result = rp.ValidateRoleplaySetupForm().validate_rp_scenario(
+        answer, dispatcher, make_tracker(), DOMAIN
+    )
     assert (result["rp_scenario"] is not None) == ok
     assert (dispatcher.messages == []) == ok
 
 
-@pytest.mark.parametrize("answer,level", [("1", "1"), ("schwer", "3"), ("mittel", "2"), ("irgendwie", None)])
+@pytest.mark.parametrize(
+    "answer,level", [("1", "1"), ("schwer", "3"), ("mittel", "2"), ("irgendwie", None)]
+)
 def test_difficulty_choice(answer, level):
-    result = rp.ValidateRoleplaySetupForm().validate_rp_difficulty(answer, CollectingDispatcher(), make_tracker(), DOMAIN)
+    result = rp.ValidateRoleplaySetupForm().validate_rp_difficulty(
+        answer, CollectingDispatcher(), make_tracker(), DOMAIN
+    )
     assert result["rp_difficulty"] == level
 
 
@@ -67,7 +85,9 @@ async def test_start_then_turns_hint_pause_restart_stop():
     state = events["rp_state"]
 
     result, d = validate_turn(state, "Ich möchte die Zusammenarbeit beenden.")
-    assert result["rp_utterance"] is None and result["rp_state"]["turn"] == 1  # in character, not a command
+    assert (
+        result["rp_utterance"] is None and result["rp_state"]["turn"] == 1
+    )  # in character, not a command
     state = result["rp_state"]
 
     result, d = validate_turn(state, "Tipp?")
@@ -92,14 +112,20 @@ async def test_feedback_sets_the_score_and_stores_the_result():
     from actions.common import repository
 
     state, _ = roleplay.start("extras", 1, seed=7)
-    for line in ["Wir beenden die Zusammenarbeit zum 30. Juni, weil die Zusatzwünsche ohne Bezahlung überhandnehmen.",
-                 "Ich verstehe Ihren Ärger. Ich übergebe Ihnen alle Unterlagen und empfehle Ihnen einen Kollegen.",
-                 "Danke für die gute Zusammenarbeit."] * 3:
+    for line in [
+        "Wir beenden die Zusammenarbeit zum 30. Juni, weil die Zusatzwünsche ohne Bezahlung überhandnehmen.",
+        "Ich verstehe Ihren Ärger. Ich übergebe Ihnen alle Unterlagen und empfehle Ihnen einen Kollegen.",
+        "Danke für die gute Zusammenarbeit.",
+    ] * 3:
         state, _, finished = roleplay.turn(state, line)
         if finished:
             break
     dispatcher = CollectingDispatcher()
-    events = slot_events(await rp.ActionRoleplayFeedback().run(dispatcher, make_tracker(slots={"rp_state": state}, sender="bob"), DOMAIN))
+    events = slot_events(
+        await rp.ActionRoleplayFeedback().run(
+            dispatcher, make_tracker(slots={"rp_state": state}, sender="bob"), DOMAIN
+        )
+    )
     assert 0 <= events["roleplay_score"] <= 100 and events["roleplay_active"] is False
     assert "Auswertung" in texts(dispatcher)
     stored = repository().roleplays("bob")
@@ -112,8 +138,13 @@ async def test_stop_before_saying_anything_stores_nothing():
 
     state, _ = roleplay.start("extras", 1, seed=7)
     dispatcher = CollectingDispatcher()
-    events = slot_events(await rp.ActionRoleplayFeedback().run(
-        dispatcher, make_tracker(slots={"rp_state": {**state, "stopped": True}}, sender="carl"), DOMAIN))
+    events = slot_events(
+        await rp.ActionRoleplayFeedback().run(
+            dispatcher,
+            make_tracker(slots={"rp_state": {**state, "stopped": True}}, sender="carl"),
+            DOMAIN,
+        )
+    )
     assert "roleplay_score" not in events and repository().roleplays("carl") == []
 
 
@@ -121,8 +152,14 @@ async def test_progress_report():
     from actions.common import repository
 
     for overall, clarity in [(40.0, 0.3), (70.0, 0.8)]:
-        repository().save_roleplay("dora", scenario_id="extras", difficulty=1, overall=overall,
-                                   scores={"clarity": clarity, "respect": 0.9}, transcript=[])
+        repository().save_roleplay(
+            "dora",
+            scenario_id="extras",
+            difficulty=1,
+            overall=overall,
+            scores={"clarity": clarity, "respect": 0.9},
+            transcript=[],
+        )
     dispatcher = CollectingDispatcher()
     await rp.ActionRoleplayProgress().run(dispatcher, make_tracker(sender="dora"), DOMAIN)
     report = texts(dispatcher)
@@ -132,8 +169,16 @@ async def test_progress_report():
     assert "noch kein Rollenspiel" in texts(dispatcher)
 
 
-@pytest.mark.parametrize("text,cmd", [("Tipp?", "hint"), ("stopp", "stop"), ("/stop", "stop"), ("Pause", "pause"),
-                                      ("Ich möchte die Zusammenarbeit beenden", None),
-                                      ("Wir sollten das Gespräch beenden, bevor es eskaliert", None)])
+@pytest.mark.parametrize(
+    "text,cmd",
+    [
+        ("Tipp?", "hint"),
+        ("stopp", "stop"),
+        ("/stop", "stop"),
+        ("Pause", "pause"),
+        ("Ich möchte die Zusammenarbeit beenden", None),
+        ("Wir sollten das Gespräch beenden, bevor es eskaliert", None),
+    ],
+)
 def test_commands_are_whole_messages_only(text, cmd):
     assert session.command(text) == cmd

@@ -3,11 +3,24 @@ import pytest
 from bot.answers import clean_text_answer, normalize, parse_choice, parse_yes_no
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("Ja", "yes"), ("jo, schon", "yes"), ("Genau so war's", "yes"), ("Ja, leider", "yes"),
-    ("Nein", "no"), ("nö", "no"), ("eher nicht", "no"), ("nicht wirklich", "no"), ("Nee", "no"),
-    ("hmm", None), ("", None), ("   ", None), ("🤷", None),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("Ja", "yes"),
+        ("jo, schon", "yes"),
+        ("Genau so war's", "yes"),
+        ("Ja, leider", "yes"),
+        ("Nein", "no"),
+        ("nö", "no"),
+        ("eher nicht", "no"),
+        ("nicht wirklich", "no"),
+        ("Nee", "no"),
+        ("hmm", None),
+        ("", None),
+        ("   ", None),
+        ("🤷", None),
+    ],
+)
 def test_yes_no(text, expected):
     assert parse_yes_no(text) == expected
 
@@ -38,10 +51,19 @@ def test_text_answers_are_trimmed_and_capped():
     assert len(clean_text_answer("x" * 10_000)) <= 500
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("stopp", True), ("Abbrechen!", True), ("/stop", True), ("lass uns aufhören", True),
-    ("Ich möchte die Zusammenarbeit beenden", False), ("price_squeezer", False), ("nichts", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("stopp", True),
+        ("Abbrechen!", True),
+        ("/stop", True),
+        ("lass uns aufhören", True),
+        ("Ich möchte die Zusammenarbeit beenden", False),
+        ("price_squeezer", False),
+        ("nichts", False),
+        ("", False),
+    ],
+)
 def test_cancel_is_a_whole_message(text, expected):
     from bot.answers import is_cancel
 

@@ -1,4 +1,5 @@
 """Unit tests of the statistics helpers of devtools/bench.py (no servers are started)."""
+
 from __future__ import annotations
 
 import math
@@ -7,8 +8,15 @@ import random
 import pytest
 
 from devtools import bench
-from devtools.bench import Target, evaluate_targets, parse_cv_output, percentile, ratio, summarize, throughput
-
+from devtools.bench import (
+    Target,
+    evaluate_targets,
+    parse_cv_output,
+    percentile,
+    ratio,
+    summarize,
+    throughput,
+)
 
 # ---- percentile -------------------------------------------------------------------------
 
@@ -62,7 +70,9 @@ def test_percentile_matches_numpy_linear_method():
     for n in (1, 2, 3, 7, 20, 101, 333):
         data = [rng.lognormvariate(-2, 0.7) for _ in range(n)]
         for q in (0, 12.5, 50, 90, 95, 99, 100):
-            assert percentile(data, q) == pytest.approx(float(np.percentile(data, q)), rel=1e-12, abs=1e-15)
+            assert percentile(data, q) == pytest.approx(
+                float(np.percentile(data, q)), rel=1e-12, abs=1e-15
+            )
 
 
 def test_percentile_with_ties():
@@ -210,8 +220,14 @@ def test_bench_scripts_file_is_well_formed():
 
 def test_round_order_is_abba():
     assert bench.round_order(["coach", "stock"], 4) == [
-        (0, "coach"), (0, "stock"), (1, "stock"), (1, "coach"),
-        (2, "coach"), (2, "stock"), (3, "stock"), (3, "coach"),
+        (0, "coach"),
+        (0, "stock"),
+        (1, "stock"),
+        (1, "coach"),
+        (2, "coach"),
+        (2, "stock"),
+        (3, "stock"),
+        (3, "coach"),
     ]
     assert bench.round_order(["stock"], 2) == [(0, "stock"), (1, "stock")]
 
@@ -238,10 +254,18 @@ def test_phase_result_pools_rounds():
         return bench.Sample(latency=sec, ok=True, t_end=0.0)
 
     pooled = bench.PhaseResult("saturation")
-    r0 = bench.PhaseResult("saturation", samples=[sample(0.1), sample(0.2)], wall_seconds=5,
-                           extra={"window_seconds": 5, "completed_in_window": 2, "throughput_per_s": 0.4})
-    r1 = bench.PhaseResult("saturation", samples=[sample(0.3), bench.Sample(1.0, False, 0.0, 500)], wall_seconds=5,
-                           extra={"window_seconds": 5, "completed_in_window": 1, "throughput_per_s": 0.2})
+    r0 = bench.PhaseResult(
+        "saturation",
+        samples=[sample(0.1), sample(0.2)],
+        wall_seconds=5,
+        extra={"window_seconds": 5, "completed_in_window": 2, "throughput_per_s": 0.4},
+    )
+    r1 = bench.PhaseResult(
+        "saturation",
+        samples=[sample(0.3), bench.Sample(1.0, False, 0.0, 500)],
+        wall_seconds=5,
+        extra={"window_seconds": 5, "completed_in_window": 1, "throughput_per_s": 0.2},
+    )
     pooled.absorb(r0, 0)
     pooled.absorb(r1, 1)
     d = pooled.to_dict()
@@ -252,10 +276,14 @@ def test_phase_result_pools_rounds():
 
 
 def test_per_round_ratios():
-    coach = {"paced": {"rounds": [{"round": 0, "p95_ms": 120.0}, {"round": 1, "p95_ms": 90.0}]},
-             "saturation": {"rounds": [{"round": 0, "throughput_per_s": 8.0}]}}
-    stock = {"paced": {"rounds": [{"round": 0, "p95_ms": 100.0}, {"round": 1, "p95_ms": 100.0}]},
-             "saturation": {"rounds": [{"round": 0, "throughput_per_s": 10.0}]}}
+    coach = {
+        "paced": {"rounds": [{"round": 0, "p95_ms": 120.0}, {"round": 1, "p95_ms": 90.0}]},
+        "saturation": {"rounds": [{"round": 0, "throughput_per_s": 8.0}]},
+    }
+    stock = {
+        "paced": {"rounds": [{"round": 0, "p95_ms": 100.0}, {"round": 1, "p95_ms": 100.0}]},
+        "saturation": {"rounds": [{"round": 0, "throughput_per_s": 10.0}]},
+    }
     spread = bench.per_round_ratios(coach, stock)
     assert spread["paced_p95_ratio"] == pytest.approx([1.2, 0.9])
     assert spread["throughput_ratio"] == pytest.approx([0.8])
@@ -268,8 +296,16 @@ def test_per_round_ratios():
 def _report(coach, stock):
     ratios = bench.compute_ratios(coach, stock)
     return {
-        "meta": {"date": "2026-01-01 10:00 CET", "rasa_version": "3.6.21", "cpus": 2, "git_commit": "abc",
-                 "loadavg_start": [1.0, 1.0, 1.0], "loadavg_end": [1.5, 1.0, 1.0], "quick": False, "total_seconds": 300.0},
+        "meta": {
+            "date": "2026-01-01 10:00 CET",
+            "rasa_version": "3.6.21",
+            "cpus": 2,
+            "git_commit": "abc",
+            "loadavg_start": [1.0, 1.0, 1.0],
+            "loadavg_end": [1.5, 1.0, 1.0],
+            "quick": False,
+            "total_seconds": 300.0,
+        },
         "bots": {"coach": coach, "stock": stock},
         "ratios": ratios,
         "targets": evaluate_targets(ratios),
@@ -279,11 +315,25 @@ def _report(coach, stock):
 
 
 def test_render_table_full_and_failed_bot():
-    bot = {"startup_seconds": 50.0, "paced": {"users": 20, "ok": 320, "errors": 0, "latency_ms": {"p50": 80.0, "p95": 200.0, "p99": 300.0},
-                                              "rounds": [{"round": 0, "p95_ms": 200.0}]},
-           "saturation": {"clients": 8, "window_seconds": 20.0, "throughput_per_s": 10.0, "errors": 0,
-                          "server_cpu_ms_per_message": {"rasa": 50.0}, "rounds": [{"round": 0, "throughput_per_s": 10.0}]},
-           "rss_after_load_mb": {"rasa": 1000.0, "actions": 100.0}}
+    bot = {
+        "startup_seconds": 50.0,
+        "paced": {
+            "users": 20,
+            "ok": 320,
+            "errors": 0,
+            "latency_ms": {"p50": 80.0, "p95": 200.0, "p99": 300.0},
+            "rounds": [{"round": 0, "p95_ms": 200.0}],
+        },
+        "saturation": {
+            "clients": 8,
+            "window_seconds": 20.0,
+            "throughput_per_s": 10.0,
+            "errors": 0,
+            "server_cpu_ms_per_message": {"rasa": 50.0},
+            "rounds": [{"round": 0, "throughput_per_s": 10.0}],
+        },
+        "rss_after_load_mb": {"rasa": 1000.0, "actions": 100.0},
+    }
     text = bench.render_table(_report(bot, bot))
     assert "paced: p95 [ms]" in text and "1.00×" in text and "PASS" in text
     assert "macro F1 = 0.912" in text

@@ -3,6 +3,7 @@
 The first part checks the building blocks in-process (fast); the integration part goes
 through the running servers over HTTP (``servers`` fixture, started once per session).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -83,13 +84,17 @@ def test_parse_payload_rejects_malformed(body: bytes) -> None:
 
 def test_parse_payload_accepts_good_request() -> None:
     payload = parse_payload(
-        json.dumps({"sender": "u" * 128, "message": "Hallo \ud83d\ude00", "metadata": {"a": 1}}).encode()
+        json.dumps(
+            {"sender": "u" * 128, "message": "Hallo \ud83d\ude00", "metadata": {"a": 1}}
+        ).encode()
     )
     assert payload["sender"] == "u" * 128
     assert payload["message"] == "Hallo 😀"
     assert payload["metadata"] == {"a": 1}
     # unpaired surrogates and NUL characters cannot be stored: replaced / dropped
-    assert parse_payload(b'{"sender": "a", "message": "x\\ud800y\\u0000z"}')["message"] == "x\ufffdyz"
+    assert (
+        parse_payload(b'{"sender": "a", "message": "x\\ud800y\\u0000z"}')["message"] == "x\ufffdyz"
+    )
 
 
 def test_prepare_text() -> None:
@@ -102,7 +107,13 @@ def test_prepare_text() -> None:
 
 
 def test_all_texts_exist() -> None:
-    for key in ("empty_message", "truncated", "action_server_unavailable", "action_failed", "unexpected_error"):
+    for key in (
+        "empty_message",
+        "truncated",
+        "action_server_unavailable",
+        "action_failed",
+        "unexpected_error",
+    ):
         assert texts.reply(key, limit=MAX_MESSAGE_CHARS).strip()
 
 
@@ -113,7 +124,11 @@ def _free_port() -> int:
 
 
 def _action_call(events: List[Dict[str, Any]] | None = None) -> Dict[str, Any]:
-    return {"next_action": "action_start_case", "sender_id": "u", "tracker": {"events": events or []}}
+    return {
+        "next_action": "action_start_case",
+        "sender_id": "u",
+        "tracker": {"events": events or []},
+    }
 
 
 @pytest.fixture
@@ -138,13 +153,18 @@ async def fake_action_server():
 
 
 async def test_guard_passes_successful_answers_through(fake_action_server: Dict[str, Any]) -> None:
-    fake_action_server["body"] = {"events": [{"event": "slot", "name": "case", "value": "abusive"}], "responses": []}
+    fake_action_server["body"] = {
+        "events": [{"event": "slot", "name": "case", "value": "abusive"}],
+        "responses": [],
+    }
     endpoint = GuardedActionEndpoint.wrap(EndpointConfig(url=fake_action_server["url"]))
     assert await endpoint.request(json=_action_call(), method="post") == fake_action_server["body"]
 
 
 async def test_guard_answers_for_unreachable_action_server() -> None:
-    endpoint = GuardedActionEndpoint.wrap(EndpointConfig(url=f"http://127.0.0.1:{_free_port()}/webhook"))
+    endpoint = GuardedActionEndpoint.wrap(
+        EndpointConfig(url=f"http://127.0.0.1:{_free_port()}/webhook")
+    )
     result = await endpoint.request(json=_action_call(), method="post")
     assert result["events"] == [END_TURN]
     assert [r["text"] for r in result["responses"]] == [UNAVAILABLE]
@@ -160,7 +180,9 @@ async def test_guard_answers_for_failing_action_server(fake_action_server: Dict[
 
 async def test_guard_times_out_hanging_action_server(fake_action_server: Dict[str, Any]) -> None:
     fake_action_server["delay"] = 5.0
-    endpoint = GuardedActionEndpoint.wrap(EndpointConfig(url=fake_action_server["url"], timeout=0.3))
+    endpoint = GuardedActionEndpoint.wrap(
+        EndpointConfig(url=fake_action_server["url"], timeout=0.3)
+    )
     result = await asyncio.wait_for(endpoint.request(json=_action_call(), method="post"), 3)
     assert [r["text"] for r in result["responses"]] == [UNAVAILABLE]
 
@@ -173,17 +195,30 @@ async def test_guard_keeps_action_rejections(fake_action_server: Dict[str, Any])
 
 
 async def test_guard_notifies_once_per_turn() -> None:
-    endpoint = GuardedActionEndpoint.wrap(EndpointConfig(url=f"http://127.0.0.1:{_free_port()}/webhook"))
-    notice = {"event": "bot", "text": UNAVAILABLE, "metadata": {NOTICE_METADATA_KEY: "action_server_unavailable"}}
-    same_turn = _action_call([{"event": "user", "text": "a"}, notice, {"event": "action", "name": "x"}])
-    assert await endpoint.request(json=same_turn, method="post") == {"events": [END_TURN], "responses": []}
+    endpoint = GuardedActionEndpoint.wrap(
+        EndpointConfig(url=f"http://127.0.0.1:{_free_port()}/webhook")
+    )
+    notice = {
+        "event": "bot",
+        "text": UNAVAILABLE,
+        "metadata": {NOTICE_METADATA_KEY: "action_server_unavailable"},
+    }
+    same_turn = _action_call(
+        [{"event": "user", "text": "a"}, notice, {"event": "action", "name": "x"}]
+    )
+    assert await endpoint.request(json=same_turn, method="post") == {
+        "events": [END_TURN],
+        "responses": [],
+    }
     next_turn = _action_call([notice, {"event": "user", "text": "b"}])
     assert len((await endpoint.request(json=next_turn, method="post"))["responses"]) == 1
 
 
 async def test_guard_slot_mapping_validation_gets_no_followup() -> None:
     """action_extract_slots accepts only slot/bot events from that call."""
-    endpoint = GuardedActionEndpoint.wrap(EndpointConfig(url=f"http://127.0.0.1:{_free_port()}/webhook"))
+    endpoint = GuardedActionEndpoint.wrap(
+        EndpointConfig(url=f"http://127.0.0.1:{_free_port()}/webhook")
+    )
     call = dict(_action_call(), next_action="action_validate_slot_mappings")
     result = await endpoint.request(json=call, method="post")
     assert result["events"] == [] and len(result["responses"]) == 1
@@ -225,11 +260,15 @@ async def test_handle_safely_apologises(caplog: pytest.LogCaptureFixture) -> Non
 def test_malformed_request_gets_4xx_with_json_error(webhook, body: bytes) -> None:
     status, answer = webhook(body)
     assert 400 <= status < 500, (status, answer)
-    assert isinstance(answer, dict) and isinstance(answer.get("error"), str) and answer["error"], answer
+    assert isinstance(answer, dict) and isinstance(answer.get("error"), str) and answer["error"], (
+        answer
+    )
 
 
 def test_wrong_content_type_still_works(webhook, sender: str) -> None:
-    status, answer = webhook(json.dumps({"sender": sender, "message": "Hallo"}).encode(), content_type="text/plain")
+    status, answer = webhook(
+        json.dumps({"sender": sender, "message": "Hallo"}).encode(), content_type="text/plain"
+    )
     assert status == 200 and isinstance(answer, list) and answer
 
 

@@ -1,14 +1,13 @@
 """One behaviour everywhere: the same conversation over REST, socket.io (web chat), Slack and
 Teams gives the same answers – channels differ only in how buttons and long texts are
 rendered (split into parts, Block Kit vs. Hero card, *emphasis* markers). The Slack and
-Teams sides are the test doubles of tests/fakes/; the server is the one of the session."""
+Teams sides are the test doubles of tests/fakes/; the server is the one of the session.
+"""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Tuple
 
-from connectors import texts as channel_replies
-from connectors.channel_common import squash, strip_emphasis
-from connectors.webchat_auth import issue_token
 from fakes.drivers import (
     SlackPlatform,
     TeamsPlatform,
@@ -19,6 +18,10 @@ from fakes.drivers import (
     teams_messages,
     unique,
 )
+
+from connectors import texts as channel_replies
+from connectors.channel_common import squash, strip_emphasis
+from connectors.webchat_auth import issue_token
 
 Message = Tuple[str, List[Tuple[str, str]]]
 Turn = Tuple[str, List[Tuple[str, str]]]
@@ -102,10 +105,17 @@ def run_teams(teams: TeamsPlatform, wait_turn: Callable[..., Any]) -> List[Turn]
     return turns
 
 
-async def test_same_conversation_same_answers_on_every_channel(servers, channel_fakes, chat, wait_turn):
+async def test_same_conversation_same_answers_on_every_channel(
+    servers, channel_fakes, chat, wait_turn
+):
     slack = SlackPlatform(servers.base_url, channel_fakes.slack_signing_secret, channel_fakes.slack)
-    teams = TeamsPlatform(servers.base_url, channel_fakes.identity, channel_fakes.connector,
-                          channel_fakes.teams_app_id, channel_fakes.teams_tenant_id)
+    teams = TeamsPlatform(
+        servers.base_url,
+        channel_fakes.identity,
+        channel_fakes.connector,
+        channel_fakes.teams_app_id,
+        channel_fakes.teams_tenant_id,
+    )
     results: Dict[str, List[Turn]] = {
         "rest": run_rest(chat),
         "slack": run_slack(slack, wait_turn),
@@ -121,7 +131,9 @@ async def test_same_conversation_same_answers_on_every_channel(servers, channel_
             assert got == expected, f"{channel}, turn {number} differs from REST"
 
 
-def test_action_server_down_notice_on_every_channel(servers, channel_fakes, actions_down, wait_turn):
+def test_action_server_down_notice_on_every_channel(
+    servers, channel_fakes, actions_down, wait_turn
+):
     """handle_safely/the guard work on the new channels: German notice, no silence."""
     import asyncio
 
@@ -134,8 +146,13 @@ def test_action_server_down_notice_on_every_channel(servers, channel_fakes, acti
     wait_turn(user, 1)
     assert notice in normalized(slack_messages(slack.api.calls(channel=channel)))[0]
 
-    teams = TeamsPlatform(servers.base_url, channel_fakes.identity, channel_fakes.connector,
-                          channel_fakes.teams_app_id, channel_fakes.teams_tenant_id)
+    teams = TeamsPlatform(
+        servers.base_url,
+        channel_fakes.identity,
+        channel_fakes.connector,
+        channel_fakes.teams_app_id,
+        channel_fakes.teams_tenant_id,
+    )
     member, conversation = unique("29:user-"), unique("a:conv-")
     teams.say(member, conversation, report)
     wait_turn(member, 1)

@@ -1,9 +1,8 @@
 """Whole conversations over the REST channel with both servers running, as a user has them."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Dict, List
-
-import pytest
 
 Chat = Callable[[str, str], List[Dict[str, Any]]]
 
@@ -99,7 +98,9 @@ def test_unclear_answer_is_asked_again(chat, tracker, sender):
 def test_stop_cancels_a_flow(chat, tracker, sender):
     chat(sender, "Der Kunde behauptet Dinge, die einfach nicht stimmen")
     assert "abgebrochen" in joined(chat(sender, "stopp"))
-    assert tracker(sender)["active_loop"] in ({}, None) or not tracker(sender)["active_loop"].get("name")
+    assert tracker(sender)["active_loop"] in ({}, None) or not tracker(sender)["active_loop"].get(
+        "name"
+    )
     assert "Hallo" in joined(chat(sender, "hallo")) or joined(chat(sender, "hallo"))
 
 
@@ -121,13 +122,16 @@ def test_knowledge_topics(chat, sender):
     assert "Rechtsberatung" in legal
     after = joined(chat(sender, "Was sollte ich nach der Trennung vom Kunden noch tun?"))
     assert "Abschlussbericht" in after
-    stress = joined(chat(sender, "Dieser Kunde raubt mir den Schlaf, ich kann abends nicht abschalten"))
+    stress = joined(
+        chat(sender, "Dieser Kunde raubt mir den Schlaf, ich kann abends nicht abschalten")
+    )
     assert "Feierabend" in stress
 
 
 def test_gibberish_gets_a_sensible_answer_and_starts_nothing(chat, tracker, sender):
     """Low-confidence input gets the four cases as buttons (rule nlu_fallback → utter_clarify, pinned in
-    tests/stories); whatever the NLU makes of gibberish, the coach answers in German and starts no flow."""
+    tests/stories); whatever the NLU makes of gibberish, the coach answers in German and starts no flow.
+    """
     replies = chat(sender, "blorp fnargh quux")
     assert joined(replies).strip()
     assert tracker(sender)["slots"]["case"] is None

@@ -1,4 +1,5 @@
 """Data rights: signed download links, export, erasure of coach data and tracker events, retention."""
+
 from __future__ import annotations
 
 import json
@@ -74,8 +75,15 @@ def test_forged_tokens_are_refused():
     payload, signature = token.split(".")
     forged_payload = data_rights._b64(f"{1000 + 900}:bob".encode())  # same signature, other user
     longer = data_rights._b64(f"{10**10}:alice".encode())  # extended lifetime
-    for forged in [f"{forged_payload}.{signature}", f"{longer}.{signature}", token + "x", "garbage", "",
-                   "a.b.c", f"{payload}."]:
+    for forged in [
+        f"{forged_payload}.{signature}",
+        f"{longer}.{signature}",
+        token + "x",
+        "garbage",
+        "",
+        "a.b.c",
+        f"{payload}.",
+    ]:
         with pytest.raises(data_rights.TokenInvalid):
             data_rights.verify_token(forged, now=1500, key=KEY)
     with pytest.raises(data_rights.TokenInvalid):
@@ -94,9 +102,13 @@ def test_secret_is_created_once_privately(tmp_path, monkeypatch):
 # --------------------------------------------------------------------------- tracker events
 def conversation(sender_id: str, *events: Event) -> DialogueStateTracker:
     tracker = DialogueStateTracker(sender_id, RASA_DOMAIN.slots)
-    base = [ActionExecuted("action_listen"),
-            UserUttered(f"Hallo von {sender_id}", intent={"name": "greet", "confidence": 1.0}),
-            ActionExecuted("utter_greet"), BotUttered("Hallo!"), ActionExecuted("action_listen")]
+    base = [
+        ActionExecuted("action_listen"),
+        UserUttered(f"Hallo von {sender_id}", intent={"name": "greet", "confidence": 1.0}),
+        ActionExecuted("utter_greet"),
+        BotUttered("Hallo!"),
+        ActionExecuted("action_listen"),
+    ]
     for event in base + list(events):
         tracker.update(event, RASA_DOMAIN)
     return tracker
@@ -126,7 +138,10 @@ async def test_tracker_events_per_sender(tracker_url):
         assert await store.retrieve(a) is None
         assert (await store.retrieve(b)).latest_message.text == f"Hallo von {b}"
         # fresh events are not older than an hour: the retention purge would leave them alone
-        assert tracker_events.purge_events_before(tracker_url, time.time() - 3600, dry_run=True) == old_before
+        assert (
+            tracker_events.purge_events_before(tracker_url, time.time() - 3600, dry_run=True)
+            == old_before
+        )
     finally:
         tracker_events.delete_events(tracker_url, b)
         store.engine.dispose()
@@ -142,9 +157,15 @@ def test_missing_events_table_means_no_conversation(tmp_path):
 def test_erase_marker_only_counts_in_the_current_turn():
     marker = SlotSet(tracker_events.ERASE_SLOT, True)
     assert tracker_events.erase_requested([UserUttered("lösch alles"), ActionExecuted("x"), marker])
-    assert not tracker_events.erase_requested([marker, UserUttered("hallo"), ActionExecuted("utter_greet")])
-    assert tracker_events.erase_requested([{"event": "user"}, {"event": "slot", "name": "data_erased", "value": True}])
-    assert not tracker_events.erase_requested([{"event": "slot", "name": "data_erased", "value": False}])
+    assert not tracker_events.erase_requested(
+        [marker, UserUttered("hallo"), ActionExecuted("utter_greet")]
+    )
+    assert tracker_events.erase_requested(
+        [{"event": "user"}, {"event": "slot", "name": "data_erased", "value": True}]
+    )
+    assert not tracker_events.erase_requested(
+        [{"event": "slot", "name": "data_erased", "value": False}]
+    )
 
 
 class FakeAgent:
@@ -154,7 +175,8 @@ class FakeAgent:
 
 async def test_the_server_drops_an_erased_conversation_instead_of_saving_it(tmp_path):
     """What Rasa does after action_delete_my_data: save the in-memory tracker – now a delete.
-    KlartextTrackerStore does this in its own save(), no hook needed."""
+    KlartextTrackerStore does this in its own save(), no hook needed.
+    """
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     store = KlartextTrackerStore(domain=RASA_DOMAIN, url=url)
     a, b = sender(), sender()
@@ -162,7 +184,9 @@ async def test_the_server_drops_an_erased_conversation_instead_of_saving_it(tmp_
     await store.save(conversation(b))
     tracker = await store.retrieve(a)
     tracker_events.delete_events(url, a)  # the action server deleted the rows …
-    tracker.update(UserUttered("Ja, alles löschen", intent={"name": "affirm", "confidence": 1.0}), RASA_DOMAIN)
+    tracker.update(
+        UserUttered("Ja, alles löschen", intent={"name": "affirm", "confidence": 1.0}), RASA_DOMAIN
+    )
     tracker.update(ActionExecuted("action_delete_my_data"), RASA_DOMAIN)
     tracker.update(SlotSet(tracker_events.ERASE_SLOT, True), RASA_DOMAIN)
     await store.save(tracker)  # … and the server would have written everything back
@@ -184,7 +208,9 @@ async def test_other_tracker_stores_get_the_erase_hook():
     await store.save(conversation(a))
     await store.save(conversation(b))
     tracker = await store.retrieve(a)
-    tracker.update(UserUttered("Ja, alles löschen", intent={"name": "affirm", "confidence": 1.0}), RASA_DOMAIN)
+    tracker.update(
+        UserUttered("Ja, alles löschen", intent={"name": "affirm", "confidence": 1.0}), RASA_DOMAIN
+    )
     tracker.update(SlotSet(tracker_events.ERASE_SLOT, True), RASA_DOMAIN)
     await store.save(tracker)
     assert await store.retrieve(a) is None
@@ -194,9 +220,17 @@ async def test_other_tracker_stores_get_the_erase_hook():
 # --------------------------------------------------------------------------- export / erase
 def seed(repo: CoachRepository, who: str) -> None:
     repo.set_boundary(who, "insult")
-    repo.log_incident(who, "Müller GmbH", "insult", date.today() - timedelta(days=1), f"Notiz von {who}")
-    repo.save_roleplay(who, scenario_id="late_payer", difficulty=1, overall=60.0, scores={"clarity": 0.6},
-                       transcript=[{"speaker": "user", "text": f"Satz von {who}"}])
+    repo.log_incident(
+        who, "Müller GmbH", "insult", date.today() - timedelta(days=1), f"Notiz von {who}"
+    )
+    repo.save_roleplay(
+        who,
+        scenario_id="late_payer",
+        difficulty=1,
+        overall=60.0,
+        scores={"clarity": 0.6},
+        transcript=[{"speaker": "user", "text": f"Satz von {who}"}],
+    )
 
 
 async def test_export_document_and_erase_for_one_user(env):
@@ -218,9 +252,22 @@ async def test_export_document_and_erase_for_one_user(env):
     assert len(document["conversation_events"]) == 5
     assert b not in json.dumps(document, ensure_ascii=False)
 
-    assert data_rights.counts(a) == {"boundaries": 1, "clients": 1, "incidents": 1, "roleplays": 1, "events": 5}
+    assert data_rights.counts(a) == {
+        "boundaries": 1,
+        "clients": 1,
+        "incidents": 1,
+        "roleplays": 1,
+        "events": 5,
+    }
     deleted = data_rights.erase(a)
-    assert deleted == {"users": 1, "clients": 1, "roleplays": 1, "boundaries": 1, "incidents": 1, "events": 5}
+    assert deleted == {
+        "users": 1,
+        "clients": 1,
+        "roleplays": 1,
+        "boundaries": 1,
+        "incidents": 1,
+        "events": 5,
+    }
     empty = data_rights.export_document(a)
     assert empty["user"] is None and empty["conversation_events"] == []
     assert all(empty[k] == [] for k in ("boundaries", "clients", "incidents", "roleplays"))
@@ -229,8 +276,10 @@ async def test_export_document_and_erase_for_one_user(env):
 
 
 def test_summary_texts():
-    assert data_rights.summary({"boundaries": 2, "clients": 1, "incidents": 4, "roleplays": 0}) == \
-        "2 Grenzen, 1 Kunde und 4 Vorfälle"
+    assert (
+        data_rights.summary({"boundaries": 2, "clients": 1, "incidents": 4, "roleplays": 0})
+        == "2 Grenzen, 1 Kunde und 4 Vorfälle"
+    )
     assert data_rights.summary({}) == ""
 
 
@@ -242,7 +291,9 @@ async def test_download_route(env):
     ok = await download_response(data_rights.make_token(a))
     assert ok.status == 200 and "attachment" in ok.headers["Content-Disposition"]
     document = json.loads(ok.body)
-    assert document["sender_id"] == a and [i["note"] for i in document["incidents"]] == [f"Notiz von {a}"]
+    assert document["sender_id"] == a and [i["note"] for i in document["incidents"]] == [
+        f"Notiz von {a}"
+    ]
     assert b not in ok.body.decode("utf-8")
     expired = await download_response(data_rights.make_token(a, now=time.time() - 3600))
     assert expired.status == 410 and "abgelaufen" in expired.body.decode("utf-8")
@@ -254,8 +305,16 @@ async def test_download_route(env):
 def make_tracker(who: str, slots=None) -> Tracker:
     all_slots = {name: None for name in DOMAIN_DICT["slots"]}
     all_slots.update(slots or {})
-    return Tracker(sender_id=who, slots=all_slots, latest_message={"text": "", "intent": {"name": "x"}, "entities": []},
-                   events=[], paused=False, followup_action=None, active_loop={}, latest_action_name="action_listen")
+    return Tracker(
+        sender_id=who,
+        slots=all_slots,
+        latest_message={"text": "", "intent": {"name": "x"}, "entities": []},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
 
 
 def said(dispatcher: CollectingDispatcher) -> str:
@@ -272,13 +331,23 @@ async def test_export_action_sends_a_link_for_this_user_only(env, monkeypatch):
     dispatcher = CollectingDispatcher()
     assert await ActionExportMyData().run(dispatcher, make_tracker(a), DOMAIN_DICT) == []
     text = said(dispatcher)
-    link = next(word for word in text.split() if word.startswith("https://coach.example/webhooks/export/download/"))
+    link = next(
+        word
+        for word in text.split()
+        if word.startswith("https://coach.example/webhooks/export/download/")
+    )
     assert data_rights.verify_token(link.rsplit("/", 1)[1]) == a
-    assert "15 Minuten" in text and "1 Grenze, 1 Kunde, 1 Vorfall und 1 Rollenspiel-Ergebnis" in text
+    assert (
+        "15 Minuten" in text and "1 Grenze, 1 Kunde, 1 Vorfall und 1 Rollenspiel-Ergebnis" in text
+    )
 
 
 async def test_delete_actions(env):
-    from actions.data_rights import ActionAskDeleteConfirm, ActionDeleteMyData, ValidateDeleteDataForm
+    from actions.data_rights import (
+        ActionAskDeleteConfirm,
+        ActionDeleteMyData,
+        ValidateDeleteDataForm,
+    )
 
     repo = CoachRepository(os.environ["KLARTEXT_DATABASE_URL"])
     a, b = sender(), sender()
@@ -288,18 +357,26 @@ async def test_delete_actions(env):
     await ActionAskDeleteConfirm().run(dispatcher, make_tracker(a), DOMAIN_DICT)
     assert "wirklich alles löschen" in said(dispatcher) and "1 Vorfall" in said(dispatcher)
 
-    validation = make_tracker(a, {"requested_slot": "delete_confirm", "delete_confirm": "Ja, alles löschen"})
+    validation = make_tracker(
+        a, {"requested_slot": "delete_confirm", "delete_confirm": "Ja, alles löschen"}
+    )
     validation.events = [{"event": "slot", "name": "delete_confirm", "value": "Ja, alles löschen"}]
     events = await ValidateDeleteDataForm().run(CollectingDispatcher(), validation, DOMAIN_DICT)
     assert {"event": "slot", "timestamp": None, "name": "delete_confirm", "value": "yes"} in events
 
     dispatcher = CollectingDispatcher()
-    events = await ActionDeleteMyData().run(dispatcher, make_tracker(a, {"delete_confirm": "no"}), DOMAIN_DICT)
+    events = await ActionDeleteMyData().run(
+        dispatcher, make_tracker(a, {"delete_confirm": "no"}), DOMAIN_DICT
+    )
     assert "nichts gelöscht" in said(dispatcher) and repo.counts(a)["incidents"] == 1
 
     dispatcher = CollectingDispatcher()
-    events = await ActionDeleteMyData().run(dispatcher, make_tracker(a, {"delete_confirm": "yes"}), DOMAIN_DICT)
-    assert "Erledigt" in said(dispatcher) and "1 Grenze, 1 Kunde, 1 Vorfall und 1 Rollenspiel-Ergebnis" in said(dispatcher)
+    events = await ActionDeleteMyData().run(
+        dispatcher, make_tracker(a, {"delete_confirm": "yes"}), DOMAIN_DICT
+    )
+    assert "Erledigt" in said(
+        dispatcher
+    ) and "1 Grenze, 1 Kunde, 1 Vorfall und 1 Rollenspiel-Ergebnis" in said(dispatcher)
     assert {"event": "slot", "timestamp": None, "name": "data_erased", "value": True} in events
     assert repo.counts(a) == {"boundaries": 0, "clients": 0, "incidents": 0, "roleplays": 0}
     assert repo.counts(b)["incidents"] == 1

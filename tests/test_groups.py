@@ -1,4 +1,5 @@
 """Trainer group sessions: rights, join codes, results only for the session's trainer, report files."""
+
 from __future__ import annotations
 
 import csv
@@ -25,10 +26,18 @@ def uid(prefix: str) -> str:
 
 
 def result(repo, sender, code, overall, clarity, quote):
-    repo.save_roleplay(sender, scenario_id="late_payer", difficulty=2, overall=overall,
-                       scores={"clarity": clarity, "respect": 0.9}, group_code=code,
-                       transcript=[{"speaker": "user", "text": quote, "scores": {"clarity": clarity, "respect": 0.9}},
-                                   {"speaker": "client", "text": "Wie bitte?"}])
+    repo.save_roleplay(
+        sender,
+        scenario_id="late_payer",
+        difficulty=2,
+        overall=overall,
+        scores={"clarity": clarity, "respect": 0.9},
+        group_code=code,
+        transcript=[
+            {"speaker": "user", "text": quote, "scores": {"clarity": clarity, "respect": 0.9}},
+            {"speaker": "client", "text": "Wie bitte?"},
+        ],
+    )
 
 
 def test_codes_are_recognised_in_messages_and_never_ambiguous():
@@ -84,5 +93,8 @@ def test_coach_report_writes_html_png_and_csv(repo, tmp_path, capsys):
     assert (out / f"{session.code}_clarity.png").read_bytes()[:4] == b"\x89PNG"
     rows = list(csv.reader((out / f"{session.code}.csv").open(encoding="utf-8")))
     assert rows[0][:3] == ["participant", "finished_at", "overall"] and len(rows) == 3
-    assert coach(["report", session.code, "--trainer", uid("intruder"), "--out", str(tmp_path / "x")]) == 2
+    assert (
+        coach(["report", session.code, "--trainer", uid("intruder"), "--out", str(tmp_path / "x")])
+        == 2
+    )
     assert not (tmp_path / "x").exists()

@@ -1,13 +1,14 @@
 """A trainer session over REST: three trainees from different channels, results, report files."""
+
 from __future__ import annotations
 
 import re
 import uuid
 
 from conftest import TEST_TRAINER, TEST_TRAINER_CODE
+from test_roleplay_conversations import BAD, GOOD, joined
 
 from bot.cli import main as coach
-from test_roleplay_conversations import BAD, GOOD, joined
 
 
 def finish_roleplay(chat, tracker, sender, script):
@@ -25,7 +26,11 @@ def test_trainer_session_with_three_trainees(chat, tracker, servers, tmp_path, m
     opened = joined(chat(trainer, "2"))
     code = re.search(r"Beitrittscode lautet \*([A-Z0-9]{6})\*", opened).group(1)
 
-    trainees = [f"slack-U{uuid.uuid4().hex[:8]}", f"teams-29-{uuid.uuid4().hex[:8]}", f"web-{uuid.uuid4().hex[:8]}"]
+    trainees = [
+        f"slack-U{uuid.uuid4().hex[:8]}",
+        f"teams-29-{uuid.uuid4().hex[:8]}",
+        f"web-{uuid.uuid4().hex[:8]}",
+    ]
     for trainee, script in zip(trainees, (GOOD, BAD, GOOD)):
         welcome = joined(chat(trainee, f"Beitreten {code.lower()}"))
         assert "Willkommen" in welcome
@@ -47,7 +52,9 @@ def test_trainer_session_with_three_trainees(chat, tracker, servers, tmp_path, m
     # a trainee may not see them, with or without forged slots/entities
     intruder = trainees[0]
     assert "nur die Person" in joined(chat(intruder, f"Ergebnisse {code}"))
-    assert "nur die Person" in joined(chat(intruder, f'/show_session_results{{"rp_group": "{code}"}}'))
+    assert "nur die Person" in joined(
+        chat(intruder, f'/show_session_results{{"rp_group": "{code}"}}')
+    )
 
 
 def test_rights_cannot_be_set_through_slots_or_entities(chat, sender):

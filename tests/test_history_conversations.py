@@ -1,5 +1,7 @@
 """Issue 4 over the REST channel, as a user has it: boundaries, incidents, escalation, history,
-export and deletion – the "done when" scenario on SQLite and on PostgreSQL."""
+export and deletion – the "done when" scenario on SQLite and on PostgreSQL.
+"""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +10,6 @@ import urllib.parse
 from typing import Any, Callable, Dict, List
 
 import pytest
-
 from conftest import http_request
 
 pytestmark = pytest.mark.integration
@@ -23,9 +24,12 @@ class Bot:
         self.base_url = base_url
 
     def say(self, sender: str, text: str) -> str:
-        status, raw, _ = http_request("POST", f"{self.base_url}/webhooks/rest/webhook",
-                                      json.dumps({"sender": sender, "message": text}).encode("utf-8"),
-                                      {"Content-Type": "application/json"})
+        status, raw, _ = http_request(
+            "POST",
+            f"{self.base_url}/webhooks/rest/webhook",
+            json.dumps({"sender": sender, "message": text}).encode("utf-8"),
+            {"Content-Type": "application/json"},
+        )
         assert status == 200, raw[:300]
         replies = json.loads(raw)
         self.last_buttons = [b for r in replies for b in r.get("buttons", [])]
@@ -35,7 +39,9 @@ class Bot:
         return [self.say(sender, m) for m in messages]
 
     def tracker(self, sender: str) -> Dict[str, Any]:
-        status, raw, _ = http_request("GET", f"{self.base_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker")
+        status, raw, _ = http_request(
+            "GET", f"{self.base_url}/conversations/{urllib.parse.quote(sender, safe='')}/tracker"
+        )
         assert status == 200
         return json.loads(raw)
 
@@ -63,42 +69,74 @@ def sqlite_bot(servers) -> Bot:
 def log_incident(bot: Bot, sender: str, client: str, behavior: str, when: str, note: str) -> str:
     replies = bot.talk(sender, "Vorfall erfassen", client, behavior, when, note)
     assert "Um welchen Kunden" in replies[0]
-    assert not any(word in replies[0] for word in ("zuordnen", "Namen des Kunden", "nicht verstanden")), replies[0]
+    assert not any(
+        word in replies[0] for word in ("zuordnen", "Namen des Kunden", "nicht verstanden")
+    ), replies[0]
     assert "Was ist passiert" in replies[1]
     assert "Wann war das" in replies[2]
     assert "notieren" in replies[3]
     return replies[4]
 
 
-def test_boundaries_incidents_ladder_history_export_and_delete(bot: Bot, new_sender: Callable[[], str]):
+def test_boundaries_incidents_ladder_history_export_and_delete(
+    bot: Bot, new_sender: Callable[[], str]
+):
     a, b = new_sender(), new_sender()
 
     # user B: same client name, own boundary and incident – must stay untouched throughout
-    bot.talk(b, "Ich will festhalten, dass ich Beleidigungen nicht mehr akzeptiere", "3-mal in 30 Tagen",
-             "keine Notiz", "Ja")
+    bot.talk(
+        b,
+        "Ich will festhalten, dass ich Beleidigungen nicht mehr akzeptiere",
+        "3-mal in 30 Tagen",
+        "keine Notiz",
+        "Ja",
+    )
     saved_b = log_incident(bot, b, "Müller GmbH", "Zahlungsverzug", "gestern", "Rechnung 17 offen")
     assert "Festgehalten" in saved_b
 
     # two boundaries, each confirmed before it is saved
-    first = bot.talk(a, "Ich will festhalten, dass ich Beleidigungen nicht mehr akzeptiere", "No-Go", "keine Notiz")
+    first = bot.talk(
+        a,
+        "Ich will festhalten, dass ich Beleidigungen nicht mehr akzeptiere",
+        "No-Go",
+        "keine Notiz",
+    )
     assert "Ab wann ist bei „Beleidigung“" in first[0]
     assert "Ich habe verstanden: Beleidigung: absolutes No-Go" in first[2]
     assert "Gespeichert" in bot.say(a, "Ja")
-    second = bot.talk(a, "Ich lasse mich nicht mehr anschreien", "2-mal in 30 Tagen", "Dann lege ich auf")
-    assert "Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen (Notiz: Dann lege ich auf)" in second[2]
+    second = bot.talk(
+        a, "Ich lasse mich nicht mehr anschreien", "2-mal in 30 Tagen", "Dann lege ich auf"
+    )
+    assert (
+        "Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen (Notiz: Dann lege ich auf)"
+        in second[2]
+    )
     assert "2 Grenzen" in bot.say(a, "Ja")
     listed = bot.say(a, "Zeig mir meine Grenzen")
-    assert "Beleidigung: absolutes No-Go" in listed and "Anschreien: Grenze erreicht ab dem 2. Mal" in listed
+    assert (
+        "Beleidigung: absolutes No-Go" in listed
+        and "Anschreien: Grenze erreicht ab dem 2. Mal" in listed
+    )
 
     # four incidents with one client across several days: the recommendation climbs step by step
-    one = log_incident(bot, a, "Müller GmbH", "Anschreien", "vor 6 Tagen", "Hat am Telefon herumgeschrien")
+    one = log_incident(
+        bot, a, "Müller GmbH", "Anschreien", "vor 6 Tagen", "Hat am Telefon herumgeschrien"
+    )
     assert "Stufe 1 von 6 – Erstes Dampfablassen akzeptieren" in one and "überschritten" not in one
     two = log_incident(bot, a, "müller gmbh", "Anschreien", "vor 4 Tagen", "keine Notiz")
     assert "Stufe 2 von 6 – Konstruktiver Hinweis auf den Ton" in two
-    assert "deine Grenze „Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen“ überschritten" in two
-    three = log_incident(bot, a, "Müller GmbH", "Beleidigung", "vorgestern", "Hat mich Versager genannt")
+    assert (
+        "deine Grenze „Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen“ überschritten"
+        in two
+    )
+    three = log_incident(
+        bot, a, "Müller GmbH", "Beleidigung", "vorgestern", "Hat mich Versager genannt"
+    )
     assert "Stufe 3 von 6 – Zweites Gespräch nach interner Klärung" in three
-    assert "deine Grenze „Beleidigung: absolutes No-Go – schon einmal ist zu viel“ überschritten" in three
+    assert (
+        "deine Grenze „Beleidigung: absolutes No-Go – schon einmal ist zu viel“ überschritten"
+        in three
+    )
     four = log_incident(bot, a, "Müller GmbH", "Anschreien", "heute", "Wieder laut geworden")
     assert "Stufe 4 von 6 – Auf schriftliche Kommunikation wechseln" in four
     assert "Grenze „Anschreien" in four and "(3× seit" in four
@@ -116,24 +154,41 @@ def test_boundaries_incidents_ladder_history_export_and_delete(bot: Bot, new_sen
     exported = bot.export(a)
     assert exported["sender_id"] == a
     assert sorted(x["behavior"] for x in exported["boundaries"]) == ["insult", "shouting"]
-    assert [x["behavior"] for x in exported["incidents"]] == ["shouting", "shouting", "insult", "shouting"]
+    assert [x["behavior"] for x in exported["incidents"]] == [
+        "shouting",
+        "shouting",
+        "insult",
+        "shouting",
+    ]
     assert [c["name"] for c in exported["clients"]] == ["Müller GmbH"]
-    assert any(e.get("event") == "user" and "Vorfall erfassen" in (e.get("text") or "")
-               for e in exported["conversation_events"])
-    assert "Rechnung 17" not in json.dumps(exported, ensure_ascii=False) and b not in json.dumps(exported)
+    assert any(
+        e.get("event") == "user" and "Vorfall erfassen" in (e.get("text") or "")
+        for e in exported["conversation_events"]
+    )
+    assert "Rechnung 17" not in json.dumps(exported, ensure_ascii=False) and b not in json.dumps(
+        exported
+    )
 
     # delete after a confirmation
     question = bot.say(a, "Lösch alle meine Daten")
-    assert "wirklich alles löschen" in question and "nicht eindeutig" not in question and "2 Grenzen, 1 Kunde und 4 Vorfälle" in question
+    assert (
+        "wirklich alles löschen" in question
+        and "nicht eindeutig" not in question
+        and "2 Grenzen, 1 Kunde und 4 Vorfälle" in question
+    )
     done = bot.say(a, "Ja, alles löschen")
     assert "Erledigt" in done and "2 Grenzen, 1 Kunde und 4 Vorfälle" in done
     assert "Gesprächsereignisse" in done
-    assert not bot.tracker(a)["events"] or all(e.get("event") != "user" for e in bot.tracker(a)["events"])
+    assert not bot.tracker(a)["events"] or all(
+        e.get("event") != "user" for e in bot.tracker(a)["events"]
+    )
 
     # a following message starts a fresh conversation, a following export is empty
     bot.say(a, "Hallo")
     slots = bot.tracker(a)["slots"]
-    assert slots["case"] is None and slots["client_name"] is None and slots["delete_confirm"] is None
+    assert (
+        slots["case"] is None and slots["client_name"] is None and slots["delete_confirm"] is None
+    )
     after = bot.export(a)
     assert after["user"] is None
     assert all(after[k] == [] for k in ("boundaries", "clients", "incidents", "roleplays"))
@@ -144,7 +199,9 @@ def test_boundaries_incidents_ladder_history_export_and_delete(bot: Bot, new_sen
     exported_b = bot.export(b)
     assert [x["note"] for x in exported_b["incidents"]] == ["Rechnung 17 offen"]
     assert [(x["behavior"], x["max_count"]) for x in exported_b["boundaries"]] == [("insult", 3)]
-    assert "Verlauf mit Müller GmbH – 1 Vorfall" in bot.say(b, "Zeig mir den Verlauf mit Müller GmbH")
+    assert "Verlauf mit Müller GmbH – 1 Vorfall" in bot.say(
+        b, "Zeig mir den Verlauf mit Müller GmbH"
+    )
 
 
 def test_bad_input_gets_a_clear_answer_and_stores_nothing(sqlite_bot: Bot, sender: str):
@@ -164,7 +221,8 @@ def test_bad_input_gets_a_clear_answer_and_stores_nothing(sqlite_bot: Bot, sende
     assert "Festgehalten" in saved and "Robert'); DROP TABLE clients;--" in saved
     exported = bot.export(sender)
     assert [(i["client"], i["behavior"], i["note"]) for i in exported["incidents"]] == [
-        ("Robert'); DROP TABLE clients;--", "threat", "Er hat mit dem Anwalt gedroht")]
+        ("Robert'); DROP TABLE clients;--", "threat", "Er hat mit dem Anwalt gedroht")
+    ]
     # a threat calls for the supervisor: the history has a summary to forward
     history = bot.say(sender, "Zeig mir die Vorfälle")
     assert "Stufe 5/6 Vorgesetzte einbeziehen" in history
@@ -172,7 +230,9 @@ def test_bad_input_gets_a_clear_answer_and_stores_nothing(sqlite_bot: Bot, sende
     assert "Betreff: Kunde Robert'); DROP TABLE clients;--" in summary
 
     # boundary: unknown behaviour and out-of-range threshold are refused, nothing saved on "Nein"
-    assert "noch keine persönlichen Grenzen" in bot.say(sender, "Ich will eine persönliche Grenze speichern")
+    assert "noch keine persönlichen Grenzen" in bot.say(
+        sender, "Ich will eine persönliche Grenze speichern"
+    )
     own = bot.say(sender, "/set_boundary")  # button "Selbst festlegen"
     assert "Um welches Verhalten" in own and "zuordnen" not in own and "nicht als Grenze" not in own
     assert "keinem Verhalten zuordnen" in bot.say(sender, "Kaffeeklatsch")
@@ -196,8 +256,14 @@ def test_case_flow_offers_to_record_the_incident(sqlite_bot: Bot, sender: str):
 
 def test_case_flow_without_a_client_asks_only_for_the_client(sqlite_bot: Bot, sender: str):
     bot = sqlite_bot
-    bot.talk(sender, "Der Kunde verlangt ständig Zusatzleistungen, die er nicht bezahlen will",
-             "Jeden Monat eine Gratis-Auswertung", "Nein", "Ja, ständig", "Nein")
+    bot.talk(
+        sender,
+        "Der Kunde verlangt ständig Zusatzleistungen, die er nicht bezahlen will",
+        "Jeden Monat eine Gratis-Auswertung",
+        "Nein",
+        "Ja, ständig",
+        "Nein",
+    )
     advice = bot.say(sender, "nichts davon")
     assert "Soll ich das als Vorfall festhalten (Unbezahlte Zusatzarbeit" in advice
     assert "Um welchen Kunden" in bot.say(sender, "/affirm")
@@ -205,7 +271,10 @@ def test_case_flow_without_a_client_asks_only_for_the_client(sqlite_bot: Bot, se
     assert "Festgehalten" in saved and "Weber Logistik · Unbezahlte Zusatzarbeit" in saved
     incident = bot.export(sender)["incidents"][0]
     assert (incident["note"], incident["source"], incident["case"]) == (
-        "Jeden Monat eine Gratis-Auswertung", "case", "extra_requests")
+        "Jeden Monat eine Gratis-Auswertung",
+        "case",
+        "extra_requests",
+    )
 
 
 def test_guided_setup_and_editing_a_boundary(sqlite_bot: Bot, sender: str):
@@ -217,7 +286,11 @@ def test_guided_setup_and_editing_a_boundary(sqlite_bot: Bot, sender: str):
     replies = bot.talk(sender, "Ja", "Nein", "Ja", "Nein", "Nein")
     assert "2/5" in replies[0] and "Gespeichert" in replies[-1]
     listed = bot.say(sender, "Zeig mir meine Grenzen")
-    assert "Beleidigung: absolutes No-Go" in listed and "Anschreien" in listed and "Drohung" not in listed
+    assert (
+        "Beleidigung: absolutes No-Go" in listed
+        and "Anschreien" in listed
+        and "Drohung" not in listed
+    )
     edit = bot.say(sender, '/set_boundary{"behavior": "insult"}')
     assert "Bisher gilt bei dir: absolutes No-Go" in edit
     assert "Soll ich deine Grenze „Beleidigung" in bot.say(sender, "Grenze entfernen")
@@ -248,8 +321,9 @@ def test_two_users_cannot_touch_each_others_data(sqlite_bot: Bot, new_sender: Ca
 
 
 def test_stopp_cancels_every_history_flow_and_stores_nothing(sqlite_bot: Bot, sender: str):
-    """"stopp" ends the boundary, set-up, incident and deletion flows by the whole message
-    (bot/answers.yml `cancel`), not by an NLU guess – and nothing is stored."""
+    """ "stopp" ends the boundary, set-up, incident and deletion flows by the whole message
+    (bot/answers.yml `cancel`), not by an NLU guess – and nothing is stored.
+    """
     bot = sqlite_bot
     stopped = "ich habe abgebrochen"
     bot.say(sender, "Vorfall erfassen")
@@ -266,7 +340,9 @@ def test_stopp_cancels_every_history_flow_and_stores_nothing(sqlite_bot: Bot, se
     bot.talk(sender, "Vorfall erfassen", "Bäckerei Huber", "Beleidigung", "heute")
     saved = bot.say(sender, "Er sagte, ich soll sofort aufhören zu reden")
     assert "Festgehalten" in saved
-    assert [i["note"] for i in bot.export(sender)["incidents"]] == ["Er sagte, ich soll sofort aufhören zu reden"]
+    assert [i["note"] for i in bot.export(sender)["incidents"]] == [
+        "Er sagte, ich soll sofort aufhören zu reden"
+    ]
     bot.say(sender, "Lösche alle meine Daten")
     assert "nichts gelöscht" in bot.say(sender, "stopp")
     assert len(bot.export(sender)["incidents"]) == 1

@@ -1,11 +1,14 @@
 """Boundaries, escalation ladders and history texts – the domain core without Rasa or a database."""
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Optional
 
 import pytest
 
-from bot import boundaries as bnd, escalation, incidents as inc
+from bot import boundaries as bnd
+from bot import escalation
+from bot import incidents as inc
 from bot.storage.repository import InvalidInput
 from bot.texts import lookup
 
@@ -40,13 +43,31 @@ def steps(ladder: str) -> list:
 
 # --------------------------------------------------------------------------- data
 def test_ladders_come_from_data_and_match_the_seeds():
-    assert steps("abuse") == ["accept_venting", "constructive_hint", "second_conversation",
-                              "written_communication", "involve_supervisor", "end_relationship"]
+    assert steps("abuse") == [
+        "accept_venting",
+        "constructive_hint",
+        "second_conversation",
+        "written_communication",
+        "involve_supervisor",
+        "end_relationship",
+    ]
     assert steps("payment") == ["reminder", "written_terms", "compromise_offer", "end_relationship"]
     every = [b for ladder in escalation.ladders().values() for b in ladder.behaviors]
-    assert sorted(every) == sorted(["insult", "threat", "shouting", "late_payment", "unpaid_extra_work",
-                                    "price_pressure", "false_claim", "bad_review_threat", "disrespect",
-                                    "non_cooperation", "contract_changes"])
+    assert sorted(every) == sorted(
+        [
+            "insult",
+            "threat",
+            "shouting",
+            "late_payment",
+            "unpaid_extra_work",
+            "price_pressure",
+            "false_claim",
+            "bad_review_threat",
+            "disrespect",
+            "non_cooperation",
+            "contract_changes",
+        ]
+    )
     assert len(every) == len(set(every)), "a behaviour belongs to exactly one ladder"
 
 
@@ -64,20 +85,39 @@ def test_every_step_behaviour_and_suggestion_has_its_texts():
 
 
 # --------------------------------------------------------------------------- understanding answers
-@pytest.mark.parametrize("answer,expected", [
-    ("Beleidigung", "insult"), ("Der hat mich angeschrien", "shouting"), ("zahlt nicht", "late_payment"),
-    ("Drohung mit schlechter Bewertung", "bad_review_threat"), ("Gratis-Extras", "unpaid_extra_work"),
-    ("threat", "threat"), ("Respektlosigkeit", "disrespect"), ("Kaffee verschüttet", None), ("", None), (None, None),
-])
+@pytest.mark.parametrize(
+    "answer,expected",
+    [
+        ("Beleidigung", "insult"),
+        ("Der hat mich angeschrien", "shouting"),
+        ("zahlt nicht", "late_payment"),
+        ("Drohung mit schlechter Bewertung", "bad_review_threat"),
+        ("Gratis-Extras", "unpaid_extra_work"),
+        ("threat", "threat"),
+        ("Respektlosigkeit", "disrespect"),
+        ("Kaffee verschüttet", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_behaviour_answers(answer, expected):
     assert bnd.parse_behavior(answer) == expected
 
 
-@pytest.mark.parametrize("answer,expected", [
-    ("No-Go", "absolute"), ("schon einmal ist zu viel", "absolute"), ("3-mal in 30 Tagen", "count:3:30"),
-    ("dreimal im Monat", "count:3:30"), ("ab dem dritten Mal", "count:3:30"), ("2x pro Woche", "count:2:7"),
-    ("höchstens zweimal im Quartal", "count:3:90"), ("zweimal", "count:2:30"), ("keine Ahnung", None),
-])
+@pytest.mark.parametrize(
+    "answer,expected",
+    [
+        ("No-Go", "absolute"),
+        ("schon einmal ist zu viel", "absolute"),
+        ("3-mal in 30 Tagen", "count:3:30"),
+        ("dreimal im Monat", "count:3:30"),
+        ("ab dem dritten Mal", "count:3:30"),
+        ("2x pro Woche", "count:2:7"),
+        ("höchstens zweimal im Quartal", "count:3:90"),
+        ("zweimal", "count:2:30"),
+        ("keine Ahnung", None),
+    ],
+)
 def test_threshold_answers(answer, expected):
     assert bnd.parse_threshold(answer) == expected
 
@@ -91,17 +131,30 @@ def test_threshold_out_of_range_and_removal():
     assert bnd.parse_threshold("Grenze entfernen") is None
     # in a whole sentence only unmistakable words count
     assert bnd.parse_threshold("Ich lasse mich nicht mehr anschreien", strict=True) is None
-    assert bnd.parse_threshold("Beleidigungen sind für mich ein absolutes No-Go", strict=True) == "absolute"
+    assert (
+        bnd.parse_threshold("Beleidigungen sind für mich ein absolutes No-Go", strict=True)
+        == "absolute"
+    )
 
 
 def test_descriptions():
-    assert bnd.describe("insult", None, None) == "Beleidigung: absolutes No-Go – schon einmal ist zu viel"
+    assert (
+        bnd.describe("insult", None, None)
+        == "Beleidigung: absolutes No-Go – schon einmal ist zu viel"
+    )
     assert bnd.describe("shouting", 3, 30, "dann lege ich auf") == (
-        "Anschreien: Grenze erreicht ab dem 3. Mal innerhalb von 30 Tagen (Notiz: dann lege ich auf)")
+        "Anschreien: Grenze erreicht ab dem 3. Mal innerhalb von 30 Tagen (Notiz: dann lege ich auf)"
+    )
 
 
-@pytest.mark.parametrize("answer,expected", [("keine Notiz", inc.NO_NOTE), ("nein", inc.NO_NOTE),
-                                             ("  Er hat\n aufgelegt  ", "Er hat aufgelegt")])
+@pytest.mark.parametrize(
+    "answer,expected",
+    [
+        ("keine Notiz", inc.NO_NOTE),
+        ("nein", inc.NO_NOTE),
+        ("  Er hat\n aufgelegt  ", "Er hat aufgelegt"),
+    ],
+)
 def test_notes(answer, expected):
     assert inc.parse_note(answer) == expected
 
@@ -113,9 +166,15 @@ def test_a_too_long_note_is_refused():
     assert "2000 Zeichen" in inc.invalid_message("note_too_long", length=2000)
 
 
-@pytest.mark.parametrize("name,code", [("", "client_name_missing"), ("   ", "client_name_missing"),
-                                       ("<script>alert(1)</script>", "client_name_markup"),
-                                       ("x" * 300, "client_name_too_long")])
+@pytest.mark.parametrize(
+    "name,code",
+    [
+        ("", "client_name_missing"),
+        ("   ", "client_name_missing"),
+        ("<script>alert(1)</script>", "client_name_markup"),
+        ("x" * 300, "client_name_too_long"),
+    ],
+)
 def test_bad_client_names(name, code):
     with pytest.raises(InvalidInput) as err:
         inc.parse_client(name)
@@ -131,7 +190,10 @@ def test_client_resolution():
     known = ["Müller GmbH", "Bäckerei Huber", "Frau Becker"]
     assert inc.resolve_client("müller gmbh", None, known) == "Müller GmbH"
     assert inc.resolve_client("Huber", None, known) == "Bäckerei Huber"
-    assert inc.resolve_client(None, "Zeig mir den Verlauf mit der Bäckerei Huber bitte", known) == "Bäckerei Huber"
+    assert (
+        inc.resolve_client(None, "Zeig mir den Verlauf mit der Bäckerei Huber bitte", known)
+        == "Bäckerei Huber"
+    )
     assert inc.resolve_client(None, "Zeig mir alle Vorfälle", known) is None
     assert inc.resolve_client("Schulz AG", None, known) is None
 
@@ -147,13 +209,24 @@ def test_abuse_climbs_one_step_per_incident():
 
 
 def test_first_incident_severity_and_case_hint_raise_the_start():
-    assert escalation.assess([I("insult", TODAY)], [], TODAY).primary.step.key == "constructive_hint"
-    assert escalation.assess([I("threat", TODAY)], [], TODAY).primary.step.key == "involve_supervisor"
-    assert escalation.assess([I("shouting", TODAY, level_hint=3)], [], TODAY).primary.step.key == "written_communication"
+    assert (
+        escalation.assess([I("insult", TODAY)], [], TODAY).primary.step.key == "constructive_hint"
+    )
+    assert (
+        escalation.assess([I("threat", TODAY)], [], TODAY).primary.step.key == "involve_supervisor"
+    )
+    assert (
+        escalation.assess([I("shouting", TODAY, level_hint=3)], [], TODAY).primary.step.key
+        == "written_communication"
+    )
 
 
 def test_payment_ladder_and_separate_ladders_per_kind():
-    history = [I("late_payment", days_ago(30)), I("unpaid_extra_work", days_ago(20)), I("shouting", days_ago(10))]
+    history = [
+        I("late_payment", days_ago(30)),
+        I("unpaid_extra_work", days_ago(20)),
+        I("shouting", days_ago(10)),
+    ]
     result = escalation.assess(history, [], TODAY)
     by_ladder = {s.ladder.key: s.step.key for s in result.states}
     assert by_ladder == {"payment": "written_terms", "abuse": "accept_venting"}
@@ -161,7 +234,11 @@ def test_payment_ladder_and_separate_ladders_per_kind():
 
 
 def test_old_incidents_fall_out_of_the_window():
-    history = [I("shouting", days_ago(800)), I("shouting", days_ago(700)), I("shouting", days_ago(1))]
+    history = [
+        I("shouting", days_ago(800)),
+        I("shouting", days_ago(700)),
+        I("shouting", days_ago(1)),
+    ]
     assert escalation.assess(history, [], TODAY).primary.step.key == "accept_venting"
 
 
@@ -169,9 +246,15 @@ def test_boundaries_crossed_absolute_and_by_count():
     limits = [B("insult"), B("shouting", 2, 30)]
     first = escalation.assess([I("shouting", days_ago(20))], limits, TODAY)
     assert first.crossings == ()
-    second = escalation.assess([I("shouting", days_ago(20)), I("shouting", days_ago(5))], limits, TODAY)
-    assert [(c.boundary.behavior, c.count, c.latest) for c in second.crossings] == [("shouting", 2, True)]
-    spread = escalation.assess([I("shouting", days_ago(60)), I("shouting", days_ago(5))], limits, TODAY)
+    second = escalation.assess(
+        [I("shouting", days_ago(20)), I("shouting", days_ago(5))], limits, TODAY
+    )
+    assert [(c.boundary.behavior, c.count, c.latest) for c in second.crossings] == [
+        ("shouting", 2, True)
+    ]
+    spread = escalation.assess(
+        [I("shouting", days_ago(60)), I("shouting", days_ago(5))], limits, TODAY
+    )
     assert spread.crossings == ()  # 2 times, but not within 30 days
     insult = escalation.assess([I("insult", days_ago(1))], limits, TODAY)
     assert insult.crossings[0].boundary.behavior == "insult"
@@ -186,7 +269,9 @@ def test_rank_most_urgent_first():
     assessments = {
         "Alpha": escalation.assess([I("late_payment", days_ago(3))], [], TODAY),
         "Beta": escalation.assess([I("threat", days_ago(40))], [], TODAY),
-        "Gamma": escalation.assess([I("shouting", days_ago(1)), I("shouting", days_ago(0))], [], TODAY),
+        "Gamma": escalation.assess(
+            [I("shouting", days_ago(1)), I("shouting", days_ago(0))], [], TODAY
+        ),
     }
     assert escalation.rank(assessments) == ["Beta", "Gamma", "Alpha"]
 
@@ -197,15 +282,22 @@ def test_after_logging_names_level_next_step_and_crossed_boundary():
     msgs = "\n".join(inc.after_logging(history[-1], history, [B("shouting", 2, 30)], TODAY))
     assert "Festgehalten: 10.03.2026 · Müller GmbH · Anschreien" in msgs
     assert "2. Vorfall" in msgs
-    assert "deine Grenze „Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen“ überschritten" in msgs
+    assert (
+        "deine Grenze „Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen“ überschritten"
+        in msgs
+    )
     assert "Stufe 2 von 6 – Konstruktiver Hinweis auf den Ton" in msgs
     assert "Falls es wieder passiert: Zweites Gespräch nach interner Klärung" in msgs
 
 
 def test_timeline_and_summary_at_the_supervisor_step():
-    history = [I("shouting", days_ago(9), note="laut am Telefon", id=1), I("shouting", days_ago(7), id=2),
-               I("insult", days_ago(5), id=3), I("insult", days_ago(2), note="„Sie Versager“", id=4),
-               I("shouting", days_ago(1), id=5)]
+    history = [
+        I("shouting", days_ago(9), note="laut am Telefon", id=1),
+        I("shouting", days_ago(7), id=2),
+        I("insult", days_ago(5), id=3),
+        I("insult", days_ago(2), note="„Sie Versager“", id=4),
+        I("shouting", days_ago(1), id=5),
+    ]
     msgs = inc.timeline("Müller GmbH", history, [B("insult")], TODAY)
     joined = "\n".join(msgs)
     assert "Verlauf mit Müller GmbH – 5 Vorfälle:" in joined
@@ -224,8 +316,10 @@ def test_no_summary_below_the_supervisor_step():
 
 
 def test_overview():
-    by_client = {"Alpha AG": [I("late_payment", days_ago(3), client="Alpha AG")],
-                 "Beta KG": [I("threat", days_ago(2), client="Beta KG")]}
+    by_client = {
+        "Alpha AG": [I("late_payment", days_ago(3), client="Alpha AG")],
+        "Beta KG": [I("threat", days_ago(2), client="Beta KG")],
+    }
     first, outro = inc.overview(by_client, [B("threat")], TODAY)
     lines = first.splitlines()
     assert lines[1].startswith("1. Beta KG – Stufe 5/6") and "Grenze überschritten" in lines[1]
@@ -235,21 +329,44 @@ def test_overview():
 
 
 def test_case_flows_become_incidents():
-    abusive = inc.case_incident("abusive", {"abuse_frequency": "persistent", "abuse_severity": "venting"})
-    assert abusive["behavior"] == "shouting" and abusive["level_hint"] == 3 and "immer wieder" in abusive["note"]
+    abusive = inc.case_incident(
+        "abusive", {"abuse_frequency": "persistent", "abuse_severity": "venting"}
+    )
+    assert (
+        abusive["behavior"] == "shouting"
+        and abusive["level_hint"] == 3
+        and "immer wieder" in abusive["note"]
+    )
     extra = inc.case_incident("extra_requests", {"extra_what": "Ein zweites Logo gratis"})
-    assert extra == {"case": "extra_requests", "behavior": "unpaid_extra_work", "note": "Ein zweites Logo gratis",
-                     "level_hint": None}
-    assert inc.case_incident("false_claims", {"false_claim": "Nie geliefert"})["behavior"] == "false_claim"
+    assert extra == {
+        "case": "extra_requests",
+        "behavior": "unpaid_extra_work",
+        "note": "Ein zweites Logo gratis",
+        "level_hint": None,
+    }
+    assert (
+        inc.case_incident("false_claims", {"false_claim": "Nie geliefert"})["behavior"]
+        == "false_claim"
+    )
     assert inc.case_incident("our_fault", {"fault_what": "zu spät"}) is None
     assert inc.case_incident("abusive", {}) is None  # severity unknown: nothing to record
 
 
 def test_warning_sign_prefill():
-    history = [I("late_payment", days_ago(20)), I("late_payment", days_ago(2)), I("insult", days_ago(4)),
-               I("unpaid_extra_work", days_ago(500))]
+    history = [
+        I("late_payment", days_ago(20)),
+        I("late_payment", days_ago(2)),
+        I("insult", days_ago(4)),
+        I("unpaid_extra_work", days_ago(500)),
+    ]
     prefill = inc.warning_prefill(history, TODAY)
     assert set(prefill) == {"payment", "respect"}
-    assert prefill["payment"]["count"] == 2 and prefill["payment"]["last"] == days_ago(2).isoformat()
+    assert (
+        prefill["payment"]["count"] == 2 and prefill["payment"]["last"] == days_ago(2).isoformat()
+    )
     question = inc.prefill_question("Müller GmbH", prefill, ["respect", "payment"], 10)
-    assert "Zahlungsausfälle" in question and "fehlender Respekt" in question and "übrigen 8" in question
+    assert (
+        "Zahlungsausfälle" in question
+        and "fehlender Respekt" in question
+        and "übrigen 8" in question
+    )

@@ -1,4 +1,5 @@
 """Boundaries and incidents in the repository, on SQLite and PostgreSQL: validation, isolation, retention."""
+
 import json
 import uuid
 from datetime import date, datetime, timedelta
@@ -29,7 +30,15 @@ def test_migration_0003_creates_the_tables(repo):
     inspector = inspect(db.get_engine(repo.url))
     assert {"boundaries", "incidents"} <= set(inspector.get_table_names())
     assert {c["name"] for c in inspector.get_columns("incidents")} >= {
-        "user_id", "client_id", "behavior", "occurred_on", "note", "source", "case", "level_hint"}
+        "user_id",
+        "client_id",
+        "behavior",
+        "occurred_on",
+        "note",
+        "source",
+        "case",
+        "level_hint",
+    }
 
 
 def test_boundaries_are_set_replaced_listed_and_removed(repo):
@@ -38,20 +47,31 @@ def test_boundaries_are_set_replaced_listed_and_removed(repo):
     assert (info.behavior, info.max_count, previous) == ("insult", None, None)
     repo.set_boundary(a, "shouting", 3, 30, "dann lege ich auf")
     info, previous = repo.set_boundary(a, "shouting", 2, 14)
-    assert previous.max_count == 3 and info.max_count == 2 and info.period_days == 14 and info.note is None
-    assert [(b.behavior, b.max_count) for b in repo.boundaries(a)] == [("insult", None), ("shouting", 2)]
+    assert (
+        previous.max_count == 3
+        and info.max_count == 2
+        and info.period_days == 14
+        and info.note is None
+    )
+    assert [(b.behavior, b.max_count) for b in repo.boundaries(a)] == [
+        ("insult", None),
+        ("shouting", 2),
+    ]
     assert repo.remove_boundary(a, "insult").behavior == "insult"
     assert repo.remove_boundary(a, "insult") is None
     assert [b.behavior for b in repo.boundaries(a)] == ["shouting"]
     assert repo.set_boundary(a, "late_payment", 1, 30)[0].max_count is None  # once = absolute
 
 
-@pytest.mark.parametrize("kwargs,code", [
-    ({"behavior": "coffee"}, "behavior_unknown"),
-    ({"behavior": "insult", "max_count": 500, "period_days": 30}, "threshold_range"),
-    ({"behavior": "insult", "max_count": 3, "period_days": 9999}, "threshold_range"),
-    ({"behavior": "insult", "note": "x" * 2000}, "note_too_long"),
-])
+@pytest.mark.parametrize(
+    "kwargs,code",
+    [
+        ({"behavior": "coffee"}, "behavior_unknown"),
+        ({"behavior": "insult", "max_count": 500, "period_days": 30}, "threshold_range"),
+        ({"behavior": "insult", "max_count": 3, "period_days": 9999}, "threshold_range"),
+        ({"behavior": "insult", "note": "x" * 2000}, "note_too_long"),
+    ],
+)
 def test_bad_boundaries_store_nothing(repo, kwargs, code):
     a = sender()
     with pytest.raises(InvalidInput) as err:
@@ -63,12 +83,24 @@ def test_bad_boundaries_store_nothing(repo, kwargs, code):
 def test_incidents_per_client_in_date_order(repo):
     a = sender()
     repo.log_incident(a, "Müller GmbH", "shouting", TODAY - timedelta(days=2), today=TODAY)
-    repo.log_incident(a, "müller gmbh", "insult", TODAY - timedelta(days=5), "„Versager“", today=TODAY)
-    repo.log_incident(a, "Becker AG", "late_payment", TODAY, today=TODAY, source="case", case="extra_requests",
-                      level_hint=1)
+    repo.log_incident(
+        a, "müller gmbh", "insult", TODAY - timedelta(days=5), "„Versager“", today=TODAY
+    )
+    repo.log_incident(
+        a,
+        "Becker AG",
+        "late_payment",
+        TODAY,
+        today=TODAY,
+        source="case",
+        case="extra_requests",
+        level_hint=1,
+    )
     mueller = repo.incidents(a, "MÜLLER GMBH")
     assert [(i.client, i.behavior, i.occurred_on) for i in mueller] == [
-        ("Müller GmbH", "insult", TODAY - timedelta(days=5)), ("Müller GmbH", "shouting", TODAY - timedelta(days=2))]
+        ("Müller GmbH", "insult", TODAY - timedelta(days=5)),
+        ("Müller GmbH", "shouting", TODAY - timedelta(days=2)),
+    ]
     assert mueller[0].note == "„Versager“"
     assert [i.client for i in repo.incidents(a)] == ["Müller GmbH", "Müller GmbH", "Becker AG"]
     becker = repo.incidents(a, "Becker AG")[0]
@@ -77,16 +109,19 @@ def test_incidents_per_client_in_date_order(repo):
     assert repo.find_client(a, "Schulz") is None
 
 
-@pytest.mark.parametrize("client,behavior,when,note,code", [
-    ("", "insult", TODAY, None, "client_name_missing"),
-    ("   ", "insult", TODAY, None, "client_name_missing"),
-    ("<b>Müller</b>", "insult", TODAY, None, "client_name_markup"),
-    ("x" * 300, "insult", TODAY, None, "client_name_too_long"),
-    ("Müller GmbH", "coffee", TODAY, None, "behavior_unknown"),
-    ("Müller GmbH", "insult", TODAY + timedelta(days=1), None, "date_future"),
-    ("Müller GmbH", "insult", date(1990, 1, 1), None, "date_too_old"),
-    ("Müller GmbH", "insult", TODAY, "x" * 2000, "note_too_long"),
-])
+@pytest.mark.parametrize(
+    "client,behavior,when,note,code",
+    [
+        ("", "insult", TODAY, None, "client_name_missing"),
+        ("   ", "insult", TODAY, None, "client_name_missing"),
+        ("<b>Müller</b>", "insult", TODAY, None, "client_name_markup"),
+        ("x" * 300, "insult", TODAY, None, "client_name_too_long"),
+        ("Müller GmbH", "coffee", TODAY, None, "behavior_unknown"),
+        ("Müller GmbH", "insult", TODAY + timedelta(days=1), None, "date_future"),
+        ("Müller GmbH", "insult", date(1990, 1, 1), None, "date_too_old"),
+        ("Müller GmbH", "insult", TODAY, "x" * 2000, "note_too_long"),
+    ],
+)
 def test_bad_incidents_store_nothing(repo, client, behavior, when, note, code):
     a = sender()
     with pytest.raises(InvalidInput) as err:
@@ -107,7 +142,9 @@ def test_two_users_are_isolated_even_with_the_same_client_name(repo):
     a, b = sender(), sender()
     repo.set_boundary(a, "insult")
     repo.log_incident(a, "Müller GmbH", "insult", TODAY, "A's note", today=TODAY)
-    repo.save_roleplay(a, scenario_id="late_payer", difficulty=1, overall=50.0, scores={}, transcript=[])
+    repo.save_roleplay(
+        a, scenario_id="late_payer", difficulty=1, overall=50.0, scores={}, transcript=[]
+    )
     repo.log_incident(b, "Müller GmbH", "late_payment", TODAY, "B's note", today=TODAY)
 
     assert [i.note for i in repo.incidents(b, "Müller GmbH")] == ["B's note"]
@@ -121,7 +158,13 @@ def test_two_users_are_isolated_even_with_the_same_client_name(repo):
     assert exported["roleplays"] == [] and len(exported["boundaries"]) == 1
     json.dumps(exported)  # JSON-ready
 
-    assert repo.delete_user(b) == {"users": 1, "clients": 1, "roleplays": 0, "boundaries": 1, "incidents": 1}
+    assert repo.delete_user(b) == {
+        "users": 1,
+        "clients": 1,
+        "roleplays": 0,
+        "boundaries": 1,
+        "incidents": 1,
+    }
     assert [i.note for i in repo.incidents(a)] == ["A's note"]
     assert len(repo.boundaries(a)) == 1 and len(repo.roleplays(a)) == 1
     assert repo.counts(a) == {"boundaries": 1, "clients": 1, "incidents": 1, "roleplays": 1}
@@ -134,14 +177,37 @@ def test_retention_purge(repo):
     repo.log_incident(a, "Alt GmbH", "insult", old, today=TODAY)
     repo.log_incident(a, "Neu GmbH", "insult", old, today=TODAY)
     repo.log_incident(a, "Neu GmbH", "insult", recent, today=TODAY)
-    repo.save_roleplay(a, scenario_id="s", difficulty=1, overall=60, scores={"clarity": 0.5},
-                       transcript=[{"speaker": "user", "text": "alt"}])
-    repo.save_roleplay(a, scenario_id="s", difficulty=1, overall=70, scores={}, transcript=[{"speaker": "user", "text": "neu"}])
+    repo.save_roleplay(
+        a,
+        scenario_id="s",
+        difficulty=1,
+        overall=60,
+        scores={"clarity": 0.5},
+        transcript=[{"speaker": "user", "text": "alt"}],
+    )
+    repo.save_roleplay(
+        a,
+        scenario_id="s",
+        difficulty=1,
+        overall=70,
+        scores={},
+        transcript=[{"speaker": "user", "text": "neu"}],
+    )
     with db.session_scope(repo.url) as session:  # age the first role-play and the clients
-        session.execute(text("UPDATE roleplay_results SET finished_at = :t WHERE overall = 60 AND user_id = "
-                             "(SELECT id FROM users WHERE sender_id = :s)"), {"t": datetime(2024, 1, 1), "s": a})
-        session.execute(text("UPDATE clients SET last_mentioned_at = :t WHERE user_id = "
-                             "(SELECT id FROM users WHERE sender_id = :s)"), {"t": datetime(2024, 1, 1), "s": a})
+        session.execute(
+            text(
+                "UPDATE roleplay_results SET finished_at = :t WHERE overall = 60 AND user_id = "
+                "(SELECT id FROM users WHERE sender_id = :s)"
+            ),
+            {"t": datetime(2024, 1, 1), "s": a},
+        )
+        session.execute(
+            text(
+                "UPDATE clients SET last_mentioned_at = :t WHERE user_id = "
+                "(SELECT id FROM users WHERE sender_id = :s)"
+            ),
+            {"t": datetime(2024, 1, 1), "s": a},
+        )
     cutoff = TODAY - timedelta(days=365)
     dry = repo.purge_older_than(cutoff, dry_run=True)
     assert dry["incidents"] >= 2 and dry["transcripts"] >= 1 and dry["clients"] >= 1

@@ -13,8 +13,16 @@ SEEDS = Path("/work/shared/seeds")
 
 TOPICS = ["how_to_terminate", "legal", "after_termination", "stress", "help"]
 SIGN_KEYS = [
-    "expectations", "respect", "cooperation", "ethics", "payment",
-    "price", "changes", "other_clients", "personal", "strategy",
+    "expectations",
+    "respect",
+    "cooperation",
+    "ethics",
+    "payment",
+    "price",
+    "changes",
+    "other_clients",
+    "personal",
+    "strategy",
 ]
 RESULT_KEYS = ["intro", "none", "few", "several", "many", "ethics", "skipped", "next"]
 # Placeholders allowed per text; every other text must contain none.
@@ -173,9 +181,9 @@ def test_no_sentences_copied_from_seeds(data):
     seed_grams = set()
     for path in SEEDS.glob("*.txt"):
         words = _words(path.read_text(encoding="utf-8"))
-        seed_grams.update(tuple(words[i:i + n]) for i in range(len(words) - n + 1))
+        seed_grams.update(tuple(words[i : i + n]) for i in range(len(words) - n + 1))
     for loc, text in iter_texts(data):
         words = _words(text)
         for i in range(len(words) - n + 1):
-            gram = tuple(words[i:i + n])
+            gram = tuple(words[i : i + n])
             assert gram not in seed_grams, f"{loc}: copied phrase {' '.join(gram)!r}"

@@ -1,8 +1,9 @@
 """Role-plays over the REST channel with both servers running (issue 3)."""
+
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List
 
 import pytest
 
@@ -19,15 +20,23 @@ BAD = [
     "Na toll, herzlichen Glückwunsch, das haben Sie ja super hinbekommen.",
     "Das ist doch nicht mein Problem, kümmern Sie sich selbst darum.",
 ]
-LABELS = {"Klarheit": "clarity", "Begründung": "reasons", "Respekt": "respect", "Übergabe": "transition",
-          "Wertschätzung": "appreciation", "Ruhe unter Druck": "calm"}
+LABELS = {
+    "Klarheit": "clarity",
+    "Begründung": "reasons",
+    "Respekt": "respect",
+    "Übergabe": "transition",
+    "Wertschätzung": "appreciation",
+    "Ruhe unter Druck": "calm",
+}
 
 
 def joined(replies: List[Dict[str, Any]]) -> str:
     return "\n".join(r.get("text", "") for r in replies)
 
 
-def play(chat, tracker, sender: str, scenario: str, difficulty: int, script: List[str]) -> Dict[str, Any]:
+def play(
+    chat, tracker, sender: str, scenario: str, difficulty: int, script: List[str]
+) -> Dict[str, Any]:
     setup = chat(sender, "Ich möchte ein Trennungsgespräch üben")
     assert any(b["payload"] == scenario for r in setup for b in r.get("buttons", [])), joined(setup)
     assert "Wie hart" in joined(chat(sender, scenario))
@@ -35,17 +44,31 @@ def play(chat, tracker, sender: str, scenario: str, difficulty: int, script: Lis
     assert tracker(sender)["slots"]["roleplay_active"] is True
     client_lines, transcript = [opening], []
     for i in range(14):
-        replies = chat(sender, script[min(i, len(script) - 1)] if i < len(script) else script[-1 - (i % 2)])
+        replies = chat(
+            sender, script[min(i, len(script) - 1)] if i < len(script) else script[-1 - (i % 2)]
+        )
         transcript.append(joined(replies))
         if tracker(sender)["slots"]["roleplay_active"] is False:
             break
     else:
         pytest.fail("role-play did not finish")
     feedback = transcript[-1]
-    scores = {LABELS[m.group(1)]: int(m.group(2)) for m in re.finditer(r"(Klarheit|Begründung|Respekt|Übergabe|Wertschätzung|Ruhe unter Druck): (\d+) %", feedback)}
+    scores = {
+        LABELS[m.group(1)]: int(m.group(2))
+        for m in re.finditer(
+            r"(Klarheit|Begründung|Respekt|Übergabe|Wertschätzung|Ruhe unter Druck): (\d+) %",
+            feedback,
+        )
+    }
     rounds = int(re.search(r"Gegenwind-Runden: (\d+)", feedback).group(1))
-    return {"score": tracker(sender)["slots"]["roleplay_score"], "scores": scores, "rounds": rounds,
-            "feedback": feedback, "transcript": transcript, "opening": opening}
+    return {
+        "score": tracker(sender)["slots"]["roleplay_score"],
+        "scores": scores,
+        "rounds": rounds,
+        "feedback": feedback,
+        "transcript": transcript,
+        "opening": opening,
+    }
 
 
 def test_prepared_user_scores_higher_on_every_criterion(chat, tracker, new_sender):
@@ -57,7 +80,10 @@ def test_prepared_user_scores_higher_on_every_criterion(chat, tracker, new_sende
         assert value > bad["scores"].get(criterion, 0), (criterion, good["scores"], bad["scores"])
     # the weakest criteria are quoted from the user's own sentences
     assert "dein Satz: „" in bad["feedback"]
-    assert any(fragment in bad["feedback"] for fragment in ("vielleicht", "anstrengend", "Na toll", "nicht mein Problem"))
+    assert any(
+        fragment in bad["feedback"]
+        for fragment in ("vielleicht", "anstrengend", "Na toll", "nicht mein Problem")
+    )
 
 
 def test_difficulty_changes_the_clients_behaviour(chat, tracker, new_sender):

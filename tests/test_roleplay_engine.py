@@ -1,4 +1,5 @@
 """Role-play engine: scripted conversations with fake rubric results and with the real rubric."""
+
 from __future__ import annotations
 
 import copy
@@ -34,24 +35,40 @@ class Fake:
     """Stands in for ``bot.rubric.assess(...)``: only .scores, .flags and .overall are used."""
 
     def __init__(self, flags=(), **scores):
-        base = dict(clarity=0.3, reasons=0.0, respect=0.9, transition=0.0, appreciation=0.0, calm=0.6)
+        base = dict(
+            clarity=0.3, reasons=0.0, respect=0.9, transition=0.0, appreciation=0.0, calm=0.6
+        )
         base.update(scores)
         self.scores = base
         self.flags = frozenset(flags)
         self.overall = round(100 * sum(base.values()) / len(base))
 
 
-ANNOUNCE = ("Ich beende unsere Zusammenarbeit zum 30. Juni, weil die Zusatzleistungen nicht bezahlt werden.",
-            Fake({"clear_end", "reason"}, clarity=0.95, reasons=0.9, calm=0.8))
-FIRM = ("Ich verstehe Ihren Ärger. Die Entscheidung steht.",
-        Fake({"deescalation", "clear_end"}, clarity=0.8, calm=0.9))
-CALM = ("Ich kann nachvollziehen, dass Sie das trifft.", Fake({"deescalation"}, calm=0.9, clarity=0.4))
-OFFER = ("Ich schicke Ihnen alle Unterlagen und empfehle Ihnen einen anderen Anbieter.",
-         Fake({"transition_offer"}, transition=0.9, calm=0.7))
+ANNOUNCE = (
+    "Ich beende unsere Zusammenarbeit zum 30. Juni, weil die Zusatzleistungen nicht bezahlt werden.",
+    Fake({"clear_end", "reason"}, clarity=0.95, reasons=0.9, calm=0.8),
+)
+FIRM = (
+    "Ich verstehe Ihren Ärger. Die Entscheidung steht.",
+    Fake({"deescalation", "clear_end"}, clarity=0.8, calm=0.9),
+)
+CALM = (
+    "Ich kann nachvollziehen, dass Sie das trifft.",
+    Fake({"deescalation"}, calm=0.9, clarity=0.4),
+)
+OFFER = (
+    "Ich schicke Ihnen alle Unterlagen und empfehle Ihnen einen anderen Anbieter.",
+    Fake({"transition_offer"}, transition=0.9, calm=0.7),
+)
 THANKS = ("Danke für die gemeinsamen Jahre.", Fake({"thanks"}, appreciation=0.8, calm=0.7))
-HEDGE = ("Vielleicht sollten wir eventuell mal über alles nachdenken.", Fake({"hedging"}, clarity=0.05))
-BLAME = ("Sie zahlen nie pünktlich, das ist allein Ihre Schuld.",
-         Fake({"blame", "generalisation"}, respect=0.2, calm=0.2, clarity=0.1))
+HEDGE = (
+    "Vielleicht sollten wir eventuell mal über alles nachdenken.",
+    Fake({"hedging"}, clarity=0.05),
+)
+BLAME = (
+    "Sie zahlen nie pünktlich, das ist allein Ihre Schuld.",
+    Fake({"blame", "generalisation"}, respect=0.2, calm=0.2, clarity=0.1),
+)
 SARCASM = ("Na toll, wie immer.", Fake({"sarcasm"}, respect=0.3, calm=0.1, clarity=0.1))
 WEAK = ("Hm, ja, also, das ist alles nicht so einfach.", Fake((), clarity=0.1, calm=0.4))
 
@@ -74,6 +91,7 @@ def client_lines(state):
 
 
 # --------------------------------------------------------------------------- start
+
 
 def test_start_gives_briefing_and_opening_line():
     state, messages = start("extras", 2, 42, scenarios=SCENARIOS)
@@ -110,6 +128,7 @@ def test_start_uses_shipped_scenarios_by_default():
 
 # --------------------------------------------------------------------------- the course of the talk
 
+
 def test_good_script_walks_through_all_phases_in_order():
     state = play("extras", 2, 3, GOOD_SCRIPT)
     assert state["outcome"] == "accepted"
@@ -120,7 +139,10 @@ def test_good_script_walks_through_all_phases_in_order():
 
 
 def test_clear_announcement_without_reason_goes_to_announcing_first():
-    announce_only = ("Ich beende die Zusammenarbeit zum Monatsende.", Fake({"clear_end"}, clarity=0.9))
+    announce_only = (
+        "Ich beende die Zusammenarbeit zum Monatsende.",
+        Fake({"clear_end"}, clarity=0.9),
+    )
     state, _ = start("late_payer", 1, 1, scenarios=SCENARIOS)
     state, _, _ = turn(state, *announce_only, scenarios=SCENARIOS)
     assert state["phase"] == "announcing" and state["announced"]
@@ -275,8 +297,16 @@ def test_state_survives_a_json_round_trip_between_turns():
 
 def test_turn_accepts_a_mapping_like_coach_assess_json():
     state, _ = start("extras", 1, 0, scenarios=SCENARIOS)
-    a = {"clarity": 0.9, "reasons": 0.8, "respect": 1.0, "transition": 0.0, "appreciation": 0.0,
-         "calm": 0.8, "overall": 70, "flags": ["clear_end", "reason"]}
+    a = {
+        "clarity": 0.9,
+        "reasons": 0.8,
+        "respect": 1.0,
+        "transition": 0.0,
+        "appreciation": 0.0,
+        "calm": 0.8,
+        "overall": 70,
+        "flags": ["clear_end", "reason"],
+    }
     state, _, _ = turn(state, "Wir beenden die Zusammenarbeit, weil …", a, scenarios=SCENARIOS)
     assert state["phase"] == "reasons"
     assert state["turns"][0]["scores"]["clarity"] == 0.9
@@ -295,6 +325,7 @@ def test_turn_after_the_end_changes_nothing():
 
 
 # --------------------------------------------------------------------------- hint / restart / pause
+
 
 def test_hint_fits_the_situation():
     state, _ = start("extras", 2, 0, scenarios=SCENARIOS)
@@ -317,9 +348,24 @@ def test_restart_resets_the_conversation():
     assert msgs[-1].startswith("Renate Vogel: ")
     fresh, _ = start("hurt_polite", 2, 8, scenarios=SCENARIOS)
     assert new["restarts"] == 1
-    for key in ("phase", "turn", "turns", "backlash_done", "backlash_rounds", "escalations",
-                "misunderstandings", "finished", "outcome", "announced", "reason_given",
-                "transition_offered", "scenario_id", "difficulty", "seed", "params"):
+    for key in (
+        "phase",
+        "turn",
+        "turns",
+        "backlash_done",
+        "backlash_rounds",
+        "escalations",
+        "misunderstandings",
+        "finished",
+        "outcome",
+        "announced",
+        "reason_given",
+        "transition_offered",
+        "scenario_id",
+        "difficulty",
+        "seed",
+        "params",
+    ):
         assert new[key] == fresh[key], key
     assert len(new["used_lines"]) == 1 and len(new["transcript"]) == 1
     # a finished role-play can be restarted, too
@@ -337,6 +383,7 @@ def test_pause_and_resume():
 
 
 # --------------------------------------------------------------------------- summary
+
 
 def test_summary_contents():
     state = play("extras", 2, 0, [ANNOUNCE, FIRM, BLAME, CALM, FIRM, OFFER, THANKS, CALM, CALM])
@@ -364,7 +411,12 @@ def test_summary_quotes_the_weakest_sentence_of_a_turn():
         bad = "unmöglich" in sentence
         return Fake({"insult"} if bad else (), respect=0.1 if bad else 1.0)
 
-    state = play("insults_staff", 1, 0, [ANNOUNCE, (text, Fake({"insult"}, respect=0.2, calm=0.2)), OFFER, THANKS])
+    state = play(
+        "insults_staff",
+        1,
+        0,
+        [ANNOUNCE, (text, Fake({"insult"}, respect=0.2, calm=0.2)), OFFER, THANKS],
+    )
     s = summary(state, scorer=scorer)
     w = next(w for w in s["weakest"] if w["criterion"] == "respect")
     assert w["quote"] == "Aber Sie sind wirklich unmöglich."
@@ -385,8 +437,13 @@ def test_catalogue_helpers():
     listed = list_scenarios(SCENARIOS)
     assert [x["id"] for x in listed] == IDS
     assert SCENARIOS[pick_scenario("false_claims", 3, scenarios=SCENARIOS)].case == "false_claims"
-    assert pick_scenario("abusive", 1, scenarios=SCENARIOS) in {"insults_staff", "threatens_reviews"}
-    assert pick_scenario(None, 5, scenarios=SCENARIOS) == pick_scenario(None, 5, scenarios=SCENARIOS)
+    assert pick_scenario("abusive", 1, scenarios=SCENARIOS) in {
+        "insults_staff",
+        "threatens_reviews",
+    }
+    assert pick_scenario(None, 5, scenarios=SCENARIOS) == pick_scenario(
+        None, 5, scenarios=SCENARIOS
+    )
 
 
 def test_engine_module_does_not_import_rasa_or_the_rubric_at_import_time():

@@ -1,4 +1,5 @@
 """Feedback rubric (bot.rubric): labelled utterances, API, suggestions, `coach assess` CLI."""
+
 from __future__ import annotations
 
 import json
@@ -16,14 +17,29 @@ from bot.rubric import CRITERIA, Assessment, RubricInputError, assess, suggest
 from bot.rubric import engine as rubric_engine
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = yaml.safe_load((ROOT / "tests" / "data" / "rubric_utterances.yml").read_text(encoding="utf-8"))
+DATA = yaml.safe_load(
+    (ROOT / "tests" / "data" / "rubric_utterances.yml").read_text(encoding="utf-8")
+)
 UTTERANCES = DATA["utterances"]
 COACH = ROOT / ".venv" / "bin" / "coach"
 HIGH, LOW = 0.6, 0.4
 REQUIRED_FLAGS = {
-    "hedging", "clear_end", "reason", "blame", "generalisation", "insult", "sarcasm", "thanks",
-    "positive", "transition_offer", "date", "notice_period", "deescalation", "justification",
-    "counter_attack", "negated_insult",
+    "hedging",
+    "clear_end",
+    "reason",
+    "blame",
+    "generalisation",
+    "insult",
+    "sarcasm",
+    "thanks",
+    "positive",
+    "transition_offer",
+    "date",
+    "notice_period",
+    "deescalation",
+    "justification",
+    "counter_attack",
+    "negated_insult",
 }
 
 
@@ -35,8 +51,14 @@ def _coach_cmd() -> list[str]:
 
 def run_coach(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONIOENCODING="utf-8")
-    return subprocess.run(_coach_cmd() + list(args), capture_output=True, text=True, cwd=ROOT,
-                          env=env, timeout=timeout)
+    return subprocess.run(
+        _coach_cmd() + list(args),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=timeout,
+    )
 
 
 # --------------------------------------------------------------------------- data set
@@ -127,17 +149,24 @@ def test_backlash_changes_calm_weighting():
 
 
 def test_well_prepared_beats_poor_utterance_overall():
-    good = assess("Frau Berger, wir beenden die Zusammenarbeit zum 31.12., weil drei Rechnungen seit 60 Tagen "
-                  "offen sind. Die Unterlagen übergeben wir Ihnen bis Mitte Dezember. Danke für die schönen Projekte.")
-    bad = assess("Na toll, Sie haben wie immer nie bezahlt, vielleicht sollten wir eventuell aufhören.")
+    good = assess(
+        "Frau Berger, wir beenden die Zusammenarbeit zum 31.12., weil drei Rechnungen seit 60 Tagen "
+        "offen sind. Die Unterlagen übergeben wir Ihnen bis Mitte Dezember. Danke für die schönen Projekte."
+    )
+    bad = assess(
+        "Na toll, Sie haben wie immer nie bezahlt, vielleicht sollten wir eventuell aufhören."
+    )
     assert good.overall >= 85 > 40 >= bad.overall
     assert len(good.tips) >= 1 and len(bad.tips) >= 2
 
 
 def test_tips_are_german_du_form():
     texts = [u["text"] for u in UTTERANCES[::5]]
-    du = re.compile(r"\b(du|dich|dir|dein\w*|sag|nenn|streich|ersetze|biete|bleib|lass|nimm|halte|schließ|"
-                    r"mach|sprich|atme|schreib|formuliere)\b", re.IGNORECASE)
+    du = re.compile(
+        r"\b(du|dich|dir|dein\w*|sag|nenn|streich|ersetze|biete|bleib|lass|nimm|halte|schließ|"
+        r"mach|sprich|atme|schreib|formuliere)\b",
+        re.IGNORECASE,
+    )
     for text in texts:
         for backlash in (False, True):
             for tip in assess(text, under_backlash=backlash).tips:
@@ -164,7 +193,9 @@ def test_long_text_is_capped_and_fast():
 
 
 def test_assess_is_fast_after_warm_up():
-    text = "Frau Berger, wir beenden die Zusammenarbeit zum 31.12., weil drei Rechnungen offen sind."
+    text = (
+        "Frau Berger, wir beenden die Zusammenarbeit zum 31.12., weil drei Rechnungen offen sind."
+    )
     assess(text)
     n = 30
     t0 = time.perf_counter()
@@ -175,10 +206,14 @@ def test_assess_is_fast_after_warm_up():
 
 
 def test_importing_the_package_is_lazy():
-    code = ("import sys, bot.rubric; "
-            "assert 'spacy' not in sys.modules, 'spacy imported at import time'; "
-            "from bot.rubric import engine; assert engine._ENGINE is None; print('ok')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    code = (
+        "import sys, bot.rubric; "
+        "assert 'spacy' not in sys.modules, 'spacy imported at import time'; "
+        "from bot.rubric import engine; assert engine._ENGINE is None; print('ok')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     assert out.returncode == 0 and "ok" in out.stdout, out.stderr
 
 
@@ -219,7 +254,10 @@ def test_suggest_keeps_name_date_and_reason():
 
 
 def test_suggest_respect_removes_insults_and_softens_generalisations():
-    out = suggest("respect", "Herr Krause, Sie sind ein Idiot. Sie haben nie pünktlich bezahlt, deshalb kündigen wir.")
+    out = suggest(
+        "respect",
+        "Herr Krause, Sie sind ein Idiot. Sie haben nie pünktlich bezahlt, deshalb kündigen wir.",
+    )
     assert "Idiot" not in out
     assert "nie " not in out and "mehrfach nicht pünktlich" in out
     assert out.startswith("Herr Krause")
@@ -245,7 +283,8 @@ def test_suggest_unknown_criterion():
 
 def test_lemma_cache_is_fresh():
     assert rubric_engine.lemma_cache_is_fresh(), (
-        "bot/rubric/lemmas.json is stale: run `.venv/bin/python -m bot.rubric.cli --write-lemma-cache`")
+        "bot/rubric/lemmas.json is stale: run `.venv/bin/python -m bot.rubric.cli --write-lemma-cache`"
+    )
 
 
 def test_stale_or_missing_lemma_cache_is_not_used(tmp_path):
@@ -272,7 +311,12 @@ def test_cli_engine_matches_full_engine():
     for text in texts:
         for backlash in (False, True):
             a, b = full.assess(text, backlash), fast.assess(text, backlash)
-            assert (a.scores, a.flags, a.tips, a.evidence) == (b.scores, b.flags, b.tips, b.evidence), text
+            assert (a.scores, a.flags, a.tips, a.evidence) == (
+                b.scores,
+                b.flags,
+                b.tips,
+                b.evidence,
+            ), text
 
 
 # --------------------------------------------------------------------------- coach assess
@@ -280,7 +324,11 @@ def test_cli_engine_matches_full_engine():
 
 def test_cli_json_contract():
     t0 = time.perf_counter()
-    out = run_coach("assess", "--json", "Wir beenden die Zusammenarbeit zum 31.12., weil drei Rechnungen offen sind.")
+    out = run_coach(
+        "assess",
+        "--json",
+        "Wir beenden die Zusammenarbeit zum 31.12., weil drei Rechnungen offen sind.",
+    )
     elapsed = time.perf_counter() - t0
     assert out.returncode == 0, out.stderr
     lines = [l for l in out.stdout.splitlines() if l.strip()]
@@ -305,7 +353,9 @@ def test_cli_json_several_words_are_joined():
 
 
 def test_cli_readable_report():
-    out = run_coach("assess", "Wir sollten vielleicht überlegen, ob wir die Zusammenarbeit beenden.")
+    out = run_coach(
+        "assess", "Wir sollten vielleicht überlegen, ob wir die Zusammenarbeit beenden."
+    )
     assert out.returncode == 0, out.stderr
     assert "Klarheit" in out.stdout and "Gesamt:" in out.stdout and "Tipps:" in out.stdout
     assert "„vielleicht“" in out.stdout

@@ -1,4 +1,5 @@
 """Role-play scenario files: the shipped library and the validation of broken files."""
+
 from __future__ import annotations
 
 import logging
@@ -20,11 +21,19 @@ from bot.roleplay.scenarios import (
 )
 
 BROKEN = Path(__file__).parent / "data" / "broken_scenarios"
-EXPECTED_IDS = {"extras", "late_payer", "insults_staff", "threatens_reviews", "price_squeezer",
-                "false_claims", "hurt_polite"}
+EXPECTED_IDS = {
+    "extras",
+    "late_payer",
+    "insults_staff",
+    "threatens_reviews",
+    "price_squeezer",
+    "false_claims",
+    "hurt_polite",
+}
 
 
 # --------------------------------------------------------------------------- shipped library
+
 
 def test_shipped_scenarios_are_all_valid():
     scenarios, errors = check_scenarios(DEFAULT_SCENARIO_DIR)
@@ -55,7 +64,9 @@ def test_client_lines_are_in_sie_form_and_unique_per_scenario():
     for s in load_scenarios().values():
         all_lines = [l for ph in s.phases.values() for lines in ph.values() for l in lines]
         assert len(all_lines) == len(set(all_lines)), s.id
-        assert sum(("Sie" in l or "Ihr" in l) for l in all_lines) > len(all_lines) / 3, s.id  # business register
+        assert sum(("Sie" in l or "Ihr" in l) for l in all_lines) > len(all_lines) / 3, (
+            s.id
+        )  # business register
         for line in all_lines:
             assert not sc._DU_RE.search(line), (s.id, line)
 
@@ -73,7 +84,10 @@ def test_difficulty_defaults_and_overrides():
     assert rounds == sorted(rounds) and rounds[0] < rounds[2]
     assert extras.params(3)["misunderstand_chance"] == 1.0
     assert extras.params(1)["misunderstand_chance"] < 0.5
-    assert extras.params(1)["calm_on_offer"] == "full" and extras.params(3)["calm_on_offer"] == "partial"
+    assert (
+        extras.params(1)["calm_on_offer"] == "full"
+        and extras.params(3)["calm_on_offer"] == "partial"
+    )
     assert scenarios["threatens_reviews"].params(2)["push_back_chance"] == 0.55
     assert scenarios["hurt_polite"].params(3)["escalation_extra"] == 1
     with pytest.raises(ValueError):
@@ -81,6 +95,7 @@ def test_difficulty_defaults_and_overrides():
 
 
 # --------------------------------------------------------------------------- broken files
+
 
 def _errors(name):
     errors = validate_file(BROKEN / name)
@@ -163,7 +178,9 @@ def test_du_form_and_repeated_lines_are_rejected():
 def test_duplicate_id_across_files():
     assert validate_file(BROKEN / "duplicate_id_a.yml") == []
     assert validate_file(BROKEN / "duplicate_id_b.yml") == []
-    scenarios, errors = check_scenarios([BROKEN / "duplicate_id_a.yml", BROKEN / "duplicate_id_b.yml"])
+    scenarios, errors = check_scenarios(
+        [BROKEN / "duplicate_id_a.yml", BROKEN / "duplicate_id_b.yml"]
+    )
     assert list(scenarios) == ["same_id"]
     assert len(errors) == 1
     e = errors[0]
@@ -182,14 +199,20 @@ def test_broken_file_does_not_stop_the_others(tmp_path, caplog):
         shutil.copy(f, tmp_path / f.name)
     for name in ("yaml_syntax.yml", "wrong_types.yml", "duplicate_id_a.yml"):
         shutil.copy(BROKEN / name, tmp_path / name)
-    shutil.copy(DEFAULT_SCENARIO_DIR / "extras.yml", tmp_path / "zz_extras_copy.yml")  # duplicate id
+    shutil.copy(
+        DEFAULT_SCENARIO_DIR / "extras.yml", tmp_path / "zz_extras_copy.yml"
+    )  # duplicate id
     with caplog.at_level(logging.ERROR, logger="bot.roleplay"):
         scenarios = load_scenarios(tmp_path)
     assert EXPECTED_IDS <= set(scenarios)
     assert "same_id" in scenarios
     assert scenarios["extras"].source.endswith("extras.yml")
     logged = caplog.text
-    assert "yaml_syntax.yml" in logged and "wrong_types.yml" in logged and "zz_extras_copy.yml" in logged
+    assert (
+        "yaml_syntax.yml" in logged
+        and "wrong_types.yml" in logged
+        and "zz_extras_copy.yml" in logged
+    )
 
 
 def test_default_scenarios_cache_reloads_on_change(tmp_path):
@@ -202,6 +225,7 @@ def test_default_scenarios_cache_reloads_on_change(tmp_path):
 
 
 # --------------------------------------------------------------------------- coach scenarios check
+
 
 def test_check_command_ok(capsys):
     assert run_check(Namespace(paths=[])) == 0

@@ -1,5 +1,7 @@
 """Slack channel against the running server: signed and forged requests, retries, buttons,
-threads. The coach's answers are read from the fake Slack Web API (tests/fakes/)."""
+threads. The coach's answers are read from the fake Slack Web API (tests/fakes/).
+"""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +9,6 @@ import time
 from typing import Any, Dict, List
 
 import pytest
-
 from fakes.drivers import SlackPlatform, slack_messages, unique
 
 
@@ -38,15 +39,24 @@ def test_signed_direct_message_is_answered_with_buttons(slack, channel_fakes, wa
 
 
 def test_url_verification_challenge(slack):
-    body = json.dumps({"type": "url_verification", "challenge": "klartext-challenge", "token": "x"}).encode()
+    body = json.dumps(
+        {"type": "url_verification", "challenge": "klartext-challenge", "token": "x"}
+    ).encode()
     status, raw, _ = slack.post(body)
     assert status == 200 and json.loads(raw) == {"challenge": "klartext-challenge"}
 
 
 @pytest.mark.parametrize(
     "case",
-    ["unsigned", "wrong_secret", "tampered_body", "old_timestamp", "future_timestamp",
-     "garbage_signature", "bad_timestamp"],
+    [
+        "unsigned",
+        "wrong_secret",
+        "tampered_body",
+        "old_timestamp",
+        "future_timestamp",
+        "garbage_signature",
+        "bad_timestamp",
+    ],
 )
 def test_forged_or_stale_requests_are_refused(case, slack, channel_fakes, channel_tracker):
     user, channel = unique("U"), unique("D")
@@ -83,11 +93,18 @@ def test_retries_are_not_answered_twice(slack, channel_fakes, wait_turn, channel
     body = slack.event_body(event, event_id=unique("Ev"))
     assert slack.post(body)[0] == 200
     # Slack retries when it thinks the first delivery failed – here right away and later
-    status, _, headers = slack.post(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    status, _, headers = slack.post(
+        body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
     assert status == 200 and headers.get("X-Slack-No-Retry") == "1"
     wait_turn(user, 1)
     answered = len(channel_fakes.slack.calls(channel=channel))
-    assert slack.post(body, headers={"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"})[0] == 200
+    assert (
+        slack.post(
+            body, headers={"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_timeout"}
+        )[0]
+        == 200
+    )
     # the same post delivered as app_mention too (bot mentioned in a DM) is also answered once
     mention = dict(event, type="app_mention")
     mention.pop("channel_type", None)
@@ -119,7 +136,9 @@ def test_buttons_work_as_block_actions(slack, channel_fakes, wait_turn):
 def test_thread_keeps_one_conversation(slack, channel_fakes, wait_turn, channel_tracker):
     user, channel = unique("U"), unique("C")
     mention_ts = SlackPlatform.next_ts()
-    slack.say(user, channel, "<@U0KLARTEXT> Was kannst du alles?", ts=mention_ts, kind="app_mention")
+    slack.say(
+        user, channel, "<@U0KLARTEXT> Was kannst du alles?", ts=mention_ts, kind="app_mention"
+    )
     wait_turn(user, 1)
     first = channel_fakes.slack.calls(channel=channel)
     assert "Womit fangen wir an?" in texts(first)
@@ -129,21 +148,23 @@ def test_thread_keeps_one_conversation(slack, channel_fakes, wait_turn, channel_
     message = [c for c in first if c.get("blocks")][-1]
     slack.click(user, channel, message, "Ein Kunde ist ausfällig")
     wait_turn(user, 2)
-    second = channel_fakes.slack.calls(channel=channel)[len(first):]
+    second = channel_fakes.slack.calls(channel=channel)[len(first) :]
     assert "Wie oft" in texts(second)
     assert {c.get("thread_ts") for c in second} == {mention_ts}
 
     # the user answers in the thread without mentioning the coach: same conversation
     slack.say(user, channel, "Schon mehrmals", thread_ts=mention_ts, channel_type="channel")
     wait_turn(user, 3)
-    third = channel_fakes.slack.calls(channel=channel)[len(first) + len(second):]
+    third = channel_fakes.slack.calls(channel=channel)[len(first) + len(second) :]
     assert "Wie heftig" in texts(third)
     assert {c.get("thread_ts") for c in third} == {mention_ts}
     assert channel_tracker(user)["slots"]["case"] == "abusive"
 
     # a channel message outside the coach's threads is not for the coach
     slack.say(user, channel, "Mittagessen um zwölf?", channel_type="channel")
-    slack.say(user, channel, "Hier im Thread", thread_ts=SlackPlatform.next_ts(), channel_type="channel")
+    slack.say(
+        user, channel, "Hier im Thread", thread_ts=SlackPlatform.next_ts(), channel_type="channel"
+    )
     time.sleep(1.5)
     assert user_turns(channel_tracker, user) == 3
 
@@ -157,7 +178,9 @@ def test_direct_message_in_a_thread_is_answered_in_that_thread(slack, channel_fa
     assert calls and {c.get("thread_ts") for c in calls} == {thread}
 
 
-def test_markup_is_escaped_and_bot_messages_are_ignored(slack, channel_fakes, wait_turn, channel_tracker):
+def test_markup_is_escaped_and_bot_messages_are_ignored(
+    slack, channel_fakes, wait_turn, channel_tracker
+):
     user, channel = unique("U"), unique("D")
     # Slack sends "<" and ">" escaped; the coach sees the user's literal text
     slack.say(user, channel, "&lt;script&gt;alert(1)&lt;/script&gt; &amp; <@U0KLARTEXT>")

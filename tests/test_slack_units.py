@@ -1,4 +1,5 @@
 """Units of the Slack channel: signatures, escaping, Block Kit rendering, inactive when unset."""
+
 from __future__ import annotations
 
 import time
@@ -22,23 +23,33 @@ def test_signature_check():
     assert slack.check_signature(SECRET, str(now), good, body + b" ") == "slack_signature_invalid"
     assert slack.check_signature("other", str(now), good, body) == "slack_signature_invalid"
     old = str(now - 301)
-    assert slack.check_signature(SECRET, old, slack.signature(SECRET, old, body), body) == "slack_timestamp_invalid"
+    assert (
+        slack.check_signature(SECRET, old, slack.signature(SECRET, old, body), body)
+        == "slack_timestamp_invalid"
+    )
     assert slack.check_signature(SECRET, "abc", good, body) == "slack_timestamp_invalid"
 
 
 def test_signature_matches_slacks_documented_example():
     # example of Slack's "Verifying requests from Slack" documentation
-    body = (b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"
-            b"&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect"
-            b"&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554"
-            b"%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c")
-    assert slack.signature(SECRET, "1531420618", body) == \
-        "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+    body = (
+        b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"
+        b"&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect"
+        b"&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554"
+        b"%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
+    )
+    assert (
+        slack.signature(SECRET, "1531420618", body)
+        == "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+    )
 
 
 def test_escaping_and_incoming_text():
     assert slack.escape("<b> & </b>") == "&lt;b&gt; &amp; &lt;/b&gt;"
-    assert slack.incoming_text("<@U0BOT> &lt;b&gt;Hallo&lt;/b&gt; &amp; tschüss") == "<b>Hallo</b> & tschüss"
+    assert (
+        slack.incoming_text("<@U0BOT> &lt;b&gt;Hallo&lt;/b&gt; &amp; tschüss")
+        == "<b>Hallo</b> & tschüss"
+    )
     assert slack.incoming_text("<@U0BOT|klartext>") == ""
 
 

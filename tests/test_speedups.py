@@ -1,4 +1,5 @@
 """connectors/speedups.py: the action-server answer is still validated, just faster."""
+
 from __future__ import annotations
 
 import jsonschema

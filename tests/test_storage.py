@@ -1,4 +1,5 @@
 """The repository layer on SQLite and on PostgreSQL (schema created by the Alembic migration)."""
+
 import uuid
 
 import pytest
@@ -39,15 +40,26 @@ def test_clients_are_remembered_per_user(repo):
 
 def test_hostile_names_are_stored_as_plain_text(repo):
     a = sender()
-    for name in ["Robert'); DROP TABLE clients;--", "<script>alert(1)</script>", "Bäckerei Hüber & Söhne"]:
+    for name in [
+        "Robert'); DROP TABLE clients;--",
+        "<script>alert(1)</script>",
+        "Bäckerei Hüber & Söhne",
+    ]:
         repo.remember_client(a, name)
     names = {c.name for c in repo.clients(a)}
     assert "Robert'); DROP TABLE clients;--" in names and "<script>alert(1)</script>" in names
     assert len(repo.clients(a)) == 3
 
 
-@pytest.mark.parametrize("name,code", [("", "client_name_missing"), ("   ", "client_name_missing"),
-                                       ("!!!", "client_name_missing"), ("x" * 500, "client_name_too_long")])
+@pytest.mark.parametrize(
+    "name,code",
+    [
+        ("", "client_name_missing"),
+        ("   ", "client_name_missing"),
+        ("!!!", "client_name_missing"),
+        ("x" * 500, "client_name_too_long"),
+    ],
+)
 def test_bad_client_names_are_refused_and_nothing_is_stored(repo, name, code):
     a = sender()
     repo.remember_client(a, "Becker AG")
@@ -62,14 +74,32 @@ def test_export_and_delete_touch_only_one_user(repo):
     repo.remember_client(a, "Alpha AG")
     repo.remember_client(b, "Beta AG")
     assert repo.export(a)["clients"][0]["name"] == "Alpha AG"
-    repo.save_roleplay(a, scenario_id="late_payer", difficulty=2, overall=71.5,
-                       scores={"clarity": 0.8}, transcript=[{"speaker": "user", "text": "Wir beenden die Zusammenarbeit."}])
+    repo.save_roleplay(
+        a,
+        scenario_id="late_payer",
+        difficulty=2,
+        overall=71.5,
+        scores={"clarity": 0.8},
+        transcript=[{"speaker": "user", "text": "Wir beenden die Zusammenarbeit."}],
+    )
     exported = repo.export(a)
     assert exported["roleplays"][0]["scenario_id"] == "late_payer"
     assert exported["roleplays"][0]["transcript"][0]["text"] == "Wir beenden die Zusammenarbeit."
-    assert repo.delete_user(a) == {"users": 1, "clients": 1, "roleplays": 1, "boundaries": 0, "incidents": 0}
-    assert repo.export(a) == {"sender_id": a, "user": None, "clients": [], "roleplays": [],
-                              "boundaries": [], "incidents": []}
+    assert repo.delete_user(a) == {
+        "users": 1,
+        "clients": 1,
+        "roleplays": 1,
+        "boundaries": 0,
+        "incidents": 0,
+    }
+    assert repo.export(a) == {
+        "sender_id": a,
+        "user": None,
+        "clients": [],
+        "roleplays": [],
+        "boundaries": [],
+        "incidents": [],
+    }
     assert repo.clients(b)[0].name == "Beta AG"
 
 
@@ -83,9 +113,18 @@ def test_bad_sender_ids(repo):
 def test_roleplays_are_kept_in_order_and_per_user(repo):
     a, b = sender(), sender()
     for score in (40.0, 55.0, 80.0):
-        repo.save_roleplay(a, scenario_id="extras", difficulty=1, overall=score, scores={"clarity": score / 100},
-                           transcript=[], outcome="accepted")
+        repo.save_roleplay(
+            a,
+            scenario_id="extras",
+            difficulty=1,
+            overall=score,
+            scores={"clarity": score / 100},
+            transcript=[],
+            outcome="accepted",
+        )
     assert [r.overall for r in repo.roleplays(a)] == [40.0, 55.0, 80.0]
     assert repo.roleplays(b) == []
     with pytest.raises(InvalidInput):
-        repo.save_roleplay(a, scenario_id="extras", difficulty=1, overall=140, scores={}, transcript=[])
+        repo.save_roleplay(
+            a, scenario_id="extras", difficulty=1, overall=140, scores={}, transcript=[]
+        )

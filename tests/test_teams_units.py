@@ -1,14 +1,16 @@
 """Units of the Teams channel: token validation rules, card actions, sending via aiohttp to
-the fake Bot Connector (no Rasa server needed), inactive when unset."""
+the fake Bot Connector (no Rasa server needed), inactive when unset.
+"""
+
 from __future__ import annotations
 
 import time
 
 import pytest
+from fakes.botframework import new_key
 
 from connectors import botframework_auth as bfa
 from connectors import channel_common, teams
-from fakes.botframework import new_key
 
 APP_ID = "app-123"
 TENANT = "tenant-abc"
@@ -25,9 +27,14 @@ class StubKeys:
 
 
 def activity(**overrides):
-    base = {"type": "message", "serviceUrl": SERVICE, "channelId": "msteams",
-            "from": {"id": "29:u"}, "conversation": {"id": "a:c", "tenantId": TENANT},
-            "channelData": {"tenant": {"id": TENANT}}}
+    base = {
+        "type": "message",
+        "serviceUrl": SERVICE,
+        "channelId": "msteams",
+        "from": {"id": "29:u"},
+        "conversation": {"id": "a:c", "tenantId": TENANT},
+        "channelData": {"tenant": {"id": TENANT}},
+    }
     base.update(overrides)
     return base
 
@@ -36,9 +43,17 @@ def token(key, **claims):
     import jwt
 
     now = int(time.time())
-    body = {"iss": bfa.DEFAULT_ISSUER, "aud": APP_ID, "serviceUrl": SERVICE, "exp": now + 600, "nbf": now - 5}
+    body = {
+        "iss": bfa.DEFAULT_ISSUER,
+        "aud": APP_ID,
+        "serviceUrl": SERVICE,
+        "exp": now + 600,
+        "nbf": now - 5,
+    }
     body.update(claims)
-    return "Bearer " + jwt.encode(body, key, algorithm="RS256", headers={"kid": claims.pop("kid", "k1")})
+    return "Bearer " + jwt.encode(
+        body, key, algorithm="RS256", headers={"kid": claims.pop("kid", "k1")}
+    )
 
 
 async def test_validator_accepts_and_refuses():
@@ -55,7 +70,11 @@ async def test_validator_accepts_and_refuses():
         (token(new_key()), activity(), 401),
         (token(key, serviceUrl="https://evil.example/"), activity(), 401),
         (token(key), activity(channelId="skype-fake"), 403),
-        (token(key), activity(channelData={"tenant": {"id": "other"}}, conversation={"id": "a:c"}), 403),
+        (
+            token(key),
+            activity(channelData={"tenant": {"id": "other"}}, conversation={"id": "a:c"}),
+            403,
+        ),
     ]
     for header, act, status in cases:
         with pytest.raises(bfa.AuthError) as refused:
@@ -65,30 +84,48 @@ async def test_validator_accepts_and_refuses():
     assert await validator.validate(token(key, exp=int(time.time()) - 60), activity())
     # a multi-tenant bot does not check the tenant
     open_validator = bfa.ChannelTokenValidator(APP_ID, StubKeys(key), [bfa.DEFAULT_ISSUER], "")
-    assert await open_validator.validate(token(key), activity(channelData={}, conversation={"id": "a:c"}))
+    assert await open_validator.validate(
+        token(key), activity(channelData={}, conversation={"id": "a:c"})
+    )
 
 
 def test_token_url_for_single_and_multi_tenant():
     assert bfa.token_url_for("t-1") == "https://login.microsoftonline.com/t-1/oauth2/v2.0/token"
-    assert bfa.token_url_for("") == "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
+    assert (
+        bfa.token_url_for("")
+        == "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
+    )
 
 
 def test_incoming_text_and_card_actions():
     assert teams.incoming_text({"text": "<at>Klartext</at> Hallo du"}) == "Hallo du"
-    assert teams.incoming_text({"text": "/report_abuse", "value": {"payload": "/report_abuse"}}) == "/report_abuse"
+    assert (
+        teams.incoming_text({"text": "/report_abuse", "value": {"payload": "/report_abuse"}})
+        == "/report_abuse"
+    )
     assert teams.incoming_text({}) == ""
     assert teams.card_action("Ja", "Ja") == {"type": "imBack", "title": "Ja", "value": "Ja"}
     back = teams.card_action("Ja, gern", "/affirm")
-    assert back["type"] == "messageBack" and back["text"] == "/affirm" and back["displayText"] == "Ja, gern"
+    assert (
+        back["type"] == "messageBack"
+        and back["text"] == "/affirm"
+        and back["displayText"] == "Ja, gern"
+    )
 
 
 async def test_output_sends_long_text_and_card_to_the_connector(channel_fakes):
     sessions = bfa.SessionProvider()
     identity, connector = channel_fakes.identity, channel_fakes.connector
-    tokens = bfa.ConnectorTokenClient(identity.token_url, identity.app_id, identity.app_password, sessions)
+    tokens = bfa.ConnectorTokenClient(
+        identity.token_url, identity.app_id, identity.app_password, sessions
+    )
     conversation = f"a:unit-{time.time()}"
-    incoming = {"id": "act-1", "conversation": {"id": conversation}, "from": {"id": "29:u"},
-                "recipient": {"id": "28:bot"}}
+    incoming = {
+        "id": "act-1",
+        "conversation": {"id": conversation},
+        "from": {"id": "29:u"},
+        "recipient": {"id": "28:bot"},
+    }
     output = teams.TeamsOutput(tokens, sessions, connector.url, incoming)
     long = ("Ein langer Absatz mit *Betonung*. " * 300).strip()
     await output.send_text_with_buttons("29:u", long, [{"title": "Weiter", "payload": "/affirm"}])
@@ -97,7 +134,10 @@ async def test_output_sends_long_text_and_card_to_the_connector(channel_fakes):
     assert len(sent) == 3 and all(a["_path"].endswith("/activities/act-1") for a in sent)
     assert all(len(a.get("text", "")) <= teams.TEXT_LIMIT for a in sent)
     card = sent[-1]["attachments"][0]
-    assert card["contentType"] == teams.HERO_CARD and card["content"]["buttons"][0]["text"] == "/affirm"
+    assert (
+        card["contentType"] == teams.HERO_CARD
+        and card["content"]["buttons"][0]["text"] == "/affirm"
+    )
     assert "*" not in sent[0]["text"]
     assert len([t for t in identity.issued_tokens]) >= 1
 

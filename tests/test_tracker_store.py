@@ -1,4 +1,5 @@
 """The tracker store keeps conversations across restarts, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import uuid

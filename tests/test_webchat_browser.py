@@ -5,6 +5,7 @@ test Rasa server over socket.io with a signed token.
 Needs /usr/bin/chromium (installed by `make test`), node and web/node_modules (`make setup`).
 Without them the test is skipped – or fails when KLARTEXT_REQUIRE_SERVICES=1 (CI).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,11 +16,11 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from fakes.drivers import unique
 
 from connectors.channel_common import section
 from connectors.webchat_auth import issue_token
 from devtools.run import start_page_server
-from fakes.drivers import unique
 
 ROOT = Path(__file__).resolve().parent.parent
 DRIVER = ROOT / "web" / "e2e" / "webchat.e2e.mjs"
@@ -59,10 +60,15 @@ def page_url(servers, channel_fakes, browser_ready):
 
 
 def drive(steps: List[Dict[str, Any]], tmp_path: Path) -> Dict[str, Any]:
-    env = dict(os.environ, KLARTEXT_E2E_STEPS=json.dumps(steps), KLARTEXT_CHROMIUM=CHROMIUM,
-               KLARTEXT_E2E_SCREENSHOTS=str(tmp_path))
-    done = subprocess.run(["node", str(DRIVER)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
+    env = dict(
+        os.environ,
+        KLARTEXT_E2E_STEPS=json.dumps(steps),
+        KLARTEXT_CHROMIUM=CHROMIUM,
+        KLARTEXT_E2E_SCREENSHOTS=str(tmp_path),
+    )
+    done = subprocess.run(
+        ["node", str(DRIVER)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     lines = done.stdout.strip().splitlines()
     assert lines, f"driver printed nothing (exit {done.returncode}): {done.stderr[-3000:]}"
     result = json.loads(lines[-1])
@@ -78,20 +84,23 @@ def test_chat_in_headless_chromium(page_url, channel_fakes, channel_tracker, tmp
     texts = section("webchat")
     sender = unique("browser-")
     token = issue_token(sender, channel_fakes.webchat_secret)
-    shots = drive([
-        {"goto": f"{page_url}#token={token}"},
-        {"snapshot": "start"},
-        {"send": "Was kannst du alles?"},
-        {"snapshot": "help"},
-        {"click": "Ein Kunde ist ausfällig"},
-        {"snapshot": "clicked"},
-        {"send": MARKUP},
-        {"snapshot": "markup"},
-        {"reload": True},
-        {"snapshot": "reloaded"},
-        {"click": "Schon mehrmals"},
-        {"snapshot": "after_reload"},
-    ], tmp_path)
+    shots = drive(
+        [
+            {"goto": f"{page_url}#token={token}"},
+            {"snapshot": "start"},
+            {"send": "Was kannst du alles?"},
+            {"snapshot": "help"},
+            {"click": "Ein Kunde ist ausfällig"},
+            {"snapshot": "clicked"},
+            {"send": MARKUP},
+            {"snapshot": "markup"},
+            {"reload": True},
+            {"snapshot": "reloaded"},
+            {"click": "Schon mehrmals"},
+            {"snapshot": "after_reload"},
+        ],
+        tmp_path,
+    )
 
     start = shots["start"]
     assert start["state"] == "connected" and start["sessionId"] == sender
@@ -122,32 +131,37 @@ def test_chat_in_headless_chromium(page_url, channel_fakes, channel_tracker, tmp
     assert reloaded["messages"] == markup["messages"]
 
     after = shots["after_reload"]
-    assert "Wie heftig" in " ".join(m["text"] for m in bots(after)[len(bots(reloaded)):])
+    assert "Wie heftig" in " ".join(m["text"] for m in bots(after)[len(bots(reloaded)) :])
     assert channel_tracker(sender)["slots"]["case"] == "abusive"
 
 
 def test_sign_in_on_the_page_served_by_rasa(servers, browser_ready, channel_fakes, tmp_path):
     """The page at /webchat/ of the Rasa server (same origin as the socket): refused without
-    or with a forged token, working with a valid one."""
+    or with a forged token, working with a valid one.
+    """
     texts = section("webchat")
     page = f"{servers.base_url}/webchat/"
     forged = issue_token("mallory", "not-the-secret-0123456789abcdefghijkl")
     valid = issue_token(unique("rasa-page-"), channel_fakes.webchat_secret)
-    shots = drive([
-        {"goto": page, "state": "signin-required"},
-        {"snapshot": "no_token"},
-        # a query string makes it a new page load (a changed #fragment alone would not)
-        {"goto": f"{page}?anmeldung=2#token={forged}", "state": "signin-failed"},
-        {"snapshot": "forged"},
-        {"goto": f"{page}?anmeldung=3#token={valid}"},
-        {"send": "Was kannst du alles?"},
-        {"snapshot": "signed_in"},
-    ], tmp_path)
+    shots = drive(
+        [
+            {"goto": page, "state": "signin-required"},
+            {"snapshot": "no_token"},
+            # a query string makes it a new page load (a changed #fragment alone would not)
+            {"goto": f"{page}?anmeldung=2#token={forged}", "state": "signin-failed"},
+            {"snapshot": "forged"},
+            {"goto": f"{page}?anmeldung=3#token={valid}"},
+            {"send": "Was kannst du alles?"},
+            {"snapshot": "signed_in"},
+        ],
+        tmp_path,
+    )
     assert shots["no_token"]["status"] == texts["sign_in_required"]
     assert shots["no_token"]["inputDisabled"] is True
     assert shots["forged"]["status"] == texts["sign_in_failed"]
     assert shots["forged"]["inputDisabled"] is True and shots["forged"]["messages"] == []
     assert bots(shots["signed_in"])[-1]["text"] == "Womit fangen wir an?"
+
 
 @pytest.fixture(scope="module")
 def open_chat_url(browser_ready, tmp_path_factory):
@@ -162,8 +176,12 @@ def open_chat_url(browser_ready, tmp_path_factory):
         port = probe.getsockname()[1]
     log = tmp_path_factory.mktemp("echo-webchat") / "echo.log"
     with open(log, "wb") as sink:
-        echo = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fakes" / "echo_webchat.py"), str(port)],
-                                cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT)
+        echo = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "fakes" / "echo_webchat.py"), str(port)],
+            cwd=ROOT,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -186,15 +204,18 @@ def open_chat_url(browser_ready, tmp_path_factory):
 
 
 def test_open_chat_without_sign_in_keeps_the_session_across_reload(open_chat_url, tmp_path):
-    shots = drive([
-        {"goto": open_chat_url},
-        {"send": "Hallo <i>du</i>"},
-        {"snapshot": "first"},
-        {"reload": True},
-        {"snapshot": "reloaded"},
-        {"click": "Nochmal"},
-        {"snapshot": "after"},
-    ], tmp_path)
+    shots = drive(
+        [
+            {"goto": open_chat_url},
+            {"send": "Hallo <i>du</i>"},
+            {"snapshot": "first"},
+            {"reload": True},
+            {"snapshot": "reloaded"},
+            {"click": "Nochmal"},
+            {"snapshot": "after"},
+        ],
+        tmp_path,
+    )
     first, reloaded, after = shots["first"], shots["reloaded"], shots["after"]
     session = first["sessionId"]
     assert session and len(session) >= 16  # a random id made by the server

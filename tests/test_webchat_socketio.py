@@ -1,15 +1,17 @@
 """Web chat over socket.io against the running server: sign-in with signed tokens, the
 conversation kept per session, validation, and the widget's files served by the server.
-(The browser itself is driven in test_webchat_browser.py.)"""
+(The browser itself is driven in test_webchat_browser.py.)
+"""
+
 from __future__ import annotations
 
 import json
 import time
 
 import pytest
+from fakes.drivers import WebchatClient, http, socketio_messages, unique
 
 from connectors.webchat_auth import issue_token
-from fakes.drivers import WebchatClient, http, socketio_messages, unique
 
 
 def token_for(channel_fakes, sender: str, **kwargs) -> str:
@@ -24,28 +26,37 @@ async def test_connection_without_valid_token_is_refused(token, servers, channel
         "wrong_secret": issue_token(sender, "not-the-secret-0123456789abcdefghijkl"),
         "expired": token_for(channel_fakes, sender, ttl_seconds=60, now=time.time() - 3600),
         "garbage": "abc.def.ghi",
-        "no_sender": __import__("jwt").encode({"exp": int(time.time()) + 600},
-                                              channel_fakes.webchat_secret, algorithm="HS256"),
+        "no_sender": __import__("jwt").encode(
+            {"exp": int(time.time()) + 600}, channel_fakes.webchat_secret, algorithm="HS256"
+        ),
     }
     client = WebchatClient(servers.base_url)
     expected = {"missing": "token_missing", "expired": "token_expired"}.get(token, "token_invalid")
     assert await client.refusal(tokens[token]) == expected
     assert client.session_id is None
 
-async def test_signed_session_takes_the_sender_from_the_token(servers, channel_fakes, channel_tracker):
+
+async def test_signed_session_takes_the_sender_from_the_token(
+    servers, channel_fakes, channel_tracker
+):
     sender = unique("web-")
     client = WebchatClient(servers.base_url)
     # the browser asks for another person's session id: ignored, the token decides
-    confirmed = await client.connect(token_for(channel_fakes, sender), session_id="someone-else-1234")
+    confirmed = await client.connect(
+        token_for(channel_fakes, sender), session_id="someone-else-1234"
+    )
     assert confirmed == sender
     replies = await client.say("Was kannst du alles?")
     messages = socketio_messages(replies)
-    assert any(text == "Womit fangen wir an?" and ("Ein Kunde ist ausfällig", "/report_abuse") in buttons
-               for text, buttons in messages)
+    assert any(
+        text == "Womit fangen wir an?" and ("Ein Kunde ist ausfällig", "/report_abuse") in buttons
+        for text, buttons in messages
+    )
     await client.close()
     assert channel_tracker(sender)["latest_message"]["text"] == "Was kannst du alles?"
     events = channel_tracker("someone-else-1234").get("events") or []
     assert not any(e.get("event") == "user" for e in events)
+
 
 async def test_reconnect_continues_the_conversation(servers, channel_fakes, channel_tracker):
     sender = unique("web-")
@@ -88,5 +99,10 @@ def test_widget_files_are_served_by_the_rasa_server(servers):
     data = json.loads(config.decode().split("=", 1)[1].strip().rstrip(";"))
     assert data["signIn"] is True and data["server"] is None
     assert data["texts"]["send"] == "Senden"
-    for bad in ("..%2F..%2Fcredentials.yml", "package.json", "node_modules", "e2e%2Fwebchat.e2e.mjs"):
+    for bad in (
+        "..%2F..%2Fcredentials.yml",
+        "package.json",
+        "node_modules",
+        "e2e%2Fwebchat.e2e.mjs",
+    ):
         assert http("GET", f"{servers.base_url}/webchat/{bad}")[0] == 404, bad

@@ -1,4 +1,5 @@
 """Units of the web chat: sign-in tokens, session ids, the widget's files and texts."""
+
 from __future__ import annotations
 
 import json
@@ -31,9 +32,13 @@ def test_token_round_trip_and_refusals():
     assert verify_token(no_expiry, SECRET) == (None, "token_invalid")
     unsigned = jwt.encode({"sub": "alice", "exp": int(time.time()) + 60}, None, algorithm="none")
     assert verify_token(unsigned, SECRET) == (None, "token_invalid")
-    other_claim = jwt.encode({"sender_id": "bob", "exp": int(time.time()) + 60}, SECRET, algorithm="HS256")
+    other_claim = jwt.encode(
+        {"sender_id": "bob", "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"
+    )
     assert verify_token(other_claim, SECRET) == ("bob", "")
-    bad_sender = jwt.encode({"sub": "x" * 500, "exp": int(time.time()) + 60}, SECRET, algorithm="HS256")
+    bad_sender = jwt.encode(
+        {"sub": "x" * 500, "exp": int(time.time()) + 60}, SECRET, algorithm="HS256"
+    )
     assert verify_token(bad_sender, SECRET) == (None, "token_invalid")
     with pytest.raises(ValueError):
         issue_token("alice", "")
@@ -52,15 +57,29 @@ def test_authorize_open_and_signed_mode():
 
 def test_session_ids_from_the_browser_are_validated():
     assert session_id_from_browser("3f2a9c0e1b4d4e5f") == "3f2a9c0e1b4d4e5f"
-    for bad in (None, 42, "", "short", "x" * 200, "../../etc", "a b c d e f g h", "<script>x</script>"):
+    for bad in (
+        None,
+        42,
+        "",
+        "short",
+        "x" * 200,
+        "../../etc",
+        "a b c d e f g h",
+        "<script>x</script>",
+    ):
         assert session_id_from_browser(bad) is None
 
 
 def test_only_known_files_are_served():
     assert webchat_assets.asset("")[1].startswith("text/html")
     assert webchat_assets.asset("klartext-chat.js") is not None
-    for bad in ("../credentials.yml", "package.json", "node_modules/socket.io-client/package.json",
-                "e2e/webchat.e2e.mjs", "/etc/passwd"):
+    for bad in (
+        "../credentials.yml",
+        "package.json",
+        "node_modules/socket.io-client/package.json",
+        "e2e/webchat.e2e.mjs",
+        "/etc/passwd",
+    ):
         assert webchat_assets.asset(bad) is None
 
 
@@ -68,8 +87,12 @@ def test_config_js_carries_server_sign_in_and_texts():
     raw = webchat_assets.config_js("http://127.0.0.1:5005", "/socket.io", True).decode()
     assert raw.startswith("window.KLARTEXT_CONFIG = ")
     data = json.loads(raw.split("=", 1)[1].strip().rstrip(";"))
-    assert data == {"server": "http://127.0.0.1:5005", "socketPath": "/socket.io", "signIn": True,
-                    "texts": section("webchat")}
+    assert data == {
+        "server": "http://127.0.0.1:5005",
+        "socketPath": "/socket.io",
+        "signIn": True,
+        "texts": section("webchat"),
+    }
     assert "<" not in raw  # safe even if a text contained "</script>"
 
 

@@ -1,4 +1,5 @@
 """Real rasa_sdk Trackers for unit tests of the actions (like rasa-sdk's own tests)."""
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
@@ -23,15 +24,24 @@ def isolated_db(tmp_path, monkeypatch):
     common.repository.cache_clear()
 
 
-def make_tracker(intent: str = "greet", text: str = "", slots: Optional[Dict[str, Any]] = None,
-                 entities: Optional[List[dict]] = None, active_loop: Optional[str] = None,
-                 sender: str = "tester") -> Tracker:
+def make_tracker(
+    intent: str = "greet",
+    text: str = "",
+    slots: Optional[Dict[str, Any]] = None,
+    entities: Optional[List[dict]] = None,
+    active_loop: Optional[str] = None,
+    sender: str = "tester",
+) -> Tracker:
     all_slots = {name: None for name in DOMAIN["slots"]}
     all_slots.update(slots or {})
     return Tracker(
         sender_id=sender,
         slots=all_slots,
-        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": entities or []},
+        latest_message={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.99},
+            "entities": entities or [],
+        },
         events=[],
         paused=False,
         followup_action=None,
@@ -42,5 +52,3 @@ def make_tracker(intent: str = "greet", text: str = "", slots: Optional[Dict[str
 
 def texts(dispatcher: CollectingDispatcher) -> str:
     return "\n".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
-
-

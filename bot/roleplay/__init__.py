@@ -3,6 +3,7 @@
 Pure Python, no Rasa imports. ``scenarios`` loads and validates ``data/scenarios/*.yml``;
 ``engine`` runs a conversation over a JSON-serialisable state dict.
 """
+
 from .engine import (  # noqa: F401
     MAX_TURNS,
     UnknownScenario,

@@ -1,4 +1,5 @@
 """``coach scenarios check [PATHS...]``: validate role-play scenario files."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,10 @@ def run_check(args: argparse.Namespace) -> int:
         for e in errors:
             print(f"FEHLER {e}", file=sys.stderr)
         files = len({e.file for e in errors})
-        print(f"{len(errors)} Fehler in {files} Datei(en); {len(scenarios)} Szenarien in Ordnung.", file=sys.stderr)
+        print(
+            f"{len(errors)} Fehler in {files} Datei(en); {len(scenarios)} Szenarien in Ordnung.",
+            file=sys.stderr,
+        )
         return 1
     if not scenarios:
         print("Keine Szenario-Dateien gefunden.", file=sys.stderr)

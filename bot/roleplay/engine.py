@@ -19,6 +19,7 @@ with ``.scores`` / ``.flags`` / ``.overall``, or a mapping with those keys):
 
 The role-play always ends, at the latest after ``max_turns`` user turns, with a closing line.
 """
+
 from __future__ import annotations
 
 import copy
@@ -66,6 +67,7 @@ class UnknownScenario(KeyError):
 
 # --------------------------------------------------------------------------- helpers
 
+
 @lru_cache(maxsize=1)
 def texts() -> dict[str, Any]:
     """The coach's out-of-character lines (``texts.yml``)."""
@@ -75,7 +77,9 @@ def texts() -> dict[str, Any]:
 
 def _rng(state: Mapping[str, Any], purpose: str) -> random.Random:
     # string seeds are hashed with SHA-512 by `random`: stable across runs and processes
-    return random.Random(f"{state['seed']}|{state.get('restarts', 0)}|{state.get('turn', 0)}|{purpose}")
+    return random.Random(
+        f"{state['seed']}|{state.get('restarts', 0)}|{state.get('turn', 0)}|{purpose}"
+    )
 
 
 def _scenarios(scenarios: Mapping[str, Scenario] | None) -> Mapping[str, Scenario]:
@@ -97,11 +101,16 @@ def _client(scenario: Scenario, line: str) -> str:
     return texts()["format"]["client"].format(name=scenario.persona.name, line=line)
 
 
-def _fill(template: str, scenario: Scenario, state: Mapping[str, Any] | None = None, **extra: Any) -> str:
+def _fill(
+    template: str, scenario: Scenario, state: Mapping[str, Any] | None = None, **extra: Any
+) -> str:
     p = scenario.persona
     values = {
-        "title": scenario.title, "name": p.name, "company": p.company,
-        "role_part": f", {p.role}" if p.role else "", "user_goal": scenario.user_goal,
+        "title": scenario.title,
+        "name": p.name,
+        "company": p.company,
+        "role_part": f", {p.role}" if p.role else "",
+        "user_goal": scenario.user_goal,
         "history": " ".join(p.history),
     }
     if state is not None:
@@ -112,8 +121,15 @@ def _fill(template: str, scenario: Scenario, state: Mapping[str, Any] | None = N
 
 
 #: a stand-in reaction when a reaction's own lines and fallbacks are used up
-_ALTERNATIVE = {"misunderstand": "push_back", "push_back": "misunderstand", "escalate": "push_back",
-                "accept_closer": "calm", "calm": "accept_closer", "neutral": "push_back", "accept": "accept_closer"}
+_ALTERNATIVE = {
+    "misunderstand": "push_back",
+    "push_back": "misunderstand",
+    "escalate": "push_back",
+    "accept_closer": "calm",
+    "calm": "accept_closer",
+    "neutral": "push_back",
+    "accept": "accept_closer",
+}
 
 
 def _candidates(scenario: Scenario, phase: str, reaction: str) -> list[tuple[str, str]]:
@@ -144,7 +160,9 @@ def _candidates(scenario: Scenario, phase: str, reaction: str) -> list[tuple[str
     return groups
 
 
-def _pick_line(state: dict, scenario: Scenario, phase: str, reaction: str, rng: random.Random) -> tuple[str, str]:
+def _pick_line(
+    state: dict, scenario: Scenario, phase: str, reaction: str, rng: random.Random
+) -> tuple[str, str]:
     """A client line not used before in this session: (line id, text).
 
     Order: the scenario's lines for phase+reaction → the neutral fallback lines of
@@ -153,7 +171,9 @@ def _pick_line(state: dict, scenario: Scenario, phase: str, reaction: str, rng: 
     """
     used = state["used_lines"]
     used_set = set(used)
-    used_texts = {t.get("text") for t in state.get("transcript", []) if t.get("speaker") == "client"}
+    used_texts = {
+        t.get("text") for t in state.get("transcript", []) if t.get("speaker") == "client"
+    }
     groups = _candidates(scenario, phase, reaction)
     for group in groups:
         fresh = [(i, t) for i, t in group if i not in used_set and t not in used_texts]
@@ -171,6 +191,7 @@ def _pick_line(state: dict, scenario: Scenario, phase: str, reaction: str, rng: 
 
 def _record(analysis: Any) -> dict[str, Any]:
     """Plain-data view of a rubric result (object or mapping)."""
+
     def get(name: str, default: Any = None) -> Any:
         if isinstance(analysis, Mapping):
             return analysis.get(name, default)
@@ -211,9 +232,13 @@ def analyse(text: str, state: Mapping[str, Any]) -> Any:
 
 # --------------------------------------------------------------------------- start / restart
 
+
 def _briefing(scenario: Scenario, state: Mapping[str, Any], rng: random.Random) -> list[str]:
     b = texts()["briefing"]
-    return [_coach(_fill(rng.choice(b[part]), scenario, state)) for part in ("intro", "background", "goal")]
+    return [
+        _coach(_fill(rng.choice(b[part]), scenario, state))
+        for part in ("intro", "background", "goal")
+    ]
 
 
 def _begin(scenario: Scenario, difficulty: int, seed: int, restarts: int) -> tuple[dict, list[str]]:
@@ -252,26 +277,34 @@ def _begin(scenario: Scenario, difficulty: int, seed: int, restarts: int) -> tup
     messages = _briefing(scenario, state, rng)
     _, line = _pick_line(state, scenario, "opening", "neutral", rng)
     state["last_client_line"] = line
-    state["transcript"].append({"speaker": "client", "phase": "opening", "reaction": "neutral", "text": line})
+    state["transcript"].append(
+        {"speaker": "client", "phase": "opening", "reaction": "neutral", "text": line}
+    )
     messages.append(_client(scenario, line))
     return state, messages
 
 
-def start(scenario_id: str, difficulty: int, seed: int, scenarios: Mapping[str, Scenario] | None = None
-          ) -> tuple[dict, list[str]]:
+def start(
+    scenario_id: str, difficulty: int, seed: int, scenarios: Mapping[str, Scenario] | None = None
+) -> tuple[dict, list[str]]:
     """New role-play: (state, [briefing lines…, the client's opening line])."""
     return _begin(_scenario(scenario_id, scenarios), difficulty, seed, 0)
 
 
-def restart(state: Mapping[str, Any], scenarios: Mapping[str, Scenario] | None = None) -> tuple[dict, list[str]]:
+def restart(
+    state: Mapping[str, Any], scenarios: Mapping[str, Scenario] | None = None
+) -> tuple[dict, list[str]]:
     """Same scenario, level and seed from the beginning; the client's lines are drawn anew."""
     scenario = _scenario(state["scenario_id"], scenarios)
-    new, messages = _begin(scenario, state["difficulty"], state["seed"], int(state.get("restarts", 0)) + 1)
+    new, messages = _begin(
+        scenario, state["difficulty"], state["seed"], int(state.get("restarts", 0)) + 1
+    )
     line = _rng(new, "restart").choice(texts()["restart"])
     return new, [_coach(line)] + messages
 
 
 # --------------------------------------------------------------------------- the turn
+
 
 def _hostile(rec: Mapping[str, Any]) -> bool:
     flags = set(rec["flags"])
@@ -305,7 +338,9 @@ def _react(st: dict, rec: dict, u_mis: float, u_push: float) -> tuple[str, str, 
         st["escalations"] += 1
         if st["escalations"] > int(p["patience"]):
             return "closing", "escalate", "client_left"
-        st["extra_backlash"] = min(MAX_EXTRA_BACKLASH, st["extra_backlash"] + int(p["escalation_extra"]))
+        st["extra_backlash"] = min(
+            MAX_EXTRA_BACKLASH, st["extra_backlash"] + int(p["escalation_extra"])
+        )
         st["backlash_needed"] = int(p["backlash_rounds"]) + st["extra_backlash"]
         if phase == "opening":
             if clear:
@@ -336,7 +371,11 @@ def _react(st: dict, rec: dict, u_mis: float, u_push: float) -> tuple[str, str, 
         st["stalls"] += 1
         if st["stalls"] >= STALL_LIMIT:  # the client stops asking "why" and just resists
             return _backlash_step(st, rec, good, clear or reason or soothing, pushes, offer)
-        return "announcing", ("accept_closer" if (clear or soothing) and not pushes else "push_back"), None
+        return (
+            "announcing",
+            ("accept_closer" if (clear or soothing) and not pushes else "push_back"),
+            None,
+        )
 
     if phase in ("reasons", "backlash"):
         return _backlash_step(st, rec, good, clear or reason or soothing, pushes, offer)
@@ -352,8 +391,9 @@ def _react(st: dict, rec: dict, u_mis: float, u_push: float) -> tuple[str, str, 
     return "closing", "push_back", "unresolved"  # unknown phase in an old state: end politely
 
 
-def _backlash_step(st: dict, rec: dict, good: bool, firm: bool, pushes: bool, offer: bool
-                   ) -> tuple[str, str, str | None]:
+def _backlash_step(
+    st: dict, rec: dict, good: bool, firm: bool, pushes: bool, offer: bool
+) -> tuple[str, str, str | None]:
     p = st["params"]
     needed = st["backlash_needed"]
     if offer:
@@ -374,8 +414,13 @@ def _backlash_step(st: dict, rec: dict, good: bool, firm: bool, pushes: bool, of
     return "backlash", ("accept_closer" if firm and not pushes else "push_back"), None
 
 
-def turn(state: Mapping[str, Any], user_text: str, analysis: Any = None, *,
-         scenarios: Mapping[str, Scenario] | None = None) -> tuple[dict, list[str], bool]:
+def turn(
+    state: Mapping[str, Any],
+    user_text: str,
+    analysis: Any = None,
+    *,
+    scenarios: Mapping[str, Scenario] | None = None,
+) -> tuple[dict, list[str], bool]:
     """One user turn: (new state, [client line (+ coach's end note)], finished).
 
     ``analysis`` is the rubric result for ``user_text``; ``None`` rates it with the real rubric.
@@ -386,7 +431,11 @@ def turn(state: Mapping[str, Any], user_text: str, analysis: Any = None, *,
         return st, [_coach(texts()["already_finished"][0])], True
     scenario = _scenario(st["scenario_id"], scenarios)
     if not (user_text or "").strip():  # nothing said: no turn is used up
-        return st, [_coach(_fill(_rng(st, "empty").choice(texts()["empty_turn"]), scenario, st))], False
+        return (
+            st,
+            [_coach(_fill(_rng(st, "empty").choice(texts()["empty_turn"]), scenario, st))],
+            False,
+        )
     if analysis is None:
         analysis = analyse(user_text, st)
     rec = _record(analysis)
@@ -398,7 +447,11 @@ def turn(state: Mapping[str, Any], user_text: str, analysis: Any = None, *,
     u_mis, u_push = rng.random(), rng.random()
     phase, reaction, outcome = _react(st, rec, u_mis, u_push)
     if outcome is None and st["turn"] >= st["max_turns"]:
-        phase, reaction, outcome = "closing", ("escalate" if reaction == "escalate" else "push_back"), "unresolved"
+        phase, reaction, outcome = (
+            "closing",
+            ("escalate" if reaction == "escalate" else "push_back"),
+            "unresolved",
+        )
     if phase != phase_before:
         st["stalls"] = 0
     line_id, line = _pick_line(st, scenario, phase, reaction, rng)
@@ -406,11 +459,26 @@ def turn(state: Mapping[str, Any], user_text: str, analysis: Any = None, *,
     if phase == "backlash":
         st["backlash_rounds"] += 1
     st["last_client_line"] = line
-    st["turns"].append({"n": st["turn"], "text": user_text, "phase": phase_before, "answered": answered,
-                        "reaction": reaction, **rec})
+    st["turns"].append(
+        {
+            "n": st["turn"],
+            "text": user_text,
+            "phase": phase_before,
+            "answered": answered,
+            "reaction": reaction,
+            **rec,
+        }
+    )
     st["transcript"].append({"speaker": "user", "phase": phase_before, "text": user_text})
-    st["transcript"].append({"speaker": "client", "phase": phase, "reaction": reaction, "text": line,
-                             "line_id": line_id})
+    st["transcript"].append(
+        {
+            "speaker": "client",
+            "phase": phase,
+            "reaction": reaction,
+            "text": line,
+            "line_id": line_id,
+        }
+    )
     messages = [_client(scenario, line)]
     if outcome is not None:
         st["finished"] = True
@@ -421,6 +489,7 @@ def turn(state: Mapping[str, Any], user_text: str, analysis: Any = None, *,
 
 
 # --------------------------------------------------------------------------- hint / pause
+
 
 def hint(state: Mapping[str, Any]) -> str:
     """An out-of-character tip for the user's next turn (does not change the state)."""
@@ -441,7 +510,9 @@ def hint(state: Mapping[str, Any]) -> str:
         elif phase == "announcing":
             key = "calm" if state.get("reason_given") else "reason"
         elif phase in ("reasons", "backlash"):
-            key = "transition" if (remaining <= 1 and not state.get("transition_offered")) else "calm"
+            key = (
+                "transition" if (remaining <= 1 and not state.get("transition_offered")) else "calm"
+            )
         elif phase == "transition":
             key = "appreciation" if state.get("transition_offered") else "transition"
         else:
@@ -457,7 +528,9 @@ def pause(state: Mapping[str, Any]) -> tuple[dict, list[str]]:
     return st, [_coach(_rng(st, "pause").choice(texts()["pause"]))]
 
 
-def resume(state: Mapping[str, Any], scenarios: Mapping[str, Scenario] | None = None) -> tuple[dict, list[str]]:
+def resume(
+    state: Mapping[str, Any], scenarios: Mapping[str, Scenario] | None = None
+) -> tuple[dict, list[str]]:
     """Back into the role: reminds the user of the client's last line."""
     st = copy.deepcopy(dict(state))
     st["paused"] = False
@@ -487,6 +560,7 @@ def _default_scorer() -> Callable[[str, bool], Any] | None:
 def _suggest(criterion: str, sentence: str) -> str | None:
     try:
         from bot.rubric import suggest
+
         out = suggest(criterion, sentence)
         return str(out) if out else None
     except Exception:
@@ -517,18 +591,27 @@ def _pool(turns: list[Mapping[str, Any]], criterion: str) -> list[Mapping[str, A
     """The turns that count for a criterion."""
     pool = [t for t in turns if criterion in t["scores"]]
     if criterion == "calm":  # calm is about answering the client's resistance
-        rel = [t for t in pool if t["phase"] != "opening"
-               and t.get("answered") in (None, "push_back", "escalate", "misunderstand")]
+        rel = [
+            t
+            for t in pool
+            if t["phase"] != "opening"
+            and t.get("answered") in (None, "push_back", "escalate", "misunderstand")
+        ]
         rel = rel or [t for t in pool if t["phase"] != "opening"]
     elif criterion == "clarity":  # the announcement, and every turn that states or blurs the end
-        rel = [t for t in pool if t["phase"] in ("opening", "announcing")
-               or {"hedging", "clear_end"} & set(t["flags"])]
+        rel = [
+            t
+            for t in pool
+            if t["phase"] in ("opening", "announcing") or {"hedging", "clear_end"} & set(t["flags"])
+        ]
     else:
         rel = pool
     return rel or pool
 
 
-def summary(state: Mapping[str, Any], scorer: Callable[[str, bool], Any] | None | str = "auto") -> dict[str, Any]:
+def summary(
+    state: Mapping[str, Any], scorer: Callable[[str, bool], Any] | None | str = "auto"
+) -> dict[str, Any]:
     """Evaluation of the role-play so far.
 
     ``criteria``: per-criterion mean over the user's turns that count for it (``calm``: answers
@@ -561,11 +644,17 @@ def summary(state: Mapping[str, Any], scorer: Callable[[str, bool], Any] | None 
         relevant = [t for t in tied if t["phase"] in _RELEVANT_PHASES.get(c, ())]
         chosen = (relevant or tied)[-1]
         quote = _weakest_quote(chosen, c, scorer if callable(scorer) else None)
-        weakest.append({
-            "criterion": c, "label": fb["labels"].get(c, c), "score": v, "turn": chosen["n"],
-            "quote": quote, "tip": fb["tips"].get(c, ""),
-            "suggestion": _suggest(c, quote) if callable(scorer) else None,
-        })
+        weakest.append(
+            {
+                "criterion": c,
+                "label": fb["labels"].get(c, c),
+                "score": v,
+                "turn": chosen["n"],
+                "quote": quote,
+                "tip": fb["tips"].get(c, ""),
+                "suggestion": _suggest(c, quote) if callable(scorer) else None,
+            }
+        )
 
     return {
         "scenario_id": state["scenario_id"],
@@ -580,15 +669,27 @@ def summary(state: Mapping[str, Any], scorer: Callable[[str, bool], Any] | None 
         "conversation": conversation,
         "overall": overall,
         "turn_overall_mean": _mean([t["overall"] for t in turns]),
-        "turns": [{"n": t["n"], "text": t["text"], "phase": t["phase"], "reaction": t["reaction"],
-                   "scores": dict(t["scores"]), "overall": t["overall"], "flags": list(t["flags"])}
-                  for t in turns],
+        "turns": [
+            {
+                "n": t["n"],
+                "text": t["text"],
+                "phase": t["phase"],
+                "reaction": t["reaction"],
+                "scores": dict(t["scores"]),
+                "overall": t["overall"],
+                "flags": list(t["flags"]),
+            }
+            for t in turns
+        ],
         "weakest": weakest,
     }
 
 
-def feedback(state: Mapping[str, Any], scenarios: Mapping[str, Scenario] | None = None,
-             scorer: Callable[[str, bool], Any] | None | str = "auto") -> list[str]:
+def feedback(
+    state: Mapping[str, Any],
+    scenarios: Mapping[str, Scenario] | None = None,
+    scorer: Callable[[str, bool], Any] | None | str = "auto",
+) -> list[str]:
     """The summary as German chat messages for the user (du-form)."""
     scenario = _scenario(state["scenario_id"], scenarios)
     s = summary(state, scorer=scorer)
@@ -599,9 +700,13 @@ def feedback(state: Mapping[str, Any], scenarios: Mapping[str, Scenario] | None 
     if s["outcome"]:
         out.append(_fill(fb["outcome"][s["outcome"]], scenario, state))
     out.append(fb["rounds"].format(**s))
-    out.append(" · ".join(
-        fb["criterion_line"].format(label=fb["labels"].get(c, c), percent=round(100 * v))
-        for c, v in s["conversation"].items() if v is not None and c in CRITERIA))
+    out.append(
+        " · ".join(
+            fb["criterion_line"].format(label=fb["labels"].get(c, c), percent=round(100 * v))
+            for c, v in s["conversation"].items()
+            if v is not None and c in CRITERIA
+        )
+    )
     if s["weakest"]:
         out.append(fb["weakest_intro"])
         for w in s["weakest"]:
@@ -612,16 +717,24 @@ def feedback(state: Mapping[str, Any], scenarios: Mapping[str, Scenario] | None 
 
 # --------------------------------------------------------------------------- catalogue
 
+
 def list_scenarios(scenarios: Mapping[str, Scenario] | None = None) -> list[dict[str, Any]]:
     """id, title, case and persona of every loaded scenario (sorted by id)."""
     return [
-        {"id": s.id, "title": s.title, "case": s.case, "name": s.persona.name, "company": s.persona.company}
+        {
+            "id": s.id,
+            "title": s.title,
+            "case": s.case,
+            "name": s.persona.name,
+            "company": s.persona.company,
+        }
         for s in sorted(_scenarios(scenarios).values(), key=lambda s: s.id)
     ]
 
 
-def pick_scenario(case: str | None = None, seed: int = 0,
-                  scenarios: Mapping[str, Scenario] | None = None) -> str:
+def pick_scenario(
+    case: str | None = None, seed: int = 0, scenarios: Mapping[str, Scenario] | None = None
+) -> str:
     """A scenario id, preferring those tagged with ``case`` (deterministic for a seed)."""
     pool = sorted(_scenarios(scenarios).values(), key=lambda s: s.id)
     if not pool:
@@ -631,6 +744,20 @@ def pick_scenario(case: str | None = None, seed: int = 0,
 
 
 __all__ = [
-    "CRITERIA", "MAX_TURNS", "PHASES", "UnknownScenario", "analyse", "feedback", "hint", "list_scenarios",
-    "pause", "pick_scenario", "restart", "resume", "start", "summary", "texts", "turn",
+    "CRITERIA",
+    "MAX_TURNS",
+    "PHASES",
+    "UnknownScenario",
+    "analyse",
+    "feedback",
+    "hint",
+    "list_scenarios",
+    "pause",
+    "pick_scenario",
+    "restart",
+    "resume",
+    "start",
+    "summary",
+    "texts",
+    "turn",
 ]

@@ -23,6 +23,7 @@ File layout (all keys required unless marked optional)::
 
 ``PHASE_REACTIONS`` lists which reaction types every phase needs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,13 +44,13 @@ PHASES: tuple[str, ...] = ("opening", "announcing", "reasons", "backlash", "tran
 
 #: Reaction types a client line can belong to.
 REACTIONS: tuple[str, ...] = (
-    "neutral",        # the client's own opener, before anything has happened
+    "neutral",  # the client's own opener, before anything has happened
     "misunderstand",  # reaction to hedging: the client does not get that it is over
-    "escalate",       # reaction to blame, sarcasm, insults
+    "escalate",  # reaction to blame, sarcasm, insults
     "accept_closer",  # reaction to a clear statement with a reason
-    "calm",           # reaction to an offer of transition help
-    "push_back",      # general resistance
-    "accept",         # final acceptance
+    "calm",  # reaction to an offer of transition help
+    "push_back",  # general resistance
+    "accept",  # final acceptance
 )
 
 #: Which reactions every phase must provide lines for.
@@ -76,12 +77,30 @@ DIFFICULTY_LEVELS: tuple[int, ...] = (1, 2, 3)
 #: escalation_extra     – extra backlash rounds per hostile turn (blame, sarcasm, insult)
 #: patience             – hostile turns the client puts up with before leaving the conversation
 DEFAULT_DIFFICULTY: dict[int, dict[str, Any]] = {
-    1: {"backlash_rounds": 1, "push_back_chance": 0.2, "misunderstand_chance": 0.15,
-        "calm_on_offer": "full", "escalation_extra": 1, "patience": 4},
-    2: {"backlash_rounds": 2, "push_back_chance": 0.45, "misunderstand_chance": 0.6,
-        "calm_on_offer": "full", "escalation_extra": 1, "patience": 3},
-    3: {"backlash_rounds": 4, "push_back_chance": 0.75, "misunderstand_chance": 1.0,
-        "calm_on_offer": "partial", "escalation_extra": 2, "patience": 2},
+    1: {
+        "backlash_rounds": 1,
+        "push_back_chance": 0.2,
+        "misunderstand_chance": 0.15,
+        "calm_on_offer": "full",
+        "escalation_extra": 1,
+        "patience": 4,
+    },
+    2: {
+        "backlash_rounds": 2,
+        "push_back_chance": 0.45,
+        "misunderstand_chance": 0.6,
+        "calm_on_offer": "full",
+        "escalation_extra": 1,
+        "patience": 3,
+    },
+    3: {
+        "backlash_rounds": 4,
+        "push_back_chance": 0.75,
+        "misunderstand_chance": 1.0,
+        "calm_on_offer": "partial",
+        "escalation_extra": 2,
+        "patience": 2,
+    },
 }
 
 # name -> (kind, min, max) ; kind "int" | "prob" | "choice"
@@ -156,6 +175,7 @@ class ScenarioFileError(Exception):
 
 # --------------------------------------------------------------------------- YAML helpers
 
+
 def _line_map(text: str) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
     """Dotted path -> 1-based line for every node; plus duplicate mapping keys found."""
     lines: dict[str, int] = {}
@@ -186,8 +206,13 @@ def _line_map(text: str) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
 
 def _type_name(value: Any) -> str:
     return {
-        str: "Text", int: "Zahl", float: "Zahl", bool: "Wahrheitswert", list: "Liste",
-        dict: "Zuordnung (Schlüssel: Wert)", type(None): "leer",
+        str: "Text",
+        int: "Zahl",
+        float: "Zahl",
+        bool: "Wahrheitswert",
+        list: "Liste",
+        dict: "Zuordnung (Schlüssel: Wert)",
+        type(None): "leer",
     }.get(type(value), type(value).__name__)
 
 
@@ -242,7 +267,10 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
         chk.err("", "Datei ist leer")
         return None
     if not isinstance(data, dict):
-        chk.err("", f"oberste Ebene muss eine Zuordnung (Schlüssel: Wert) sein, ist aber {_type_name(data)}")
+        chk.err(
+            "",
+            f"oberste Ebene muss eine Zuordnung (Schlüssel: Wert) sein, ist aber {_type_name(data)}",
+        )
         return None
 
     for key in data:
@@ -273,7 +301,10 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
         else:
             for key in p:
                 if key not in _PERSONA_KEYS:
-                    chk.err(f"persona.{key}", f"unbekanntes Feld (erlaubt: {', '.join(sorted(_PERSONA_KEYS))})")
+                    chk.err(
+                        f"persona.{key}",
+                        f"unbekanntes Feld (erlaubt: {', '.join(sorted(_PERSONA_KEYS))})",
+                    )
             vals = {}
             for key in ("name", "company", "history"):
                 if key not in p:
@@ -291,12 +322,21 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
     if "difficulty" in data:
         d = data["difficulty"]
         if not isinstance(d, dict):
-            chk.err("difficulty", f"muss eine Zuordnung Stufe → Werte sein, ist aber {_type_name(d)}")
+            chk.err(
+                "difficulty", f"muss eine Zuordnung Stufe → Werte sein, ist aber {_type_name(d)}"
+            )
         else:
             for lvl, overrides in d.items():
                 path = f"difficulty.{lvl}"
-                if isinstance(lvl, bool) or not isinstance(lvl, int) or lvl not in DIFFICULTY_LEVELS:
-                    chk.err(path, f"Schwierigkeitsstufe {lvl!r} liegt außerhalb des erlaubten Bereichs (1, 2, 3)")
+                if (
+                    isinstance(lvl, bool)
+                    or not isinstance(lvl, int)
+                    or lvl not in DIFFICULTY_LEVELS
+                ):
+                    chk.err(
+                        path,
+                        f"Schwierigkeitsstufe {lvl!r} liegt außerhalb des erlaubten Bereichs (1, 2, 3)",
+                    )
                     continue
                 if not isinstance(overrides, dict):
                     chk.err(path, f"muss eine Zuordnung sein, ist aber {_type_name(overrides)}")
@@ -305,20 +345,33 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
                     ppath = f"{path}.{name}"
                     spec = _DIFFICULTY_PARAMS.get(name)
                     if spec is None:
-                        chk.err(ppath, f"unbekannter Parameter (erlaubt: {', '.join(_DIFFICULTY_PARAMS)})")
+                        chk.err(
+                            ppath,
+                            f"unbekannter Parameter (erlaubt: {', '.join(_DIFFICULTY_PARAMS)})",
+                        )
                         continue
                     kind, lo, hi = spec
                     if kind == "choice":
                         if value not in lo:
-                            chk.err(ppath, f"„{value}“ ist nicht erlaubt (erlaubt: {', '.join(lo)})")
+                            chk.err(
+                                ppath, f"„{value}“ ist nicht erlaubt (erlaubt: {', '.join(lo)})"
+                            )
                             continue
-                    elif isinstance(value, bool) or not isinstance(value, (int, float)) or (
-                        kind == "int" and not isinstance(value, int)
+                    elif (
+                        isinstance(value, bool)
+                        or not isinstance(value, (int, float))
+                        or (kind == "int" and not isinstance(value, int))
                     ):
-                        chk.err(ppath, f"muss eine {'ganze ' if kind == 'int' else ''}Zahl sein, ist aber {_type_name(value)}")
+                        chk.err(
+                            ppath,
+                            f"muss eine {'ganze ' if kind == 'int' else ''}Zahl sein, ist aber {_type_name(value)}",
+                        )
                         continue
                     elif not lo <= value <= hi:
-                        chk.err(ppath, f"Wert {value} liegt außerhalb des erlaubten Bereichs ({lo} bis {hi})")
+                        chk.err(
+                            ppath,
+                            f"Wert {value} liegt außerhalb des erlaubten Bereichs ({lo} bis {hi})",
+                        )
                         continue
                     difficulty[lvl][name] = value
 
@@ -326,7 +379,9 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
     if "phases" in data:
         ph = data["phases"]
         if not isinstance(ph, dict):
-            chk.err("phases", f"muss eine Zuordnung Phase → Reaktionen sein, ist aber {_type_name(ph)}")
+            chk.err(
+                "phases", f"muss eine Zuordnung Phase → Reaktionen sein, ist aber {_type_name(ph)}"
+            )
         else:
             for name in ph:
                 if name not in PHASE_REACTIONS:
@@ -338,11 +393,18 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
                     continue
                 reactions = ph[name]
                 if not isinstance(reactions, dict):
-                    chk.err(ppath, f"muss eine Zuordnung Reaktion → Zeilen sein, ist aber {_type_name(reactions)}")
+                    chk.err(
+                        ppath,
+                        f"muss eine Zuordnung Reaktion → Zeilen sein, ist aber {_type_name(reactions)}",
+                    )
                     continue
                 for r in reactions:
                     if r not in needed:
-                        hint = "unbekannte Reaktion" if r not in REACTIONS else f"Reaktion passt nicht in die Phase {name}"
+                        hint = (
+                            "unbekannte Reaktion"
+                            if r not in REACTIONS
+                            else f"Reaktion passt nicht in die Phase {name}"
+                        )
                         chk.err(f"{ppath}.{r}", f"{hint} (erlaubt: {', '.join(needed)})")
                 phases[name] = {}
                 for r in needed:
@@ -357,15 +419,24 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
                         key = line.casefold()
                         where = f"phases.{name}.{r}[{i}]"
                         if key in seen:
-                            chk.err(where, f"gleiche Zeile wie {seen[key]} – jede Kundenzeile nur einmal")
+                            chk.err(
+                                where,
+                                f"gleiche Zeile wie {seen[key]} – jede Kundenzeile nur einmal",
+                            )
                         else:
                             seen[key] = where
 
     if chk.errors or persona is None or sid is None:
         return None
     return Scenario(
-        id=sid, title=title or sid, persona=persona, user_goal=user_goal or "",
-        phases=phases, difficulty=difficulty, case=case, source=chk.file,
+        id=sid,
+        title=title or sid,
+        persona=persona,
+        user_goal=user_goal or "",
+        phases=phases,
+        difficulty=difficulty,
+        case=case,
+        source=chk.file,
     )
 
 
@@ -382,7 +453,9 @@ def _yaml_error(name: str, exc: yaml.YAMLError) -> ScenarioError:
     text = f"YAML-Syntaxfehler in Zeile {line}"
     if context and context_mark is not None:
         text += f" ({context})"
-    if problem_mark is not None and (context_mark is None or problem_mark.line != context_mark.line):
+    if problem_mark is not None and (
+        context_mark is None or problem_mark.line != context_mark.line
+    ):
         text += f": {problem} in Zeile {problem_mark.line + 1}, Spalte {problem_mark.column + 1}"
     else:
         text += f": {problem}"
@@ -396,7 +469,9 @@ def _parse(path: Path) -> tuple[Scenario | None, list[ScenarioError]]:
     except UnicodeDecodeError as exc:
         return None, [ScenarioError(name, "", f"Datei ist nicht UTF-8-kodiert ({exc.reason})")]
     except OSError as exc:
-        return None, [ScenarioError(name, "", f"Datei lässt sich nicht lesen ({exc.strerror or exc})")]
+        return None, [
+            ScenarioError(name, "", f"Datei lässt sich nicht lesen ({exc.strerror or exc})")
+        ]
     try:
         data = yaml.safe_load(text)
         line_of, dupes = _line_map(text)
@@ -404,8 +479,11 @@ def _parse(path: Path) -> tuple[Scenario | None, list[ScenarioError]]:
         return None, [_yaml_error(name, exc)]
     chk = _Checker(name, line_of)
     for parent, key, line in dupes:
-        chk.errors.append(ScenarioError(name, f"{parent}.{key}" if parent else key,
-                                        "Schlüssel kommt doppelt vor", line))
+        chk.errors.append(
+            ScenarioError(
+                name, f"{parent}.{key}" if parent else key, "Schlüssel kommt doppelt vor", line
+            )
+        )
     scenario = _check_data(data, chk)
     return (None if chk.errors else scenario), chk.errors
 
@@ -433,7 +511,9 @@ def scenario_files(paths: str | Path | Iterable[str | Path] | None = None) -> li
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            files.extend(sorted(f for f in p.iterdir() if f.suffix in (".yml", ".yaml") and f.is_file()))
+            files.extend(
+                sorted(f for f in p.iterdir() if f.suffix in (".yml", ".yaml") and f.is_file())
+            )
         else:
             files.append(p)
     return files
@@ -458,11 +538,14 @@ def check_scenarios(
         if scenario is None:
             continue
         if scenario.id in scenarios:
-            errors.append(ScenarioError(
-                str(f), "id",
-                f"doppelte id „{scenario.id}“ – schon vergeben in {scenarios[scenario.id].source}",
-                None,
-            ))
+            errors.append(
+                ScenarioError(
+                    str(f),
+                    "id",
+                    f"doppelte id „{scenario.id}“ – schon vergeben in {scenarios[scenario.id].source}",
+                    None,
+                )
+            )
             continue
         scenarios[scenario.id] = scenario
     return scenarios, errors

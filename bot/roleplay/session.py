@@ -3,6 +3,7 @@
 The engine (``engine.py``) plays the client; this module decides what a user message
 means *around* it. Vocabulary: ``session.yml``; texts: ``texts.yml``.
 """
+
 from __future__ import annotations
 
 import random
@@ -26,7 +27,9 @@ def _vocab() -> dict:
 
 
 def _core(text: str) -> str:
-    words = [w for w in normalize(text).split() if w not in {normalize(f) for f in _vocab()["filler"]}]
+    words = [
+        w for w in normalize(text).split() if w not in {normalize(f) for f in _vocab()["filler"]}
+    ]
     return " ".join(words)
 
 
@@ -49,13 +52,19 @@ def command(text: str) -> str | None:
 def parse_difficulty(text: str) -> int | None:
     core = _core(text)
     for level, words in _vocab()["difficulty"].items():
-        if core in {normalize(str(w)) for w in words} or any(f" {normalize(str(w))} " in f" {core} " for w in words if len(str(w)) > 2):
+        if core in {normalize(str(w)) for w in words} or any(
+            f" {normalize(str(w))} " in f" {core} " for w in words if len(str(w)) > 2
+        ):
             return int(level)
     return None
 
 
-def parse_scenario(text: str, scenarios: Sequence[Mapping], suggested: str | None = None,
-                   rng: random.Random | None = None) -> str | None:
+def parse_scenario(
+    text: str,
+    scenarios: Sequence[Mapping],
+    suggested: str | None = None,
+    rng: random.Random | None = None,
+) -> str | None:
     """A scenario id from an id, a title, a number in the list, a person's name, "überrasch mich" or "Vorschlag"."""
     core = _core(text)
     if not core or not scenarios:
@@ -83,8 +92,10 @@ def clip_turn(text: str) -> str:
 def progress(results: Iterable[Mapping]) -> dict:
     """Per-criterion series over the user's finished role-plays (oldest first), with the trend."""
     results = list(results)
-    series = {c: [round(100 * float(r["scores"][c])) for r in results if r["scores"].get(c) is not None]
-              for c in engine.CRITERIA}
+    series = {
+        c: [round(100 * float(r["scores"][c])) for r in results if r["scores"].get(c) is not None]
+        for c in engine.CRITERIA
+    }
     overall = [round(float(r["overall"])) for r in results]
     trend = {}
     for c, values in series.items():

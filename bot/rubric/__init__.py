@@ -10,6 +10,7 @@
 Rules and word lists: ``rules.yml``; texts: ``suggestions.yml``; mechanics: ``engine.py``.
 Importing this package is cheap: spaCy and the matchers are loaded on the first call.
 """
+
 from __future__ import annotations
 
 from bot.rubric.engine import CRITERIA, Assessment, RubricInputError

@@ -5,10 +5,10 @@ takes seconds to import and logs to stderr. The rubric needs none of it, so whil
 imported here the TensorFlow import is blocked; the block is lifted afterwards, so code in
 the same process (e.g. a test session) can still import TensorFlow itself.
 """
+
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any
 
@@ -64,12 +64,17 @@ def run_assess(args) -> int:
     from bot.rubric.engine import load_cli_engine, rules
 
     try:
-        assessment = load_cli_engine().assess(text, under_backlash=bool(getattr(args, "backlash", False)))
+        assessment = load_cli_engine().assess(
+            text, under_backlash=bool(getattr(args, "backlash", False))
+        )
     except RubricInputError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
     if assessment.truncated:
-        print(texts()["messages"]["truncated"].format(chars=rules()["limits"]["max_chars"]), file=sys.stderr)
+        print(
+            texts()["messages"]["truncated"].format(chars=rules()["limits"]["max_chars"]),
+            file=sys.stderr,
+        )
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(assessment.to_json_dict(), ensure_ascii=False) + "\n")
     else:

@@ -9,6 +9,7 @@ lower-cased surface form, because the lookup table maps e.g. "Sie" to "ich"). Pa
 ``rules.yml`` are compiled to spaCy ``Matcher`` patterns over ``NORM`` / ``LOWER`` and phrase
 lists to a ``PhraseMatcher`` over ``LOWER``. Everything is built lazily on first use.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -118,7 +119,7 @@ class TokenSpec:
         return re.compile("|".join(f"(?:{r})" for r in self.regexes))
 
     def variants(self) -> list[dict]:
-        """spaCy token dicts, one per attribute group (ORed by pattern expansion)."""
+        """SpaCy token dicts, one per attribute group (ORed by pattern expansion)."""
         op = {"OP": "?"} if self.optional else {}
         out = []
         if self.norms:
@@ -178,7 +179,8 @@ class _Analysis:
 class RubricEngine:
     """Compiled rules. Normally built on ``bot.nlp.blank_de()`` and its lemma table; the
     command line may pass ``spacy.blank("de")`` plus the pruned table from ``lemmas.json``
-    (identical results, see ``lemma_subset``)."""
+    (identical results, see ``lemma_subset``).
+    """
 
     def __init__(self, nlp=None, lemma_table=None) -> None:
         from bot.nlp import import_spacy
@@ -297,7 +299,9 @@ class RubricEngine:
             groups.setdefault(key.lower(), []).append(key)
         out: dict[str, str] = {}
         for low, keys in groups.items():
-            if low in self.pattern_norms or any(str(full[k]).lower() in self.pattern_norms for k in keys):
+            if low in self.pattern_norms or any(
+                str(full[k]).lower() in self.pattern_norms for k in keys
+            ):
                 for k in keys:
                     out[k] = full[k]
         return out
@@ -401,7 +405,9 @@ class RubricEngine:
 
         with self._lock:  # Matcher objects are not guaranteed thread-safe
             raw = list(self.matcher(doc)) + list(self.phrase_matcher(doc))
-        a = _Analysis(doc, sent_of, clause_of, clause_start, {}, set(), max(full_tokens, len(doc)), truncated)
+        a = _Analysis(
+            doc, sent_of, clause_of, clause_start, {}, set(), max(full_tokens, len(doc)), truncated
+        )
         for tok in doc:
             a.clause_tokens.setdefault(clause_of[tok.i], []).append(tok)
             a.sent_tokens.setdefault(sent_of[tok.i], []).append(tok)
@@ -431,9 +437,16 @@ class RubricEngine:
                     blocked = False
                     for b in blockers:
                         for other in snapshot.get(b, []):
-                            if phase_key == "suppressed_by" and other[0] < span[1] and span[0] < other[1]:
+                            if (
+                                phase_key == "suppressed_by"
+                                and other[0] < span[1]
+                                and span[0] < other[1]
+                            ):
                                 blocked = True
-                            elif phase_key == "unless_signal" and clause_of[other[0]] == clause_of[span[0]]:
+                            elif (
+                                phase_key == "unless_signal"
+                                and clause_of[other[0]] == clause_of[span[0]]
+                            ):
                                 blocked = True
                     if not blocked:
                         kept.append(span)
@@ -484,8 +497,14 @@ class RubricEngine:
             mode = "ignore"
         if mode == "ignore":
             return info.signal
-        negated = self._negated(a, clause_toks, start, end, inside=not info.has_negator,
-                                before_only=opts.get("negation_scope", "clause") == "before")
+        negated = self._negated(
+            a,
+            clause_toks,
+            start,
+            end,
+            inside=not info.has_negator,
+            before_only=opts.get("negation_scope", "clause") == "before",
+        )
         if mode == "veto":
             return None if negated else info.signal
         if mode == "flip":
@@ -494,8 +513,15 @@ class RubricEngine:
             return opts.get("negated_flag", f"negated_{info.signal}") if negated else None
         raise ValueError(f"rules.yml: unknown negation mode {mode!r}")
 
-    def _negated(self, a: _Analysis, clause_toks, start: int, end: int, inside: bool,
-                 before_only: bool = False) -> bool:
+    def _negated(
+        self,
+        a: _Analysis,
+        clause_toks,
+        start: int,
+        end: int,
+        inside: bool,
+        before_only: bool = False,
+    ) -> bool:
         doc = a.doc
         for t in clause_toks:
             if t.lower_ not in self.negators:
@@ -553,7 +579,9 @@ class RubricEngine:
             or (a.n_tokens >= very_long and n_first >= int(jcfg["first_person_long_min"]))
         ):
             a.flags.add("justification")
-            spans = list(hits.get("defensive", [])) + [(t.i, t.i + 1) for t in doc if t.lower_ in self.adversatives]
+            spans = list(hits.get("defensive", [])) + [
+                (t.i, t.i + 1) for t in doc if t.lower_ in self.adversatives
+            ]
             hits["justification"] = sorted(spans) or [(0, min(len(doc), 8))]
         if is_long:
             a.flags.add("long")
@@ -569,7 +597,9 @@ class RubricEngine:
         """True if an "aber"/"trotzdem" … separates a preceding hedge from the end statement."""
         if hedge >= end_statement:
             return False
-        return any(a.doc[i].lower_ in self.hedge_barriers for i in range(hedge + 1, end_statement + 1))
+        return any(
+            a.doc[i].lower_ in self.hedge_barriers for i in range(hedge + 1, end_statement + 1)
+        )
 
     # ------------------------------------------------------------------ scoring
 
@@ -608,7 +638,9 @@ class RubricEngine:
             if has_spec:
                 reasons += float(r["specific_with_fact"])
         elif has_conn:
-            reasons = float(r["connector_only"]) + (float(r["specific_with_connector"]) if has_spec else 0.0)
+            reasons = float(r["connector_only"]) + (
+                float(r["specific_with_connector"]) if has_spec else 0.0
+            )
         else:
             reasons = 0.0
         if n("vague_reason") and not has_fact:
@@ -667,11 +699,19 @@ class RubricEngine:
         if n("shouting"):
             calm -= float(cm["shouting"])
 
-        raw = dict(clarity=clarity, reasons=reasons, respect=respect, transition=transition,
-                   appreciation=appreciation, calm=calm)
+        raw = dict(
+            clarity=clarity,
+            reasons=reasons,
+            respect=respect,
+            transition=transition,
+            appreciation=appreciation,
+            calm=calm,
+        )
         return {k: round(min(1.0, max(0.0, v)), 2) for k, v in raw.items()}
 
-    def overall(self, scores: dict[str, float], flags: Iterable[str], under_backlash: bool) -> float:
+    def overall(
+        self, scores: dict[str, float], flags: Iterable[str], under_backlash: bool
+    ) -> float:
         sc = self.rules["scoring"]
         weights = sc["weights"]["backlash" if under_backlash else "normal"]
         total = sum(float(w) for w in weights.values())
@@ -700,7 +740,9 @@ class RubricEngine:
 
     # ------------------------------------------------------------------ tips
 
-    def tips(self, a: _Analysis, scores: dict[str, float], under_backlash: bool, text: str) -> list[str]:
+    def tips(
+        self, a: _Analysis, scores: dict[str, float], under_backlash: bool, text: str
+    ) -> list[str]:
         cfg = self.texts["tips"]
         out: list[str] = []
         for entry in cfg["rules"]:
@@ -851,7 +893,11 @@ class RubricEngine:
         for s, e in a.hits.get("reason", []):
             if doc[s].lower_ not in allowed:
                 continue
-            if doc[s].lower_ == "wegen" and s + 1 < len(doc) and doc[s + 1].lower_ in self.second_person:
+            if (
+                doc[s].lower_ == "wegen"
+                and s + 1 < len(doc)
+                and doc[s + 1].lower_ in self.second_person
+            ):
                 continue
             end = s + 1
             while end < len(doc) and a.sent_of[end] == a.sent_of[s] and not doc[end].is_punct:
@@ -895,8 +941,11 @@ class RubricEngine:
         def in_clause(sig: str, idxs: list[int]) -> bool:
             return any(idxs[0] <= s[0] <= idxs[-1] for s in a.hits.get(sig, []))
 
-        keep = [c for c, idxs in clauses.items()
-                if any(in_clause(s, idxs) for s in content) and not any(in_clause(s, idxs) for s in bad)]
+        keep = [
+            c
+            for c, idxs in clauses.items()
+            if any(in_clause(s, idxs) for s in content) and not any(in_clause(s, idxs) for s in bad)
+        ]
         if not keep:
             return None
         pieces = [self._soften(a, clauses[c][0], clauses[c][-1] + 1) for c in sorted(keep)]
@@ -916,15 +965,21 @@ class RubricEngine:
 
     def suggest(self, criterion: str, sentence: str, analysis: _Analysis | None = None) -> str:
         if criterion not in CRITERIA:
-            raise ValueError(self.texts["messages"]["unknown_criterion"].format(
-                criterion=criterion, criteria=", ".join(CRITERIA)))
+            raise ValueError(
+                self.texts["messages"]["unknown_criterion"].format(
+                    criterion=criterion, criteria=", ".join(CRITERIA)
+                )
+            )
         if analysis is None:
             try:
                 analysis = self.analyse(sentence)
             except RubricInputError:
                 analysis = None
-        slots = self.slots(analysis, sentence) if analysis else {
-            "name_comma": "", "name_suffix": "", "date_opt": ""}
+        slots = (
+            self.slots(analysis, sentence)
+            if analysis
+            else {"name_comma": "", "name_suffix": "", "date_opt": ""}
+        )
         for tpl in self.texts["suggestions"]["templates"][criterion]:
             if all(slots.get(k) for k in tpl.get("needs") or []) and not any(
                 slots.get(k) for k in tpl.get("unless") or []
@@ -932,7 +987,9 @@ class RubricEngine:
                 out = tpl["text"].format(**slots)
                 out = re.sub(r"\s+", " ", out).strip()
                 return out[:1].upper() + out[1:]
-        raise LookupError(f"suggestions.yml: no default template for {criterion}")  # pragma: no cover
+        raise LookupError(
+            f"suggestions.yml: no default template for {criterion}"
+        )  # pragma: no cover
 
 
 def _as_list(x) -> list:
@@ -978,11 +1035,12 @@ def _lookups_version() -> str:
 
 def write_lemma_cache(path: Path = LEMMA_CACHE_PATH) -> Path:
     """Regenerate ``lemmas.json`` (run after editing rules.yml:
-    ``python -m bot.rubric.cli --write-lemma-cache``)."""
+    ``python -m bot.rubric.cli --write-lemma-cache``).
+    """
     import json
 
-    import srsly
     import spacy_lookups_data
+    import srsly
 
     full = srsly.read_gzip_json(spacy_lookups_data.get_file("de_lemma_lookup.json.gz"))
     engine = RubricEngine()  # always on the full blank_de() table
@@ -990,7 +1048,9 @@ def write_lemma_cache(path: Path = LEMMA_CACHE_PATH) -> Path:
     pipeline_table = engine._table
     for key, value in subset.items():  # the package data is what blank_de() loads
         if pipeline_table.get(key) != value:
-            raise RuntimeError(f"lemma table of blank_de() differs from spacy-lookups-data at {key!r}")
+            raise RuntimeError(
+                f"lemma table of blank_de() differs from spacy-lookups-data at {key!r}"
+            )
     payload = {
         "format": 1,
         "rules_sha256": _rules_fingerprint(),
@@ -1046,4 +1106,3 @@ def get_engine() -> RubricEngine:
             if _ENGINE is None:
                 _ENGINE = RubricEngine()
     return _ENGINE
-

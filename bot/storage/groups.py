@@ -3,6 +3,7 @@
 Trainer rights come only from configuration (KLARTEXT_TRAINERS) or a verified trainer code,
 never from anything a chat message can set (slots, entities).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,9 @@ class GroupSession(Base):
 
     id = Column(Integer, primary_key=True)
     code = Column(String(16), nullable=False, unique=True)
-    trainer_user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    trainer_user_id = Column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     scenario_id = Column(String(64), nullable=False)
     difficulty = Column(Integer, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
@@ -43,8 +46,12 @@ class GroupMember(Base):
     __table_args__ = (UniqueConstraint("session_id", "user_id", name="uq_group_members"),)
 
     id = Column(Integer, primary_key=True)
-    session_id = Column(Integer, ForeignKey("group_sessions.id", ondelete="CASCADE"), nullable=False, index=True)
-    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    session_id = Column(
+        Integer, ForeignKey("group_sessions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    user_id = Column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     joined_at = Column(DateTime, nullable=False, default=utcnow)
 
 
@@ -71,8 +78,12 @@ def normalize_code(code: str) -> str:
 
 def is_code(code: str) -> bool:
     """Join codes have CODE_LENGTH characters of CODE_ALPHABET with at least one letter and one digit."""
-    return (len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code)
-            and any(ch.isdigit() for ch in code) and any(ch.isalpha() for ch in code))
+    return (
+        len(code) == CODE_LENGTH
+        and all(ch in CODE_ALPHABET for ch in code)
+        and any(ch.isdigit() for ch in code)
+        and any(ch.isalpha() for ch in code)
+    )
 
 
 def new_code() -> str:
@@ -106,27 +117,45 @@ class GroupRepository(CoachRepository):
             user = self._user(session, trainer_sender)
             for _ in range(20):
                 code = new_code()
-                if session.execute(select(GroupSession.id).where(GroupSession.code == code)).first() is None:
+                if (
+                    session.execute(
+                        select(GroupSession.id).where(GroupSession.code == code)
+                    ).first()
+                    is None
+                ):
                     break
-            row = GroupSession(code=code, trainer_user_id=user.id, scenario_id=scenario_id, difficulty=difficulty)
+            row = GroupSession(
+                code=code, trainer_user_id=user.id, scenario_id=scenario_id, difficulty=difficulty
+            )
             session.add(row)
             session.flush()
             return SessionInfo(row.code, row.scenario_id, row.difficulty, row.created_at)
 
     def find_session(self, code: str) -> SessionInfo | None:
         with db.session_scope(self.url) as session:
-            row = session.execute(select(GroupSession).where(GroupSession.code == normalize_code(code))).scalar_one_or_none()
-            return SessionInfo(row.code, row.scenario_id, row.difficulty, row.created_at) if row else None
+            row = session.execute(
+                select(GroupSession).where(GroupSession.code == normalize_code(code))
+            ).scalar_one_or_none()
+            return (
+                SessionInfo(row.code, row.scenario_id, row.difficulty, row.created_at)
+                if row
+                else None
+            )
 
     def join(self, sender_id: str, code: str) -> SessionInfo | None:
         sender_id = clean_sender(sender_id)
         with db.session_scope(self.url) as session:
-            row = session.execute(select(GroupSession).where(GroupSession.code == normalize_code(code))).scalar_one_or_none()
+            row = session.execute(
+                select(GroupSession).where(GroupSession.code == normalize_code(code))
+            ).scalar_one_or_none()
             if row is None:
                 return None
             user = self._user(session, sender_id)
-            exists = session.execute(select(GroupMember.id).where(
-                GroupMember.session_id == row.id, GroupMember.user_id == user.id)).first()
+            exists = session.execute(
+                select(GroupMember.id).where(
+                    GroupMember.session_id == row.id, GroupMember.user_id == user.id
+                )
+            ).first()
             if exists is None:
                 session.add(GroupMember(session_id=row.id, user_id=user.id))
             return SessionInfo(row.code, row.scenario_id, row.difficulty, row.created_at)
@@ -134,18 +163,24 @@ class GroupRepository(CoachRepository):
     def is_member(self, sender_id: str, code: str) -> bool:
         sender_id = clean_sender(sender_id)
         with db.session_scope(self.url) as session:
-            return session.execute(
-                select(GroupMember.id).join(GroupSession, GroupSession.id == GroupMember.session_id)
-                .join(User, User.id == GroupMember.user_id)
-                .where(User.sender_id == sender_id, GroupSession.code == normalize_code(code))
-            ).first() is not None
+            return (
+                session.execute(
+                    select(GroupMember.id)
+                    .join(GroupSession, GroupSession.id == GroupMember.session_id)
+                    .join(User, User.id == GroupMember.user_id)
+                    .where(User.sender_id == sender_id, GroupSession.code == normalize_code(code))
+                ).first()
+                is not None
+            )
 
     def sessions_of(self, trainer_sender: str) -> list[SessionInfo]:
         trainer_sender = clean_sender(trainer_sender)
         with db.session_scope(self.url) as session:
             rows = session.execute(
-                select(GroupSession).join(User, User.id == GroupSession.trainer_user_id)
-                .where(User.sender_id == trainer_sender).order_by(GroupSession.created_at.desc(), GroupSession.id.desc())
+                select(GroupSession)
+                .join(User, User.id == GroupSession.trainer_user_id)
+                .where(User.sender_id == trainer_sender)
+                .order_by(GroupSession.created_at.desc(), GroupSession.id.desc())
             ).scalars()
             return [SessionInfo(r.code, r.scenario_id, r.difficulty, r.created_at) for r in rows]
 
@@ -155,14 +190,21 @@ class GroupRepository(CoachRepository):
         code = normalize_code(code)
         with db.session_scope(self.url) as session:
             owned = session.execute(
-                select(GroupSession.id).join(User, User.id == GroupSession.trainer_user_id)
+                select(GroupSession.id)
+                .join(User, User.id == GroupSession.trainer_user_id)
                 .where(User.sender_id == trainer_sender, GroupSession.code == code)
             ).first()
             if owned is None:
                 return None
             rows = session.execute(
-                select(RoleplayResult, User.sender_id).join(User, User.id == RoleplayResult.user_id)
-                .where(RoleplayResult.group_code == code).order_by(RoleplayResult.finished_at)
+                select(RoleplayResult, User.sender_id)
+                .join(User, User.id == RoleplayResult.user_id)
+                .where(RoleplayResult.group_code == code)
+                .order_by(RoleplayResult.finished_at)
             ).all()
-            return [MemberResult(sender, r.overall, json.loads(r.scores), json.loads(r.transcript), r.finished_at)
-                    for r, sender in rows]
+            return [
+                MemberResult(
+                    sender, r.overall, json.loads(r.scores), json.loads(r.transcript), r.finished_at
+                )
+                for r, sender in rows
+            ]

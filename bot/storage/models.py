@@ -2,11 +2,22 @@
 
 Schema changes go through Alembic migrations in ``migrations/versions``.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
@@ -28,12 +39,24 @@ class User(Base):
     last_seen_at = Column(DateTime, nullable=False, default=utcnow)
 
     clients = relationship("Client", back_populates="user", cascade="all, delete-orphan")
-    roleplays = relationship("RoleplayResult", back_populates="user", cascade="all, delete-orphan",
-                             order_by="RoleplayResult.finished_at")
-    boundaries = relationship("Boundary", back_populates="user", cascade="all, delete-orphan",
-                              order_by="Boundary.created_at")
-    incidents = relationship("Incident", back_populates="user", cascade="all, delete-orphan",
-                             order_by="Incident.occurred_on")
+    roleplays = relationship(
+        "RoleplayResult",
+        back_populates="user",
+        cascade="all, delete-orphan",
+        order_by="RoleplayResult.finished_at",
+    )
+    boundaries = relationship(
+        "Boundary",
+        back_populates="user",
+        cascade="all, delete-orphan",
+        order_by="Boundary.created_at",
+    )
+    incidents = relationship(
+        "Incident",
+        back_populates="user",
+        cascade="all, delete-orphan",
+        order_by="Incident.occurred_on",
+    )
 
 
 class Client(Base):
@@ -43,7 +66,9 @@ class Client(Base):
     __table_args__ = (UniqueConstraint("user_id", "name_key", name="uq_clients_user_name"),)
 
     id = Column(Integer, primary_key=True)
-    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = Column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     name = Column(String(CLIENT_NAME_MAX), nullable=False)
     name_key = Column(String(CLIENT_NAME_MAX), nullable=False)
     mentions = Column(Integer, nullable=False, default=1)
@@ -52,8 +77,12 @@ class Client(Base):
     last_case = Column(String(32), nullable=True)
 
     user = relationship("User", back_populates="clients")
-    incidents = relationship("Incident", back_populates="client", cascade="all, delete-orphan",
-                             order_by="Incident.occurred_on")
+    incidents = relationship(
+        "Incident",
+        back_populates="client",
+        cascade="all, delete-orphan",
+        order_by="Incident.occurred_on",
+    )
 
 
 class RoleplayResult(Base):
@@ -62,7 +91,9 @@ class RoleplayResult(Base):
     __tablename__ = "roleplay_results"
 
     id = Column(Integer, primary_key=True)
-    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = Column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     scenario_id = Column(String(64), nullable=False)
     difficulty = Column(Integer, nullable=False)
     outcome = Column(String(16), nullable=True)
@@ -91,7 +122,9 @@ class Boundary(Base):
     __table_args__ = (UniqueConstraint("user_id", "behavior", name="uq_boundaries_user_behavior"),)
 
     id = Column(Integer, primary_key=True)
-    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = Column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     behavior = Column(String(BEHAVIOR_MAX), nullable=False)
     max_count = Column(Integer, nullable=True)
     period_days = Column(Integer, nullable=True)
@@ -108,8 +141,12 @@ class Incident(Base):
     __tablename__ = "incidents"
 
     id = Column(Integer, primary_key=True)
-    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    client_id = Column(Integer, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = Column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    client_id = Column(
+        Integer, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     behavior = Column(String(BEHAVIOR_MAX), nullable=False)
     occurred_on = Column(Date, nullable=False, index=True)
     note = Column(Text, nullable=True)

@@ -1,4 +1,5 @@
 """A small repository layer: every method is scoped to one sender id."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,17 @@ from datetime import date, datetime, time
 from sqlalchemy import delete, func, select, update
 
 from bot.storage import db
-from bot.storage.models import (CLIENT_NAME_MAX, NOTE_MAX, SENDER_MAX, Boundary, Client, Incident, RoleplayResult,
-                                User, utcnow)
+from bot.storage.models import (
+    CLIENT_NAME_MAX,
+    NOTE_MAX,
+    SENDER_MAX,
+    Boundary,
+    Client,
+    Incident,
+    RoleplayResult,
+    User,
+    utcnow,
+)
 
 
 class InvalidInput(ValueError):
@@ -163,8 +173,15 @@ class CoachRepository:
             ).scalar_one_or_none()
             now = utcnow()
             if client is None:
-                client = Client(user_id=user.id, name=name, name_key=key, mentions=1,
-                                first_mentioned_at=now, last_mentioned_at=now, last_case=case)
+                client = Client(
+                    user_id=user.id,
+                    name=name,
+                    name_key=key,
+                    mentions=1,
+                    first_mentioned_at=now,
+                    last_mentioned_at=now,
+                    last_case=case,
+                )
                 session.add(client)
             else:
                 client.mentions += 1
@@ -180,23 +197,40 @@ class CoachRepository:
             if user is None:
                 return []
             rows = session.execute(
-                select(Client).where(Client.user_id == user.id).order_by(Client.last_mentioned_at.desc())
+                select(Client)
+                .where(Client.user_id == user.id)
+                .order_by(Client.last_mentioned_at.desc())
             ).scalars()
             return [_info(c) for c in rows]
 
-    def save_roleplay(self, sender_id: str, *, scenario_id: str, difficulty: int, overall: float,
-                      scores: dict, transcript: list, outcome: str | None = None,
-                      group_code: str | None = None) -> RoleplayInfo:
+    def save_roleplay(
+        self,
+        sender_id: str,
+        *,
+        scenario_id: str,
+        difficulty: int,
+        overall: float,
+        scores: dict,
+        transcript: list,
+        outcome: str | None = None,
+        group_code: str | None = None,
+    ) -> RoleplayInfo:
         sender_id = clean_sender(sender_id)
         if not 0.0 <= float(overall) <= 100.0:
             raise InvalidInput("score_out_of_range")
         with db.session_scope(self.url) as session:
             user = self._user(session, sender_id)
-            row = RoleplayResult(user_id=user.id, scenario_id=scenario_id[:64], difficulty=int(difficulty),
-                                 outcome=outcome, overall=float(overall),
-                                 scores=json.dumps(scores, ensure_ascii=False),
-                                 transcript=json.dumps(transcript, ensure_ascii=False),
-                                 group_code=group_code, finished_at=utcnow())
+            row = RoleplayResult(
+                user_id=user.id,
+                scenario_id=scenario_id[:64],
+                difficulty=int(difficulty),
+                outcome=outcome,
+                overall=float(overall),
+                scores=json.dumps(scores, ensure_ascii=False),
+                transcript=json.dumps(transcript, ensure_ascii=False),
+                group_code=group_code,
+                finished_at=utcnow(),
+            )
             session.add(row)
             session.flush()
             return _roleplay_info(row)
@@ -213,11 +247,20 @@ class CoachRepository:
         with db.session_scope(self.url) as session:
             user = self._user(session, sender_id, create=False)
             if user is None:
-                return {"sender_id": sender_id, "user": None, "clients": [], "roleplays": [],
-                        "boundaries": [], "incidents": []}
+                return {
+                    "sender_id": sender_id,
+                    "user": None,
+                    "clients": [],
+                    "roleplays": [],
+                    "boundaries": [],
+                    "incidents": [],
+                }
             return {
                 "sender_id": sender_id,
-                "user": {"created_at": user.created_at.isoformat(), "last_seen_at": user.last_seen_at.isoformat()},
+                "user": {
+                    "created_at": user.created_at.isoformat(),
+                    "last_seen_at": user.last_seen_at.isoformat(),
+                },
                 "clients": [
                     {
                         "name": c.name,
@@ -229,16 +272,23 @@ class CoachRepository:
                     for c in user.clients
                 ],
                 "roleplays": [
-                    {**_roleplay_info(r).__dict__, "finished_at": r.finished_at.isoformat()} for r in user.roleplays
+                    {**_roleplay_info(r).__dict__, "finished_at": r.finished_at.isoformat()}
+                    for r in user.roleplays
                 ],
                 "boundaries": [
-                    {**_boundary_info(b).__dict__, "created_at": b.created_at.isoformat(),
-                     "updated_at": b.updated_at.isoformat()}
+                    {
+                        **_boundary_info(b).__dict__,
+                        "created_at": b.created_at.isoformat(),
+                        "updated_at": b.updated_at.isoformat(),
+                    }
                     for b in user.boundaries
                 ],
                 "incidents": [
-                    {**_incident_info(i).__dict__, "occurred_on": i.occurred_on.isoformat(),
-                     "created_at": i.created_at.isoformat()}
+                    {
+                        **_incident_info(i).__dict__,
+                        "occurred_on": i.occurred_on.isoformat(),
+                        "created_at": i.created_at.isoformat(),
+                    }
                     for i in _ordered(user.incidents)
                 ],
             }
@@ -249,8 +299,13 @@ class CoachRepository:
             user = self._user(session, sender_id, create=False)
             if user is None:
                 return {"users": 0, "clients": 0, "roleplays": 0, "boundaries": 0, "incidents": 0}
-            counts = {"users": 1, "clients": len(user.clients), "roleplays": len(user.roleplays),
-                      "boundaries": len(user.boundaries), "incidents": len(user.incidents)}
+            counts = {
+                "users": 1,
+                "clients": len(user.clients),
+                "roleplays": len(user.roleplays),
+                "boundaries": len(user.boundaries),
+                "incidents": len(user.incidents),
+            }
             session.delete(user)
             return counts
 
@@ -262,15 +317,26 @@ class CoachRepository:
             if user is None:
                 return {"boundaries": 0, "clients": 0, "incidents": 0, "roleplays": 0}
             return {
-                kind: session.execute(select(func.count()).select_from(model).where(model.user_id == user.id)).scalar_one()
-                for kind, model in (("boundaries", Boundary), ("clients", Client), ("incidents", Incident),
-                                    ("roleplays", RoleplayResult))
+                kind: session.execute(
+                    select(func.count()).select_from(model).where(model.user_id == user.id)
+                ).scalar_one()
+                for kind, model in (
+                    ("boundaries", Boundary),
+                    ("clients", Client),
+                    ("incidents", Incident),
+                    ("roleplays", RoleplayResult),
+                )
             }
 
     # ------------------------------------------------------------------ boundaries (issue 4)
-    def set_boundary(self, sender_id: str, behavior: str, max_count: int | None = None,
-                     period_days: int | None = None, note: str | None = None
-                     ) -> tuple[BoundaryInfo, BoundaryInfo | None]:
+    def set_boundary(
+        self,
+        sender_id: str,
+        behavior: str,
+        max_count: int | None = None,
+        period_days: int | None = None,
+        note: str | None = None,
+    ) -> tuple[BoundaryInfo, BoundaryInfo | None]:
         """Create or replace the user's boundary for ``behavior``; returns (new, previous)."""
         sender_id = clean_sender(sender_id)
         behavior = clean_behavior(behavior)
@@ -291,7 +357,12 @@ class CoachRepository:
             if row is None:
                 row = Boundary(user_id=user.id, behavior=behavior, created_at=now)
                 session.add(row)
-            row.max_count, row.period_days, row.note, row.updated_at = max_count, period_days, note, now
+            row.max_count, row.period_days, row.note, row.updated_at = (
+                max_count,
+                period_days,
+                note,
+                now,
+            )
             session.flush()
             return _boundary_info(row), previous
 
@@ -319,9 +390,19 @@ class CoachRepository:
             return info
 
     # ------------------------------------------------------------------ incidents (issue 4)
-    def log_incident(self, sender_id: str, client_name: str, behavior: str, occurred_on: date,
-                     note: str | None = None, *, source: str = "chat", case: str | None = None,
-                     level_hint: int | None = None, today: date | None = None) -> IncidentInfo:
+    def log_incident(
+        self,
+        sender_id: str,
+        client_name: str,
+        behavior: str,
+        occurred_on: date,
+        note: str | None = None,
+        *,
+        source: str = "chat",
+        case: str | None = None,
+        level_hint: int | None = None,
+        today: date | None = None,
+    ) -> IncidentInfo:
         """Record an incident with a client (created if new). Validates everything first."""
         sender_id = clean_sender(sender_id)
         name = clean_incident_client(client_name)
@@ -350,17 +431,32 @@ class CoachRepository:
                 select(Client).where(Client.user_id == user.id, Client.name_key == key)
             ).scalar_one_or_none()
             if client is None:
-                client = Client(user_id=user.id, name=name, name_key=key, mentions=1,
-                                first_mentioned_at=now, last_mentioned_at=now, last_case=case)
+                client = Client(
+                    user_id=user.id,
+                    name=name,
+                    name_key=key,
+                    mentions=1,
+                    first_mentioned_at=now,
+                    last_mentioned_at=now,
+                    last_case=case,
+                )
                 session.add(client)
                 session.flush()
             else:
                 client.mentions += 1
                 client.last_mentioned_at = now
                 client.last_case = case or client.last_case
-            row = Incident(user_id=user.id, client_id=client.id, behavior=behavior, occurred_on=occurred_on,
-                           note=note, source=source, case=(case or None) and str(case)[:32],
-                           level_hint=None if level_hint is None else int(level_hint), created_at=now)
+            row = Incident(
+                user_id=user.id,
+                client_id=client.id,
+                behavior=behavior,
+                occurred_on=occurred_on,
+                note=note,
+                source=source,
+                case=(case or None) and str(case)[:32],
+                level_hint=None if level_hint is None else int(level_hint),
+                created_at=now,
+            )
             session.add(row)
             session.flush()
             return _incident_info(row)
@@ -375,7 +471,9 @@ class CoachRepository:
             query = select(Incident).where(Incident.user_id == user.id)
             if client_name is not None:
                 query = query.join(Client, Client.id == Incident.client_id).where(
-                    Client.user_id == user.id, Client.name_key == client_key(clean_client_name(client_name)))
+                    Client.user_id == user.id,
+                    Client.name_key == client_key(clean_client_name(client_name)),
+                )
             rows = session.execute(query.order_by(Incident.occurred_on, Incident.id)).scalars()
             return [_incident_info(i) for i in rows]
 
@@ -398,24 +496,42 @@ class CoachRepository:
     # ------------------------------------------------------------------ retention (all users)
     def purge_older_than(self, cutoff: date, *, dry_run: bool = False) -> dict[str, int]:
         """Retention: delete incidents before ``cutoff``, empty role-play transcripts finished
-        before it, and drop clients neither mentioned since nor with incidents left."""
+        before it, and drop clients neither mentioned since nor with incidents left.
+        """
         cutoff_at = datetime.combine(cutoff, time.min)
         with db.session_scope(self.url) as session:
             old_incidents = Incident.occurred_on < cutoff
-            old_transcripts = (RoleplayResult.finished_at < cutoff_at) & (RoleplayResult.transcript != "[]")
+            old_transcripts = (RoleplayResult.finished_at < cutoff_at) & (
+                RoleplayResult.transcript != "[]"
+            )
             remaining = select(Incident.id).where(Incident.client_id == Client.id, ~old_incidents)
             stale_clients = (Client.last_mentioned_at < cutoff_at) & ~remaining.exists()
             counts = {
-                "incidents": session.execute(select(func.count()).select_from(Incident).where(old_incidents)).scalar_one(),
+                "incidents": session.execute(
+                    select(func.count()).select_from(Incident).where(old_incidents)
+                ).scalar_one(),
                 "transcripts": session.execute(
-                    select(func.count()).select_from(RoleplayResult).where(old_transcripts)).scalar_one(),
-                "clients": session.execute(select(func.count()).select_from(Client).where(stale_clients)).scalar_one(),
+                    select(func.count()).select_from(RoleplayResult).where(old_transcripts)
+                ).scalar_one(),
+                "clients": session.execute(
+                    select(func.count()).select_from(Client).where(stale_clients)
+                ).scalar_one(),
             }
             if not dry_run:
-                session.execute(delete(Incident).where(old_incidents).execution_options(synchronize_session=False))
-                session.execute(update(RoleplayResult).where(old_transcripts).values(transcript="[]")
-                                .execution_options(synchronize_session=False))
-                session.execute(delete(Client).where(stale_clients).execution_options(synchronize_session=False))
+                session.execute(
+                    delete(Incident)
+                    .where(old_incidents)
+                    .execution_options(synchronize_session=False)
+                )
+                session.execute(
+                    update(RoleplayResult)
+                    .where(old_transcripts)
+                    .values(transcript="[]")
+                    .execution_options(synchronize_session=False)
+                )
+                session.execute(
+                    delete(Client).where(stale_clients).execution_options(synchronize_session=False)
+                )
             return counts
 
 
@@ -428,8 +544,17 @@ def _boundary_info(b: Boundary) -> BoundaryInfo:
 
 
 def _incident_info(i: Incident) -> IncidentInfo:
-    return IncidentInfo(i.id, i.client.name, i.behavior, i.occurred_on, i.note, i.source, i.case, i.level_hint,
-                        i.created_at)
+    return IncidentInfo(
+        i.id,
+        i.client.name,
+        i.behavior,
+        i.occurred_on,
+        i.note,
+        i.source,
+        i.case,
+        i.level_hint,
+        i.created_at,
+    )
 
 
 def _ordered(incidents) -> list:
@@ -437,5 +562,13 @@ def _ordered(incidents) -> list:
 
 
 def _roleplay_info(r: RoleplayResult) -> RoleplayInfo:
-    return RoleplayInfo(r.scenario_id, r.difficulty, r.outcome, r.overall, json.loads(r.scores),
-                        json.loads(r.transcript), r.group_code, r.finished_at)
+    return RoleplayInfo(
+        r.scenario_id,
+        r.difficulty,
+        r.outcome,
+        r.overall,
+        json.loads(r.scores),
+        json.loads(r.transcript),
+        r.group_code,
+        r.finished_at,
+    )

@@ -10,6 +10,7 @@ the server keeps the conversation in memory for the request and saves it afterwa
 action that deletes therefore sets the slot :data:`ERASE_SLOT`; ``connectors.export`` makes
 the server drop such a conversation instead of saving it (see :func:`erase_requested`).
 """
+
 from __future__ import annotations
 
 import json
@@ -44,9 +45,13 @@ def _engine(target: Target) -> Engine:
         engine = _engines.get(target)
         if engine is None:
             if target.startswith("sqlite"):
-                engine = sa.create_engine(target, future=True, connect_args={"check_same_thread": False, "timeout": 15})
+                engine = sa.create_engine(
+                    target, future=True, connect_args={"check_same_thread": False, "timeout": 15}
+                )
             else:
-                engine = sa.create_engine(target, future=True, pool_pre_ping=True, pool_size=2, max_overflow=2)
+                engine = sa.create_engine(
+                    target, future=True, pool_pre_ping=True, pool_size=2, max_overflow=2
+                )
             _engines[target] = engine
         return engine
 
@@ -89,7 +94,9 @@ def delete_events(target: Target, sender_id: str) -> int:
     if not _has_table(engine):
         return 0
     with engine.begin() as conn:
-        return conn.execute(sa.delete(_events).where(_events.c.sender_id == sender_id)).rowcount or 0
+        return (
+            conn.execute(sa.delete(_events).where(_events.c.sender_id == sender_id)).rowcount or 0
+        )
 
 
 def purge_events_before(target: Target, cutoff_timestamp: float, *, dry_run: bool = False) -> int:
@@ -100,7 +107,9 @@ def purge_events_before(target: Target, cutoff_timestamp: float, *, dry_run: boo
     condition = _events.c.timestamp < cutoff_timestamp
     with engine.begin() as conn:
         if dry_run:
-            return conn.execute(sa.select(sa.func.count()).select_from(_events).where(condition)).scalar_one()
+            return conn.execute(
+                sa.select(sa.func.count()).select_from(_events).where(condition)
+            ).scalar_one()
         return conn.execute(sa.delete(_events).where(condition)).rowcount or 0
 
 

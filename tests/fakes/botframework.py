@@ -7,6 +7,7 @@
 * :class:`FakeBotConnector`: ``POST /v3/conversations/<id>/activities[/<replyToId>]`` –
   records the bot's replies and checks their bearer token.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,32 +56,52 @@ class FakeIdentityProvider(FakeServer):
     def handle(self, request: Recorded) -> Reply:
         path = self.path_of(request)
         if request.method == "GET" and path == "/.well-known/openidconfiguration":
-            return 200, {"issuer": ISSUER, "jwks_uri": f"{self.url}/keys",
-                         "id_token_signing_alg_values_supported": ["RS256"]}
+            return 200, {
+                "issuer": ISSUER,
+                "jwks_uri": f"{self.url}/keys",
+                "id_token_signing_alg_values_supported": ["RS256"],
+            }
         if request.method == "GET" and path == "/keys":
             return 200, self.jwks()
         if request.method == "POST" and path == "/oauth2/v2.0/token":
             form = request.form
-            if (form.get("grant_type") != "client_credentials" or form.get("client_id") != self.app_id
-                    or form.get("client_secret") != self.app_password
-                    or form.get("scope") != "https://api.botframework.com/.default"):
+            if (
+                form.get("grant_type") != "client_credentials"
+                or form.get("client_id") != self.app_id
+                or form.get("client_secret") != self.app_password
+                or form.get("scope") != "https://api.botframework.com/.default"
+            ):
                 return 401, {"error": "invalid_client"}
             token = "fake-access-" + secrets.token_hex(8)
             self.issued_tokens.append(token)
             return 200, {"token_type": "Bearer", "expires_in": 3600, "access_token": token}
         return 404, {"error": "not found"}
 
-    def channel_token(self, service_url: str, *, audience: Optional[str] = None,
-                      issuer: str = ISSUER, key: Optional[rsa.RSAPrivateKey] = None,
-                      kid: Optional[str] = None, expires_in: int = 3600,
-                      extra: Optional[Dict[str, Any]] = None) -> str:
+    def channel_token(
+        self,
+        service_url: str,
+        *,
+        audience: Optional[str] = None,
+        issuer: str = ISSUER,
+        key: Optional[rsa.RSAPrivateKey] = None,
+        kid: Optional[str] = None,
+        expires_in: int = 3600,
+        extra: Optional[Dict[str, Any]] = None,
+    ) -> str:
         """A token as the Bot Connector sends it (valid unless told otherwise)."""
         now = int(time.time())
-        claims = {"iss": issuer, "aud": audience or self.app_id, "serviceUrl": service_url,
-                  "nbf": now - 10, "iat": now - 10, "exp": now + expires_in}
+        claims = {
+            "iss": issuer,
+            "aud": audience or self.app_id,
+            "serviceUrl": service_url,
+            "nbf": now - 10,
+            "iat": now - 10,
+            "exp": now + expires_in,
+        }
         claims.update(extra or {})
-        return jwt.encode(claims, key or self.key, algorithm="RS256",
-                          headers={"kid": kid or self.kid})
+        return jwt.encode(
+            claims, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid}
+        )
 
     def key_fetches(self) -> int:
         return len(self.recorded(lambda r: self.path_of(r) == "/keys"))
@@ -98,7 +119,11 @@ class FakeBotConnector(FakeServer):
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer ") or auth[7:] not in self.identity.issued_tokens:
             return 401, {"error": {"code": "Unauthorized"}}
-        if request.method == "POST" and path.startswith("/v3/conversations/") and "/activities" in path:
+        if (
+            request.method == "POST"
+            and path.startswith("/v3/conversations/")
+            and "/activities" in path
+        ):
             return 200, {"id": "reply-" + secrets.token_hex(4)}
         return 404, {"error": "not found"}
 
@@ -112,12 +137,13 @@ class FakeBotConnector(FakeServer):
             auth = r.headers.get("Authorization", "")
             if auth[7:] not in self.identity.issued_tokens:
                 continue
-            conversation = unquote(path[len("/v3/conversations/"):].split("/activities")[0])
+            conversation = unquote(path[len("/v3/conversations/") :].split("/activities")[0])
             if conversation_id is None or conversation == conversation_id:
                 result.append(dict(r.json, _path=path))
         return result
 
-    def wait_activities(self, count: int, conversation_id: Optional[str] = None,
-                        timeout: float = 90.0) -> List[Dict[str, Any]]:
+    def wait_activities(
+        self, count: int, conversation_id: Optional[str] = None, timeout: float = 90.0
+    ) -> List[Dict[str, Any]]:
         self.wait_for(lambda _: len(self.activities(conversation_id)) >= count, timeout)
         return self.activities(conversation_id)

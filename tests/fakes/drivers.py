@@ -10,6 +10,7 @@
 * ``*_messages`` turn what each channel delivered into ``(text, [(title, payload)])`` pairs,
   so the parity test can compare channels.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,9 +28,13 @@ from typing import Any, Dict, List, Optional, Tuple
 Message = Tuple[str, List[Tuple[str, str]]]
 
 
-def http(method: str, url: str, body: Optional[bytes] = None,
-         headers: Optional[Dict[str, str]] = None, timeout: float = 60.0
-         ) -> Tuple[int, bytes, Dict[str, str]]:
+def http(
+    method: str,
+    url: str,
+    body: Optional[bytes] = None,
+    headers: Optional[Dict[str, str]] = None,
+    timeout: float = 60.0,
+) -> Tuple[int, bytes, Dict[str, str]]:
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - loopback
@@ -61,10 +66,17 @@ class SlackPlatform:
         base = b"v0:" + timestamp.encode() + b":" + body
         return "v0=" + hmac.new((secret or self.secret).encode(), base, hashlib.sha256).hexdigest()
 
-    def post(self, body: bytes, *, content_type: str = "application/json",
-             timestamp: Optional[str] = None, signature: Optional[str] = None,
-             secret: Optional[str] = None, headers: Optional[Dict[str, str]] = None,
-             unsigned: bool = False) -> Tuple[int, bytes, Dict[str, str]]:
+    def post(
+        self,
+        body: bytes,
+        *,
+        content_type: str = "application/json",
+        timestamp: Optional[str] = None,
+        signature: Optional[str] = None,
+        secret: Optional[str] = None,
+        headers: Optional[Dict[str, str]] = None,
+        unsigned: bool = False,
+    ) -> Tuple[int, bytes, Dict[str, str]]:
         stamp = timestamp if timestamp is not None else str(int(time.time()))
         sent = {"Content-Type": content_type}
         if not unsigned:
@@ -74,18 +86,36 @@ class SlackPlatform:
         return http("POST", self.url, body, sent)
 
     def event_body(self, event: Dict[str, Any], event_id: Optional[str] = None) -> bytes:
-        return json.dumps({
-            "token": "deprecated", "team_id": "T0KLARTEXT", "api_app_id": "A0KLARTEXT",
-            "type": "event_callback", "event_id": event_id or unique("Ev"),
-            "event_time": int(time.time()), "event": event,
-        }).encode()
+        return json.dumps(
+            {
+                "token": "deprecated",
+                "team_id": "T0KLARTEXT",
+                "api_app_id": "A0KLARTEXT",
+                "type": "event_callback",
+                "event_id": event_id or unique("Ev"),
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        ).encode()
 
     @staticmethod
-    def message_event(user: str, channel: str, text: str, *, ts: Optional[str] = None,
-                      thread_ts: Optional[str] = None, channel_type: str = "im",
-                      kind: str = "message") -> Dict[str, Any]:
-        event: Dict[str, Any] = {"type": kind, "user": user, "channel": channel, "text": text,
-                                 "ts": ts or SlackPlatform.next_ts()}
+    def message_event(
+        user: str,
+        channel: str,
+        text: str,
+        *,
+        ts: Optional[str] = None,
+        thread_ts: Optional[str] = None,
+        channel_type: str = "im",
+        kind: str = "message",
+    ) -> Dict[str, Any]:
+        event: Dict[str, Any] = {
+            "type": kind,
+            "user": user,
+            "channel": channel,
+            "text": text,
+            "ts": ts or SlackPlatform.next_ts(),
+        }
         if kind == "message":
             event["channel_type"] = channel_type
         if thread_ts:
@@ -97,22 +127,36 @@ class SlackPlatform:
         status, _, _ = self.post(self.event_body(event))
         return status
 
-    def click(self, user: str, channel: str, message: Dict[str, Any], title: str,
-              message_ts: str = "1700000000.000001") -> int:
+    def click(
+        self,
+        user: str,
+        channel: str,
+        message: Dict[str, Any],
+        title: str,
+        message_ts: str = "1700000000.000001",
+    ) -> int:
         """Click the button ``title`` of a message the coach posted (a chat.postMessage body)."""
         for block in message.get("blocks", []):
             for element in block.get("elements", []) if block.get("type") == "actions" else []:
                 if element["text"]["text"] == title:
                     action = dict(element, block_id=block["block_id"], action_ts=str(time.time()))
-                    container = {"type": "message", "message_ts": message_ts, "channel_id": channel,
-                                 "is_ephemeral": False}
+                    container = {
+                        "type": "message",
+                        "message_ts": message_ts,
+                        "channel_id": channel,
+                        "is_ephemeral": False,
+                    }
                     shown = dict(message, ts=message_ts)
                     if message.get("thread_ts"):
                         container["thread_ts"] = message["thread_ts"]
                     payload = {
-                        "type": "block_actions", "user": {"id": user, "team_id": "T0KLARTEXT"},
-                        "team": {"id": "T0KLARTEXT"}, "channel": {"id": channel},
-                        "container": container, "message": shown, "trigger_id": unique("trig"),
+                        "type": "block_actions",
+                        "user": {"id": user, "team_id": "T0KLARTEXT"},
+                        "team": {"id": "T0KLARTEXT"},
+                        "channel": {"id": channel},
+                        "container": container,
+                        "message": shown,
+                        "trigger_id": unique("trig"),
                         "actions": [action],
                     }
                     body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
@@ -128,8 +172,12 @@ def slack_messages(calls: List[Dict[str, Any]]) -> List[Message]:
         sections = [b["text"]["text"] for b in call.get("blocks", []) if b.get("type") == "section"]
         text = "\n".join(sections) if sections else call.get("text", "")
         text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-        buttons = [(e["text"]["text"], e["value"]) for b in call.get("blocks", [])
-                   if b.get("type") == "actions" for e in b.get("elements", [])]
+        buttons = [
+            (e["text"]["text"], e["value"])
+            for b in call.get("blocks", [])
+            if b.get("type") == "actions"
+            for e in b.get("elements", [])
+        ]
         result.append((text, buttons))
     return result
 
@@ -138,24 +186,42 @@ def slack_messages(calls: List[Dict[str, Any]]) -> List[Message]:
 class TeamsPlatform:
     """The Bot Connector's side: signed activities to the bot."""
 
-    def __init__(self, base_url: str, identity: Any, connector: Any, app_id: str, tenant_id: str) -> None:
+    def __init__(
+        self, base_url: str, identity: Any, connector: Any, app_id: str, tenant_id: str
+    ) -> None:
         self.url = f"{base_url}/webhooks/teams/webhook"
         self.identity = identity
         self.connector = connector
         self.app_id = app_id
         self.tenant_id = tenant_id
 
-    def activity(self, user: str, conversation: str, text: Optional[str] = None, *,
-                 value: Any = None, tenant: Optional[str] = None,
-                 service_url: Optional[str] = None, kind: str = "message") -> Dict[str, Any]:
+    def activity(
+        self,
+        user: str,
+        conversation: str,
+        text: Optional[str] = None,
+        *,
+        value: Any = None,
+        tenant: Optional[str] = None,
+        service_url: Optional[str] = None,
+        kind: str = "message",
+    ) -> Dict[str, Any]:
         tenant = tenant or self.tenant_id
         activity: Dict[str, Any] = {
-            "type": kind, "id": unique("act"), "timestamp": "2026-11-22T12:00:00.000Z",
-            "serviceUrl": service_url or self.connector.url, "channelId": "msteams",
+            "type": kind,
+            "id": unique("act"),
+            "timestamp": "2026-11-22T12:00:00.000Z",
+            "serviceUrl": service_url or self.connector.url,
+            "channelId": "msteams",
             "from": {"id": user, "name": "Testperson", "aadObjectId": str(uuid.uuid4())},
-            "conversation": {"id": conversation, "conversationType": "personal", "tenantId": tenant},
+            "conversation": {
+                "id": conversation,
+                "conversationType": "personal",
+                "tenantId": tenant,
+            },
             "recipient": {"id": f"28:{self.app_id}", "name": "Klartext"},
-            "channelData": {"tenant": {"id": tenant}}, "locale": "de-DE",
+            "channelData": {"tenant": {"id": tenant}},
+            "locale": "de-DE",
         }
         if text is not None:
             activity["text"] = text
@@ -164,8 +230,12 @@ class TeamsPlatform:
             activity["value"] = value
         return activity
 
-    def send(self, activity: Dict[str, Any], token: Optional[str] = "valid",
-             headers: Optional[Dict[str, str]] = None) -> Tuple[int, Any]:
+    def send(
+        self,
+        activity: Dict[str, Any],
+        token: Optional[str] = "valid",
+        headers: Optional[Dict[str, str]] = None,
+    ) -> Tuple[int, Any]:
         sent = {"Content-Type": "application/json"}
         if token == "valid":
             token = self.identity.channel_token(activity["serviceUrl"])
@@ -184,13 +254,17 @@ class TeamsPlatform:
         assert status == 200, (status, body)
         return activity
 
-    def click(self, user: str, conversation: str, reply: Dict[str, Any], title: str) -> Dict[str, Any]:
+    def click(
+        self, user: str, conversation: str, reply: Dict[str, Any], title: str
+    ) -> Dict[str, Any]:
         """Click a Hero card button of a reply the way Teams sends it (messageBack/imBack)."""
         for attachment in reply.get("attachments", []):
             for button in attachment.get("content", {}).get("buttons", []):
                 if button["title"] == title:
                     if button["type"] == "messageBack":
-                        activity = self.activity(user, conversation, button["text"], value=button.get("value"))
+                        activity = self.activity(
+                            user, conversation, button["text"], value=button.get("value")
+                        )
                     else:
                         activity = self.activity(user, conversation, button["value"])
                     status, body = self.send(activity)
@@ -206,8 +280,10 @@ def teams_messages(activities: List[Dict[str, Any]]) -> List[Message]:
         if activity.get("attachments"):
             for attachment in activity["attachments"]:
                 content = attachment.get("content", {})
-                buttons = [(b["title"], b.get("text") if b["type"] == "messageBack" else b["value"])
-                           for b in content.get("buttons", [])]
+                buttons = [
+                    (b["title"], b.get("text") if b["type"] == "messageBack" else b["value"])
+                    for b in content.get("buttons", [])
+                ]
                 result.append((content.get("text", ""), buttons))
         else:
             result.append((activity.get("text", ""), []))
@@ -246,11 +322,19 @@ class WebchatClient:
         async def _done(_: Any = None) -> None:
             self._done.set()
 
-    async def connect(self, token: Optional[str] = None, session_id: Optional[str] = None,
-                      wait_timeout: float = 30) -> str:
+    async def connect(
+        self,
+        token: Optional[str] = None,
+        session_id: Optional[str] = None,
+        wait_timeout: float = 30,
+    ) -> str:
         # python-engineio's websocket client needs a newer aiohttp than Rasa pins: poll
-        await self.client.connect(self.base_url, auth={"token": token} if token else {},
-                                  transports=["polling"], wait_timeout=wait_timeout)
+        await self.client.connect(
+            self.base_url,
+            auth={"token": token} if token else {},
+            transports=["polling"],
+            wait_timeout=wait_timeout,
+        )
         await self.client.emit("session_request", {"session_id": session_id})
         await asyncio.wait_for(self._confirmed.wait(), 30)
         assert self.session_id
@@ -298,10 +382,14 @@ class WebchatClient:
 
 
 def socketio_messages(messages: List[Dict[str, Any]]) -> List[Message]:
-    return [(m.get("text", ""), [(b["title"], b["payload"]) for b in m.get("quick_replies", [])])
-            for m in messages]
+    return [
+        (m.get("text", ""), [(b["title"], b["payload"]) for b in m.get("quick_replies", [])])
+        for m in messages
+    ]
 
 
 def rest_messages(replies: List[Dict[str, Any]]) -> List[Message]:
-    return [(r.get("text", ""), [(b["title"], b["payload"]) for b in r.get("buttons", [])])
-            for r in replies]
+    return [
+        (r.get("text", ""), [(b["title"], b["payload"]) for b in r.get("buttons", [])])
+        for r in replies
+    ]

@@ -7,6 +7,7 @@ Serves ``connectors.socketio_channel.KlartextSocketIOInput`` (with the widget's 
 browser test can check the web chat *without* sign-in (no ``KLARTEXT_WEBCHAT_SECRET``, as
 with ``make run`` and no ``.env``) quickly, without a second Rasa server.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """A small threaded HTTP server on loopback that records requests (base of the fakes)."""
+
 from __future__ import annotations
 
 import json
@@ -40,7 +41,9 @@ class FakeServer:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                request = Recorded(self.command, self.path, {k: v for k, v in self.headers.items()}, body)
+                request = Recorded(
+                    self.command, self.path, {k: v for k, v in self.headers.items()}, body
+                )
                 content_type = (self.headers.get("Content-Type") or "").lower()
                 if "json" in content_type and body:
                     try:
@@ -70,7 +73,9 @@ class FakeServer:
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name=self.name, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=self.name, daemon=True
+        )
 
     def start(self) -> "FakeServer":
         self._thread.start()
@@ -92,15 +97,19 @@ class FakeServer:
         with self._lock:
             return [r for r in self.requests if predicate(r)]
 
-    def wait_for(self, predicate: Callable[[List[Recorded]], bool], timeout: float = 60.0) -> List[Recorded]:
+    def wait_for(
+        self, predicate: Callable[[List[Recorded]], bool], timeout: float = 60.0
+    ) -> List[Recorded]:
         """Wait until ``predicate(all requests)`` holds; return the requests (or raise)."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while not predicate(list(self.requests)):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"{self.name}: condition not met within {timeout:g} s; "
-                                         f"got {len(self.requests)} requests")
+                    raise AssertionError(
+                        f"{self.name}: condition not met within {timeout:g} s; "
+                        f"got {len(self.requests)} requests"
+                    )
                 self._changed.wait(remaining)
             return list(self.requests)
 

@@ -1,4 +1,5 @@
 """Fake Slack Web API: records ``chat.postMessage`` / ``chat.update`` calls of the bot."""
+
 from __future__ import annotations
 
 import itertools
@@ -28,16 +29,25 @@ class FakeSlackAPI(FakeServer):
         return 200, {"ok": True, "channel": body["channel"], "ts": ts, "message": body}
 
     # ------------------------------------------------------------------ reading
-    def calls(self, method: str = "chat.postMessage", channel: Optional[str] = None) -> List[Dict[str, Any]]:
+    def calls(
+        self, method: str = "chat.postMessage", channel: Optional[str] = None
+    ) -> List[Dict[str, Any]]:
         """Bodies of the bot's authorised calls of ``method`` (optionally to one channel)."""
         return [
-            r.json for r in self.recorded()
-            if self.path_of(r).endswith("/" + method) and isinstance(r.json, dict)
+            r.json
+            for r in self.recorded()
+            if self.path_of(r).endswith("/" + method)
+            and isinstance(r.json, dict)
             and r.headers.get("Authorization") == f"Bearer {self.token}"
             and (channel is None or r.json.get("channel") == channel)
         ]
 
-    def wait_calls(self, count: int, method: str = "chat.postMessage", channel: Optional[str] = None,
-                   timeout: float = 90.0) -> List[Dict[str, Any]]:
+    def wait_calls(
+        self,
+        count: int,
+        method: str = "chat.postMessage",
+        channel: Optional[str] = None,
+        timeout: float = 90.0,
+    ) -> List[Dict[str, Any]]:
         self.wait_for(lambda _: len(self.calls(method, channel)) >= count, timeout)
         return self.calls(method, channel)

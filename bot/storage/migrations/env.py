@@ -1,4 +1,5 @@
 """Alembic environment: uses the connection handed over by bot.storage.db, or the URL."""
+
 from alembic import context
 from sqlalchemy import create_engine
 
@@ -11,7 +12,9 @@ target_metadata = Base.metadata
 def run_migrations() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True
+        )
         with context.begin_transaction():
             context.run_migrations()
         return

@@ -4,6 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-22
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -24,7 +25,9 @@ def upgrade() -> None:
     op.create_table(
         "clients",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("name", sa.String(120), nullable=False),
         sa.Column("name_key", sa.String(120), nullable=False),
         sa.Column("mentions", sa.Integer, nullable=False, server_default="1"),

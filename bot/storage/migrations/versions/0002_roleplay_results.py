@@ -4,6 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,7 +18,9 @@ def upgrade() -> None:
     op.create_table(
         "roleplay_results",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("scenario_id", sa.String(64), nullable=False),
         sa.Column("difficulty", sa.Integer, nullable=False),
         sa.Column("outcome", sa.String(16), nullable=True),

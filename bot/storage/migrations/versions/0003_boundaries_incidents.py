@@ -4,6 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-22
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,7 +18,9 @@ def upgrade() -> None:
     op.create_table(
         "boundaries",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("behavior", sa.String(32), nullable=False),
         sa.Column("max_count", sa.Integer, nullable=True),
         sa.Column("period_days", sa.Integer, nullable=True),
@@ -30,8 +33,12 @@ def upgrade() -> None:
     op.create_table(
         "incidents",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
+        sa.Column(
+            "client_id", sa.Integer, sa.ForeignKey("clients.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("behavior", sa.String(32), nullable=False),
         sa.Column("occurred_on", sa.Date, nullable=False),
         sa.Column("note", sa.Text, nullable=True),

@@ -4,6 +4,7 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-22
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -16,14 +17,21 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "trainer_grants",
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("granted_at", sa.DateTime, nullable=False),
     )
     op.create_table(
         "group_sessions",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("code", sa.String(16), nullable=False, unique=True),
-        sa.Column("trainer_user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "trainer_user_id",
+            sa.Integer,
+            sa.ForeignKey("users.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("scenario_id", sa.String(64), nullable=False),
         sa.Column("difficulty", sa.Integer, nullable=False),
         sa.Column("created_at", sa.DateTime, nullable=False),
@@ -32,8 +40,15 @@ def upgrade() -> None:
     op.create_table(
         "group_members",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("session_id", sa.Integer, sa.ForeignKey("group_sessions.id", ondelete="CASCADE"), nullable=False),
-        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "session_id",
+            sa.Integer,
+            sa.ForeignKey("group_sessions.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column(
+            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("joined_at", sa.DateTime, nullable=False),
         sa.UniqueConstraint("session_id", "user_id", name="uq_group_members"),
     )

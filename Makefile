@@ -21,7 +21,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: help setup train run shell test test-unit test-rasa bench clean stories browser
+.PHONY: help setup train run shell test test-unit test-rasa bench clean stories browser lint format
 
 help:
 	@echo "make run    – set up, train if needed, start action server + Rasa server + web chat"
@@ -29,6 +29,8 @@ help:
 	@echo "make train  – train the model into models/"
 	@echo "make shell  – chat with the coach in the terminal"
 	@echo "make bench  – latency, throughput, memory and NLU figures vs. a stock Rasa bot"
+	@echo "make lint   – ruff (lint rules and format check), as the first step of make test"
+	@echo "make format – format the code and apply ruff's safe fixes"
 
 setup: $(STAMP) $(SPACY) $(WEB_STAMP)
 
@@ -80,7 +82,16 @@ run: setup $(MODEL_STAMP)
 shell: setup $(MODEL_STAMP)
 	$(PY) -m devtools.run --shell
 
-test: setup browser $(MODEL_STAMP)
+# The lint gate: ruff's rules (pyproject.toml) and its formatter, checked, never rewritten here.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: setup lint browser $(MODEL_STAMP)
 	$(RASA) data validate --quiet
 	$(PY) -m pytest -q
 	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out var/results/core

@@ -18,7 +18,7 @@ What one run does (docs/bench.md explains the method and holds the last figures)
    memory of the servers after the load, and the start-up time.
 4. Ratios coach/stock with PASS/FAIL against the targets in ``TARGETS``.
 5. NLU cross-validation through ``devtools.nlu_cv`` (skip with ``--skip-cv``), and the
-   role-play figures of ``devtools.bench_roleplay.run(base_url)`` when that module exists.
+   role-play turn latency from ``devtools.bench_roleplay.run(base_url)``.
 
 The table goes to stdout; the same figures go to ``var/bench/latest.json`` (and a dated
 copy under ``var/bench/history/``). Replies are never checked: only latency, throughput
@@ -35,9 +35,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as _dt
-import importlib
-import importlib.util
-import inspect
+import functools
 import json
 import math
 import os
@@ -573,7 +571,7 @@ async def run_load(
     any moment. Each bot's samples are pooled over its rounds.
     """
     labels = list(bots)
-    for label, url in bots.items():
+    for url in bots.values():
         await _preflight(url, cfg.request_timeout)
     out: dict[str, dict[str, PhaseResult]] = {label: {} for label in labels}
     for label, url in bots.items():
@@ -585,8 +583,10 @@ async def run_load(
     order = round_order(labels, cfg.rounds)
     per_round_requests = split_evenly(cfg.paced_requests, cfg.rounds, integer=True)
     per_round_max = cfg.paced_max_seconds / cfg.rounds
+    sequence = " ".join(label for _, label in order)
     _log(
-        f"paced load: {cfg.users} users, {cfg.paced_requests} requests per bot in {cfg.rounds} rounds ({' '.join(l for _, l in order)})"
+        f"paced load: {cfg.users} users, {cfg.paced_requests} requests per bot "
+        f"in {cfg.rounds} rounds ({sequence})"
     )
     for label in labels:
         out[label]["paced"] = PhaseResult(
@@ -594,7 +594,8 @@ async def run_load(
         )
     for r, label in order:
         res = await _measured(
-            lambda: run_paced(
+            functools.partial(
+                run_paced,
                 bots[label],
                 scripts[label],
                 cfg,
@@ -617,13 +618,15 @@ async def run_load(
 
     per_round_seconds = split_evenly(cfg.sat_seconds, cfg.rounds)
     _log(
-        f"saturation: {cfg.sat_clients} clients, {cfg.sat_seconds:g} s per bot in {cfg.rounds} rounds"
+        f"saturation: {cfg.sat_clients} clients, {cfg.sat_seconds:g} s per bot "
+        f"in {cfg.rounds} rounds"
     )
     for label in labels:
         out[label]["saturation"] = PhaseResult("saturation", extra={"clients": cfg.sat_clients})
     for r, label in order:
         res = await _measured(
-            lambda: run_saturation(
+            functools.partial(
+                run_saturation,
                 bots[label],
                 scripts[label],
                 cfg,
@@ -723,7 +726,8 @@ def ensure_stock_project(rasa_bin: Path) -> Path:
     log = BENCH_DIR / "logs" / "stock-init.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     _log(
-        f"building the stock bot once for rasa {_rasa_version()} (rasa init --no-prompt, trains a model) …"
+        f"building the stock bot once for rasa {_rasa_version()} "
+        "(rasa init --no-prompt, trains a model) …"
     )
     try:
         with log.open("w") as fh:
@@ -771,25 +775,17 @@ def _rss_mb(rss: dict[str, int] | None) -> dict[str, float | None]:
     return {k: (round(v / MB, 1) if v else None) for k, v in rss.items()}
 
 
-def _roleplay_hook(base_url: str) -> dict[str, Any] | None:
-    """Figures of ``devtools.bench_roleplay.run(base_url)`` when that module exists."""
+def _roleplay_figures(base_url: str) -> dict[str, Any]:
+    """Role-play turn latency of the coach (``devtools.bench_roleplay.run(base_url)``).
+
+    A coach that stops answering is recorded as the figure's error, like a failed load test.
+    """
+    from devtools import bench_roleplay  # imports rasa_sdk, like the servers only when run
+
+    _log("coach: role-play benchmark (devtools.bench_roleplay)")
     try:
-        spec = importlib.util.find_spec("devtools.bench_roleplay")
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None:
-        return None
-    try:
-        module = importlib.import_module("devtools.bench_roleplay")
-        run = getattr(module, "run", None)
-        if not callable(run):
-            return {"error": "devtools.bench_roleplay has no run(base_url)"}
-        _log("coach: role-play benchmark (devtools.bench_roleplay)")
-        out = run(base_url)
-        if inspect.isawaitable(out):
-            out = asyncio.run(out)
-        return dict(out or {})
-    except Exception as exc:  # a later add-on must not sink the whole benchmark
+        return bench_roleplay.run(base_url)
+    except OSError as exc:  # connection refused or reset, timeout, HTTP error status
         return {"error": f"{type(exc).__name__}: {exc}"}
 
 
@@ -809,9 +805,8 @@ def start_bot(
 
     log_dir = BENCH_DIR / "logs" / label
     log_dir.mkdir(parents=True, exist_ok=True)
-    _log(
-        f"{label}: starting servers ({project.name if project != ROOT else 'repository root'}, {model.name}) …"
-    )
+    where = project.name if project != ROOT else "repository root"
+    _log(f"{label}: starting servers ({where}, {model.name}) …")
     pair = ServerPair(
         project,
         rasa_port=rasa_port,
@@ -827,9 +822,10 @@ def start_bot(
 
 
 def run_cv(folds: int, timeout: float) -> dict[str, Any]:
-    """``devtools.nlu_cv --folds N`` as a subprocess; its output goes live to var/bench/logs/nlu_cv.log."""
-    if importlib.util.find_spec("devtools.nlu_cv") is None:
-        return {"status": "missing", "note": "devtools/nlu_cv.py does not exist yet"}
+    """Run ``devtools.nlu_cv --folds N`` as a subprocess.
+
+    Its output goes live to var/bench/logs/nlu_cv.log.
+    """
     python = VENV_BIN / "python"
     cmd = [
         str(python) if python.exists() else sys.executable,
@@ -948,7 +944,8 @@ def render_table(report: dict[str, Any]) -> str:
     lines = [
         "",
         f"Klartext benchmark  {meta['date']}  rasa {meta['rasa_version']}  {meta['cpus']} CPUs  "
-        f"commit {meta.get('git_commit') or '?'}  load avg {meta['loadavg_start'][0]:.1f}→{meta.get('loadavg_end', ['?'])[0]}"
+        f"commit {meta.get('git_commit') or '?'}  "
+        f"load avg {meta['loadavg_start'][0]:.1f}→{meta.get('loadavg_end', ['?'])[0]}"
         f"{'  (--quick)' if meta['quick'] else ''}",
     ]
     w = (38, 10, 10, 8, 10, 7)
@@ -991,8 +988,11 @@ def render_table(report: dict[str, Any]) -> str:
     lines.append(
         row(
             "saturation: clients × seconds",
-            f"{_fmt(_get(coach, 'saturation', 'clients'))}×{_fmt(_get(coach, 'saturation', 'window_seconds'), 'g')}",
-            f"{_fmt(_get(stock, 'saturation', 'clients'))}×{_fmt(_get(stock, 'saturation', 'window_seconds'), 'g')}",
+            *(
+                f"{_fmt(_get(bot, 'saturation', 'clients'))}"
+                f"×{_fmt(_get(bot, 'saturation', 'window_seconds'), 'g')}"
+                for bot in (coach, stock)
+            ),
         )
     )
     lines.append(
@@ -1056,13 +1056,15 @@ def render_table(report: dict[str, Any]) -> str:
     cv = report.get("nlu_cv") or {}
     if cv.get("status") == "ok":
         lines.append(
-            f"NLU cross-validation, {cv['folds']} folds: macro F1 = {cv['macro_f1']:.3f}  ({cv['seconds']:.0f} s)"
+            f"NLU cross-validation, {cv['folds']} folds: "
+            f"macro F1 = {cv['macro_f1']:.3f}  ({cv['seconds']:.0f} s)"
         )
     elif cv.get("status") == "skipped":
         lines.append("NLU cross-validation: skipped (--skip-cv)")
     elif cv:
         lines.append(
-            f"NLU cross-validation: {cv.get('status')} {cv.get('note') or ''} (exit {cv.get('exit_code', '—')}, log var/bench/logs/nlu_cv.log)".rstrip()
+            f"NLU cross-validation: {cv.get('status')} {cv.get('note') or ''} "
+            f"(exit {cv.get('exit_code', '—')}, log var/bench/logs/nlu_cv.log)"
         )
     rp = _get(coach, "roleplay")
     if rp:
@@ -1077,12 +1079,14 @@ def render_table(report: dict[str, Any]) -> str:
         if bot.get("error"):
             first = str(bot["error"]).strip().splitlines()[0]
             lines.append(
-                f"{label}: NOT BENCHMARKED – {first} (details in var/bench/latest.json, logs in {bot.get('logs', 'var/bench/logs')})"
+                f"{label}: NOT BENCHMARKED – {first} (details in var/bench/latest.json, "
+                f"logs in {bot.get('logs', 'var/bench/logs')})"
             )
         empty = _get(bot, "paced", "empty_replies")
         if empty:
             lines.append(
-                f"note: {label} sent {empty} empty replies during paced load (not an error, but check the action server log)"
+                f"note: {label} sent {empty} empty replies during paced load "
+                "(not an error, but check the action server log)"
             )
     if report.get("dev_stock_twice"):
         lines.append(
@@ -1090,7 +1094,8 @@ def render_table(report: dict[str, Any]) -> str:
         )
     failed = [v["label"] for v in verdicts.values() if v["verdict"] == "FAIL"]
     lines.append(
-        f"targets: {sum(v['verdict'] == 'PASS' for v in verdicts.values())} PASS, {len(failed)} FAIL"
+        f"targets: {sum(v['verdict'] == 'PASS' for v in verdicts.values())} PASS, "
+        f"{len(failed)} FAIL"
         + (f" ({'; '.join(failed)})" if failed else "")
         + f"   total {report['meta']['total_seconds']:.0f} s   figures: var/bench/latest.json"
     )
@@ -1281,8 +1286,8 @@ def main(argv: list[str] | None = None) -> int:
 
                 phases = asyncio.run(
                     run_load(
-                        {l: p.base_url for l, p in pairs.items()},
-                        {l: scripts[l] for l in pairs},
+                        {name: p.base_url for name, p in pairs.items()},
+                        {name: scripts[name] for name in pairs},
                         cfg,
                         run_id,
                         cpu_probe,
@@ -1300,9 +1305,7 @@ def main(argv: list[str] | None = None) -> int:
                         {name: ph.to_dict() for name, ph in phases[label].items()}
                     )
             if "coach" in pairs and not args.dev_stock_twice:
-                rp = _roleplay_hook(pairs["coach"].base_url)
-                if rp is not None:
-                    report["bots"]["coach"]["roleplay"] = rp
+                report["bots"]["coach"]["roleplay"] = _roleplay_figures(pairs["coach"].base_url)
             _log("stopping servers")
 
     report["ratios"] = compute_ratios(report["bots"].get("coach"), report["bots"].get("stock"))

@@ -33,6 +33,8 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
+from bot import rubric
+
 from .scenarios import DIFFICULTY_LEVELS, PHASES, Scenario, default_scenarios
 
 STATE_VERSION = 1
@@ -42,7 +44,7 @@ STALL_LIMIT = 3
 #: cap for backlash rounds added by escalations
 MAX_EXTRA_BACKLASH = 4
 
-#: rubric criteria (CONTRACT.md); the rubric itself is imported lazily only
+#: rubric criteria (CONTRACT.md); importing ``bot.rubric`` is cheap, spaCy loads on first use
 CRITERIA: tuple[str, ...] = ("clarity", "reasons", "respect", "transition", "appreciation", "calm")
 HOSTILE_FLAGS = frozenset({"blame", "sarcasm", "insult", "counter_attack", "generalisation"})
 SOOTHING_FLAGS = frozenset({"deescalation", "thanks"})
@@ -132,8 +134,12 @@ _ALTERNATIVE = {
 }
 
 
-def _candidates(scenario: Scenario, phase: str, reaction: str) -> list[tuple[str, str]]:
-    """Every line that may answer (phase, reaction), best fitting first, as (line id, text) groups."""
+def _candidates(scenario: Scenario, phase: str, reaction: str) -> list[list[tuple[str, str]]]:
+    """Every line that may answer (phase, reaction).
+
+    Returns:
+        Groups of (line id, text) pairs, the best fitting group first.
+    """
     fb = texts()["client_fallback"]
     groups: list[list[tuple[str, str]]] = []
 
@@ -224,10 +230,12 @@ def _record(analysis: Any) -> dict[str, Any]:
 
 
 def analyse(text: str, state: Mapping[str, Any]) -> Any:
-    """Rate a user turn with the real rubric (imported only here)."""
-    from bot.rubric import assess
+    """Rate a user turn with the real rubric.
 
-    return assess(text, under_backlash=state.get("phase", "opening") != "opening")
+    Returns:
+        The rubric's ``Assessment``; turns after the opening count as answers under backlash.
+    """
+    return rubric.assess(text, under_backlash=state.get("phase", "opening") != "opening")
 
 
 # --------------------------------------------------------------------------- start / restart
@@ -315,7 +323,11 @@ def _hostile(rec: Mapping[str, Any]) -> bool:
 
 
 def _react(st: dict, rec: dict, u_mis: float, u_push: float) -> tuple[str, str, str | None]:
-    """Update counters for one user turn; return (phase, reaction, outcome) of the client's answer."""
+    """Update the counters in ``st`` for one user turn.
+
+    Returns:
+        (phase, reaction, outcome) of the client's answer.
+    """
     p = st["params"]
     pbc = float(p["push_back_chance"])
     flags = set(rec["flags"])
@@ -549,22 +561,14 @@ def _sentences(text: str) -> list[str]:
     return parts or [text.strip()]
 
 
-def _default_scorer() -> Callable[[str, bool], Any] | None:
-    try:
-        from bot.rubric import assess
-    except Exception:  # rubric missing or broken: quote whole turns instead
-        return None
-    return lambda sentence, under_backlash: assess(sentence, under_backlash=under_backlash)
+def _default_scorer(sentence: str, under_backlash: bool) -> Any:
+    """Rate one sentence with the real rubric (the summary's default scorer)."""
+    return rubric.assess(sentence, under_backlash=under_backlash)
 
 
 def _suggest(criterion: str, sentence: str) -> str | None:
-    try:
-        from bot.rubric import suggest
-
-        out = suggest(criterion, sentence)
-        return str(out) if out else None
-    except Exception:
-        return None
+    out = rubric.suggest(criterion, sentence)
+    return str(out) if out else None
 
 
 def _mean(values: list[float]) -> float | None:
@@ -576,14 +580,11 @@ def _weakest_quote(turn_rec: Mapping[str, Any], criterion: str, scorer: Callable
     text = turn_rec["text"].strip()
     sentences = _sentences(text)
     if len(sentences) > 1 and scorer is not None:
-        try:
-            scored = []
-            for i, s in enumerate(sentences):
-                sc = _record(scorer(s, turn_rec["phase"] != "opening"))["scores"].get(criterion)
-                scored.append((1.0 if sc is None else sc, i, s))
-            return min(scored)[2]
-        except Exception:  # a scorer problem must never break the summary
-            pass
+        scored = []
+        for i, s in enumerate(sentences):
+            sc = _record(scorer(s, turn_rec["phase"] != "opening"))["scores"].get(criterion)
+            scored.append((1.0 if sc is None else sc, i, s))
+        return min(scored)[2]
     return text if len(text) <= 220 else text[:217].rstrip() + "…"
 
 
@@ -615,15 +616,16 @@ def summary(
     """Evaluation of the role-play so far.
 
     ``criteria``: per-criterion mean over the user's turns that count for it (``calm``: answers
-    to the client's resistance after the announcement; ``clarity``: the announcement and every turn that states or hedges the end;
-    others: all turns). ``conversation``: the same, except that reasons/transition/appreciation
-    take the best turn (once is enough). ``overall``: 0–100, mean of ``conversation``.
+    to the client's resistance after the announcement; ``clarity``: the announcement and every
+    turn that states or hedges the end; others: all turns). ``conversation``: the same, except
+    that reasons/transition/appreciation take the best turn (once is enough). ``overall``:
+    0–100, mean of ``conversation``.
     ``weakest``: the two weakest criteria, each with the user's weakest sentence for it.
     ``scorer(sentence, under_backlash)`` rates single sentences to find that sentence
-    (default: the real rubric if importable; ``None``: quote the whole turn).
+    (default: the real rubric; ``None``: quote the whole turn).
     """
     if scorer == "auto":
-        scorer = _default_scorer()
+        scorer = _default_scorer
     turns = list(state.get("turns", []))
     criteria: dict[str, float | None] = {}
     conversation: dict[str, float | None] = {}

@@ -22,11 +22,11 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from bot.boundaries import plural
+from bot.config import Settings, load_settings
 from bot.texts import lookup, text
 
 EXPORT_FORMAT = "klartext-export/1"
-DEFAULT_TTL_SECONDS = 15 * 60
-DEFAULT_RETENTION_DAYS = 365
+MIN_TTL_SECONDS = 10
 SECRET_FILE = "export-secret"
 _TOKEN_CONTEXT = b"klartext-export-link-v1\n"
 
@@ -40,28 +40,23 @@ class TokenExpired(ValueError):
 
 
 # --------------------------------------------------------------------------- settings
-def _settings():
-    from bot.config import load_settings
-
+def _settings() -> Settings:
     return load_settings()
 
 
 def public_url() -> str:
-    return (os.environ.get("KLARTEXT_PUBLIC_URL") or "http://127.0.0.1:5005").rstrip("/")
+    """Base of the download link (``KLARTEXT_PUBLIC_URL``), without a trailing slash."""
+    return _settings().public_url.rstrip("/")
 
 
 def ttl_seconds() -> int:
-    try:
-        return max(int(os.environ.get("KLARTEXT_EXPORT_TTL") or DEFAULT_TTL_SECONDS), 10)
-    except ValueError:
-        return DEFAULT_TTL_SECONDS
+    """Lifetime of a download link in seconds (``KLARTEXT_EXPORT_TTL``, at least 10)."""
+    return max(_settings().export_ttl, MIN_TTL_SECONDS)
 
 
 def retention_days() -> int:
-    try:
-        return int(os.environ.get("KLARTEXT_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS)
-    except ValueError:
-        return DEFAULT_RETENTION_DAYS
+    """Retention period of ``coach purge`` in days (``KLARTEXT_RETENTION_DAYS``)."""
+    return _settings().retention_days
 
 
 def secret(var_dir: Path | None = None) -> bytes:
@@ -70,10 +65,10 @@ def secret(var_dir: Path | None = None) -> bytes:
     Both the action server (signs) and the Rasa server (verifies) read the same file; the
     exclusive create makes sure only one of them generates it.
     """
-    configured = os.environ.get("KLARTEXT_SECRET")
-    if configured:
-        return configured.encode("utf-8")
-    path = Path(var_dir or _settings().var_dir) / SECRET_FILE
+    settings = _settings()
+    if settings.secret:
+        return settings.secret.encode("utf-8")
+    path = Path(var_dir or settings.var_dir) / SECRET_FILE
     for _ in range(20):
         try:
             value = path.read_bytes().strip()

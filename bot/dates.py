@@ -8,7 +8,6 @@ January is last December). Vocabulary: ``dates.yml``.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -17,9 +16,9 @@ from pathlib import Path
 import yaml
 
 from bot.answers import normalize
+from bot.config import load_settings
 
 MAX_AGE_DAYS = 3650  # older than ten years: almost certainly a typo
-DEFAULT_TIMEZONE = "Europe/Berlin"
 
 
 class DateError(ValueError):
@@ -38,12 +37,11 @@ def _vocab() -> dict:
 
 def today() -> date:
     """Today in the coach's time zone (``KLARTEXT_TIMEZONE``, default Europe/Berlin)."""
+    zone = load_settings().timezone
     try:
         from zoneinfo import ZoneInfo
 
-        return datetime.now(
-            ZoneInfo(os.environ.get("KLARTEXT_TIMEZONE") or DEFAULT_TIMEZONE)
-        ).date()
+        return datetime.now(ZoneInfo(zone)).date()
     except Exception:  # unknown zone / no tz database: the server's local date
         return date.today()
 

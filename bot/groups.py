@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import hmac
 import html
-import os
 import re
 from pathlib import Path
 from statistics import mean
 from typing import Iterable, Sequence
 
+from bot.config import load_settings
 from bot.roleplay.engine import CRITERIA
 from bot.roleplay.engine import texts as roleplay_texts
 from bot.storage.groups import CODE_LENGTH, MemberResult, SessionInfo, is_code, normalize_code
@@ -21,15 +21,18 @@ _TRAINER_CODE_RE = re.compile(r"trainer[\s-]*code\s*:?\s*(\S+)", re.IGNORECASE)
 
 
 def configured_trainers() -> set[str]:
-    return {s.strip() for s in os.environ.get("KLARTEXT_TRAINERS", "").split(",") if s.strip()}
+    """Sender ids with trainer rights by configuration (``KLARTEXT_TRAINERS``)."""
+    return set(load_settings().trainers)
 
 
 def trainer_code_configured() -> bool:
-    return bool(os.environ.get("KLARTEXT_TRAINER_CODE", "").strip())
+    """Whether a trainer code is configured (``KLARTEXT_TRAINER_CODE``)."""
+    return bool(load_settings().trainer_code)
 
 
 def check_trainer_code(candidate: str) -> bool:
-    expected = os.environ.get("KLARTEXT_TRAINER_CODE", "").strip()
+    """Whether ``candidate`` is the configured trainer code (constant-time comparison)."""
+    expected = load_settings().trainer_code
     return bool(expected) and hmac.compare_digest(candidate.strip().encode(), expected.encode())
 
 
@@ -214,7 +217,6 @@ def run_report(args) -> int:
     """`coach report SESSION --trainer SENDER [--out DIR]`."""
     import sys
 
-    from bot.config import load_settings
     from bot.roleplay import list_scenarios
     from bot.storage.groups import GroupRepository
 

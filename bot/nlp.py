@@ -6,10 +6,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from functools import lru_cache
 from pathlib import Path
+
+from bot.config import quiet_tensorflow
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "nlp" / "de_blank"
 
@@ -23,7 +24,7 @@ def import_spacy():
     """
     if "spacy" in sys.modules:
         return sys.modules["spacy"]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    quiet_tensorflow()
     blocked = [name for name in ("tensorflow", "torch") if name not in sys.modules]
     for name in blocked:
         sys.modules[name] = None  # type: ignore[assignment]  # makes "import name" fail fast

@@ -1,7 +1,7 @@
 """Shared helpers of the web chat, Slack and Teams channels (no Rasa imports).
 
-* :func:`setting` reads a setting from the environment, with ``.env`` in the repository
-  root read by python-dotenv (values already in the environment win), so a channel is
+* :func:`setting` reads a channel setting: credentials.yml wins, then Klartext's settings
+  (``bot/config.py``: environment, ``.env`` in the repository root), so a channel is
   enabled by putting its secrets into ``.env``.
 * :func:`text` / :func:`error` look up the texts of ``connectors/channels.yml``.
 * :func:`split_text` cuts a long text into parts a channel can show (at paragraph, line,
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import time
 from collections import OrderedDict
@@ -26,26 +25,12 @@ from typing import Any, Awaitable, Dict, Iterable, List, Optional, Set, Tuple
 
 import yaml
 
+from bot.config import load_settings
+
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS_FILE = Path(__file__).with_name("channels.yml")
-
-_dotenv_loaded = False
-
-
-def load_dotenv_once() -> None:
-    """Read ``.env`` of the repository root into ``os.environ`` (existing values win)."""
-    global _dotenv_loaded
-    if _dotenv_loaded:
-        return
-    _dotenv_loaded = True
-    try:
-        from dotenv import load_dotenv
-
-        load_dotenv(ROOT / ".env", override=False)
-    except ImportError:  # pragma: no cover - python-dotenv is a pinned dependency
-        pass
 
 
 def setting(
@@ -54,11 +39,14 @@ def setting(
     credentials: Optional[Dict[str, Any]] = None,
     key: Optional[str] = None,
 ) -> str:
-    """A channel setting: ``credentials[key]`` (credentials.yml) wins, then env/``.env``."""
+    """A channel setting: ``credentials[key]`` (credentials.yml) wins, then the settings.
+
+    ``name`` must be declared in ``bot/config.py`` (environment / ``.env``); its text is
+    used unless empty, then ``default``.
+    """
     if credentials and key and credentials.get(key) not in (None, ""):
         return str(credentials[key]).strip()
-    load_dotenv_once()
-    return (os.environ.get(name) or default).strip()
+    return load_settings().text(name) or default
 
 
 # --------------------------------------------------------------------------- texts

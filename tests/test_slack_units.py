@@ -7,7 +7,8 @@ from typing import Any, Dict, List
 
 import pytest
 
-from connectors import channel_common, slack
+from bot import config
+from connectors import slack
 from connectors.channel_common import Deduplicator, split_text
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -108,7 +109,7 @@ async def test_output_long_text_with_buttons_and_thread():
 
 @pytest.fixture
 def no_env(monkeypatch):
-    monkeypatch.setattr(channel_common, "_dotenv_loaded", True)  # ignore a developer's .env
+    monkeypatch.setattr(config, "_dotenv_loaded", True)  # ignore a developer's .env
     for name in list(__import__("os").environ):
         if name.startswith(("KLARTEXT_SLACK_", "KLARTEXT_TEAMS_")):
             monkeypatch.delenv(name)

@@ -9,8 +9,9 @@ import time
 import pytest
 from fakes.botframework import new_key
 
+from bot import config
 from connectors import botframework_auth as bfa
-from connectors import channel_common, teams
+from connectors import teams
 
 APP_ID = "app-123"
 TENANT = "tenant-abc"
@@ -145,7 +146,7 @@ async def test_output_sends_long_text_and_card_to_the_connector(channel_fakes):
 def test_inactive_without_secrets(monkeypatch):
     from connectors.socketio_channel import blueprint_routes
 
-    monkeypatch.setattr(channel_common, "_dotenv_loaded", True)
+    monkeypatch.setattr(config, "_dotenv_loaded", True)
     for name in list(__import__("os").environ):
         if name.startswith("KLARTEXT_TEAMS_"):
             monkeypatch.delenv(name)

@@ -20,13 +20,13 @@ sys.path.insert(0, str(ROOT))
 
 from sanic import Sanic  # noqa: E402
 
-from connectors import channel_common  # noqa: E402
+from bot import config  # noqa: E402
 from connectors.socketio_channel import KlartextSocketIOInput  # noqa: E402
 
 
 def main() -> None:
     port = int(sys.argv[1])
-    channel_common._dotenv_loaded = True  # ignore a developer's .env
+    config._dotenv_loaded = True  # ignore a developer's .env
     os.environ["KLARTEXT_WEBCHAT_SECRET"] = ""
     os.environ["KLARTEXT_WEBCHAT_ORIGINS"] = "*"
     channel = KlartextSocketIOInput.from_credentials({})

@@ -134,12 +134,12 @@ class Assessment:
         return (p.urgency, bool(self.crossings), p.last) if p else (-1.0, False, date.min)
 
 
-def _sorted(incidents: Iterable) -> list:
+def _sorted(incidents: Iterable[IncidentLike]) -> list[IncidentLike]:
     return sorted(incidents, key=lambda i: (i.occurred_on, getattr(i, "id", 0) or 0))
 
 
 def _count_within(
-    incidents: Sequence, behavior: str, end: date, days: int
+    incidents: Sequence[IncidentLike], behavior: str, end: date, days: int
 ) -> tuple[int, date | None]:
     start = end - timedelta(days=days - 1)
     hits = [
@@ -149,7 +149,7 @@ def _count_within(
 
 
 def crossed_by(
-    boundary: BoundaryLike, incidents_so_far: Sequence, incident
+    boundary: BoundaryLike, incidents_so_far: Sequence[IncidentLike], incident: IncidentLike
 ) -> tuple[int, date] | None:
     """Whether ``incident`` (the newest of ``incidents_so_far``) crosses ``boundary``."""
     if incident.behavior != boundary.behavior:
@@ -163,7 +163,9 @@ def crossed_by(
 
 
 def assess(
-    incidents: Iterable, boundaries: Iterable[BoundaryLike] = (), today: date | None = None
+    incidents: Iterable[IncidentLike],
+    boundaries: Iterable[BoundaryLike] = (),
+    today: date | None = None,
 ) -> Assessment:
     """Per ladder the level the client's incidents call for, and the boundaries crossed."""
     ordered = _sorted(incidents)

@@ -81,14 +81,6 @@ def case_for_intent(intent: str | None) -> str | None:
     return next((p.case for p in playbooks().values() if p.intent == intent), None)
 
 
-def playbook_for_form(form: str | None) -> Playbook | None:
-    return next((p for p in playbooks().values() if p.form == form), None)
-
-
-def all_case_slots() -> tuple[str, ...]:
-    return tuple(slot for p in playbooks().values() for slot in p.slots)
-
-
 def _names(client: str | None) -> dict[str, str]:
     if client:
         return {"client": client, "client_dative": client, "client_acc": client}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bot.rubric.engine import CRITERIA, Assessment, RubricInputError
 
-__all__ = ["CRITERIA", "Assessment", "RubricInputError", "assess", "suggest", "warm_up"]
+__all__ = ["CRITERIA", "Assessment", "RubricInputError", "assess", "suggest"]
 
 
 def assess(text: str, *, under_backlash: bool = False) -> Assessment:
@@ -30,10 +30,3 @@ def suggest(criterion: str, sentence: str) -> str:
     from bot.rubric.engine import get_engine
 
     return get_engine().suggest(criterion, sentence)
-
-
-def warm_up() -> None:
-    """Build the pipeline and matchers now (e.g. when an action server starts)."""
-    from bot.rubric.engine import get_engine
-
-    get_engine()

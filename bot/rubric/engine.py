@@ -77,12 +77,6 @@ class Assessment:
         out["tips"] = list(self.tips)
         return out
 
-    def is_high(self, criterion: str) -> bool:
-        return self.scores[criterion] >= float(rules()["scoring"]["high"])
-
-    def is_low(self, criterion: str) -> bool:
-        return self.scores[criterion] <= float(rules()["scoring"]["low"])
-
 
 # --------------------------------------------------------------------------- pattern language
 

@@ -86,14 +86,6 @@ def session_scope(url: str) -> Iterator[Session]:
         session.close()
 
 
-def dispose_all() -> None:
-    with _lock:
-        for engine in _engines.values():
-            engine.dispose()
-        _engines.clear()
-        _factories.clear()
-
-
 def run_upgrade(args) -> int:
     """`coach db upgrade`."""
     from bot.config import load_settings

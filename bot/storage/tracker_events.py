@@ -131,10 +131,3 @@ def erase_requested(events: Iterable[Any]) -> bool:
         if kind == "slot" and name == ERASE_SLOT and value is True:
             return True
     return False
-
-
-def dispose_all() -> None:
-    with _lock:
-        for engine in _engines.values():
-            engine.dispose()
-        _engines.clear()

@@ -202,11 +202,8 @@ class RubricEngine:
         self.macros: dict[str, str] = self.rules.get("macros", {})
         if lemma_table is not None:
             self._table = lemma_table
-        else:
-            try:
-                self._table = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
-            except Exception:  # pragma: no cover - pipeline without lookup tables
-                self._table = {}
+        else:  # a pipeline without the lookup lemmatizer is a broken set-up: KeyError
+            self._table = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
         self._norm_cache: dict[str, str] = {}
         self.pattern_norms: set[str] = set()
 

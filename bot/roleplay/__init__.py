@@ -4,7 +4,7 @@ Pure Python, no Rasa imports. ``scenarios`` loads and validates ``data/scenarios
 ``engine`` runs a conversation over a JSON-serialisable state dict.
 """
 
-from .engine import (  # noqa: F401
+from .engine import (
     MAX_TURNS,
     UnknownScenario,
     analyse,
@@ -19,7 +19,7 @@ from .engine import (  # noqa: F401
     summary,
     turn,
 )
-from .scenarios import (  # noqa: F401
+from .scenarios import (
     DEFAULT_DIFFICULTY,
     PHASE_REACTIONS,
     PHASES,
@@ -30,3 +30,28 @@ from .scenarios import (  # noqa: F401
     load_scenarios,
     validate_file,
 )
+
+__all__ = [
+    "DEFAULT_DIFFICULTY",
+    "MAX_TURNS",
+    "PHASE_REACTIONS",
+    "PHASES",
+    "REACTIONS",
+    "Scenario",
+    "ScenarioError",
+    "UnknownScenario",
+    "analyse",
+    "check_scenarios",
+    "feedback",
+    "hint",
+    "list_scenarios",
+    "load_scenarios",
+    "pause",
+    "pick_scenario",
+    "restart",
+    "resume",
+    "start",
+    "summary",
+    "turn",
+    "validate_file",
+]

@@ -1,4 +1,7 @@
-"""German dates in answers: "heute", "gestern", "letzten Montag", "vor drei Tagen", "12.3.", "3. März 2026".
+"""German dates in answers.
+
+Understood are e.g. "heute", "gestern", "letzten Montag", "vor drei Tagen", "12.3." and
+"3. März 2026".
 
 ``parse_date(text, today)`` returns a :class:`datetime.date` or raises :class:`DateError` whose
 ``code`` names the problem (``date_unknown``, ``date_future``, ``date_too_old``) for a German
@@ -12,6 +15,7 @@ import re
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -25,6 +29,7 @@ class DateError(ValueError):
     """A date answer that cannot be used; ``code`` selects the German message."""
 
     def __init__(self, code: str, value: date | None = None):
+        """Keep ``code`` and the date that was understood but cannot be used (if any)."""
         super().__init__(code)
         self.code = code
         self.value = value
@@ -39,11 +44,9 @@ def today() -> date:
     """Today in the coach's time zone (``KLARTEXT_TIMEZONE``, default Europe/Berlin)."""
     zone = load_settings().timezone
     try:
-        from zoneinfo import ZoneInfo
-
         return datetime.now(ZoneInfo(zone)).date()
-    except Exception:  # unknown zone / no tz database: the server's local date
-        return date.today()
+    except (ZoneInfoNotFoundError, ValueError):  # unknown zone, malformed name, no tz data
+        return date.today()  # the server's local date
 
 
 def _has(norm: str, phrases) -> bool:
@@ -170,4 +173,5 @@ def find_date(text: str, ref: date | None = None) -> date | None:
 
 
 def format_date(value: date) -> str:
+    """The date the German way, e.g. 03.04.2026."""
     return value.strftime("%d.%m.%Y")

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +31,8 @@ def import_spacy():
         sys.modules[name] = None  # type: ignore[assignment]  # makes "import name" fail fast
     try:
         import spacy
-        import thinc.api  # noqa: F401
+
+        importlib.import_module("thinc.api")  # thinc probes for TensorFlow here, while blocked
     finally:
         for name in blocked:
             if name in sys.modules and sys.modules[name] is None:

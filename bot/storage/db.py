@@ -39,6 +39,7 @@ def _make_engine(url: str) -> Engine:
 
 
 def alembic_config(url: str):
+    """Alembic configuration for the migrations in ``migrations/`` against ``url``."""
     from alembic.config import Config
 
     cfg = Config()
@@ -74,6 +75,7 @@ def get_engine(url: str) -> Engine:
 
 @contextmanager
 def session_scope(url: str) -> Iterator[Session]:
+    """A session for ``url`` that commits on success and rolls back on any error."""
     get_engine(url)
     session = _factories[url]()
     try:

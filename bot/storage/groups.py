@@ -22,6 +22,8 @@ CODE_LENGTH = 6
 
 
 class TrainerGrant(Base):
+    """Trainer rights of a user, granted after a verified trainer code."""
+
     __tablename__ = "trainer_grants"
 
     user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -29,6 +31,8 @@ class TrainerGrant(Base):
 
 
 class GroupSession(Base):
+    """A trainer's group session: one scenario and level, joined with ``code``."""
+
     __tablename__ = "group_sessions"
 
     id = Column(Integer, primary_key=True)
@@ -42,6 +46,8 @@ class GroupSession(Base):
 
 
 class GroupMember(Base):
+    """A user who joined a group session (once per session)."""
+
     __tablename__ = "group_members"
     __table_args__ = (UniqueConstraint("session_id", "user_id", name="uq_group_members"),)
 
@@ -57,6 +63,8 @@ class GroupMember(Base):
 
 @dataclass(frozen=True)
 class SessionInfo:
+    """A group session as plain data."""
+
     code: str
     scenario_id: str
     difficulty: int
@@ -65,6 +73,8 @@ class SessionInfo:
 
 @dataclass(frozen=True)
 class MemberResult:
+    """One finished role-play of a session member: scores and transcript."""
+
     sender_id: str
     overall: float
     scores: dict
@@ -73,11 +83,15 @@ class MemberResult:
 
 
 def normalize_code(code: str) -> str:
+    """The code in upper case without spaces, dashes or other separators."""
     return "".join(ch for ch in (code or "").upper() if ch.isalnum())
 
 
 def is_code(code: str) -> bool:
-    """Join codes have CODE_LENGTH characters of CODE_ALPHABET with at least one letter and one digit."""
+    """Whether ``code`` is a join code.
+
+    Join codes have CODE_LENGTH characters of CODE_ALPHABET, at least one letter and one digit.
+    """
     return (
         len(code) == CODE_LENGTH
         and all(ch in CODE_ALPHABET for ch in code)
@@ -87,6 +101,7 @@ def is_code(code: str) -> bool:
 
 
 def new_code() -> str:
+    """A random join code (not checked against existing sessions)."""
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         if is_code(code):
@@ -97,6 +112,7 @@ class GroupRepository(CoachRepository):
     """Group-session storage; every read checks who is asking."""
 
     def grant_trainer(self, sender_id: str) -> None:
+        """Give ``sender_id`` trainer rights (idempotent); call only after a verified code."""
         sender_id = clean_sender(sender_id)
         with db.session_scope(self.url) as session:
             user = self._user(session, sender_id)
@@ -104,12 +120,14 @@ class GroupRepository(CoachRepository):
                 session.add(TrainerGrant(user_id=user.id))
 
     def has_trainer_grant(self, sender_id: str) -> bool:
+        """Whether ``sender_id`` was granted trainer rights by code."""
         sender_id = clean_sender(sender_id)
         with db.session_scope(self.url) as session:
             user = self._user(session, sender_id, create=False)
             return bool(user and session.get(TrainerGrant, user.id))
 
     def open_session(self, trainer_sender: str, scenario_id: str, difficulty: int) -> SessionInfo:
+        """Create a session with a fresh join code; ``InvalidInput`` for a level outside 1–3."""
         trainer_sender = clean_sender(trainer_sender)
         if difficulty not in (1, 2, 3):
             raise InvalidInput("difficulty_out_of_range")
@@ -132,6 +150,7 @@ class GroupRepository(CoachRepository):
             return SessionInfo(row.code, row.scenario_id, row.difficulty, row.created_at)
 
     def find_session(self, code: str) -> SessionInfo | None:
+        """The session with this join code, or None."""
         with db.session_scope(self.url) as session:
             row = session.execute(
                 select(GroupSession).where(GroupSession.code == normalize_code(code))
@@ -143,6 +162,7 @@ class GroupRepository(CoachRepository):
             )
 
     def join(self, sender_id: str, code: str) -> SessionInfo | None:
+        """Add ``sender_id`` to the session (idempotent); None if the code is unknown."""
         sender_id = clean_sender(sender_id)
         with db.session_scope(self.url) as session:
             row = session.execute(
@@ -161,6 +181,7 @@ class GroupRepository(CoachRepository):
             return SessionInfo(row.code, row.scenario_id, row.difficulty, row.created_at)
 
     def is_member(self, sender_id: str, code: str) -> bool:
+        """Whether ``sender_id`` joined the session with this code."""
         sender_id = clean_sender(sender_id)
         with db.session_scope(self.url) as session:
             return (
@@ -174,6 +195,7 @@ class GroupRepository(CoachRepository):
             )
 
     def sessions_of(self, trainer_sender: str) -> list[SessionInfo]:
+        """The sessions the trainer opened, newest first."""
         trainer_sender = clean_sender(trainer_sender)
         with db.session_scope(self.url) as session:
             rows = session.execute(

@@ -27,10 +27,13 @@ CLIENT_NAME_MAX = 120
 
 
 def utcnow() -> datetime:
+    """The current UTC time without tzinfo (how all timestamps are stored)."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class User(Base):
+    """A chat user, identified by the channel's sender id; owns all other records."""
+
     __tablename__ = "users"
 
     id = Column(Integer, primary_key=True)
@@ -106,7 +109,7 @@ class RoleplayResult(Base):
     user = relationship("User", back_populates="roleplays")
 
 
-# --------------------------------------------------------------------------- issue 4
+# --------------------------------------------------------------------------- boundaries, incidents
 BEHAVIOR_MAX = 32
 NOTE_MAX = 500
 
@@ -136,7 +139,10 @@ class Boundary(Base):
 
 
 class Incident(Base):
-    """Something a client did, on a day, with a short note; the escalation history is made of these."""
+    """Something a client did, on a day, with a short note.
+
+    A client's incidents make up the escalation history.
+    """
 
     __tablename__ = "incidents"
 

@@ -28,12 +28,15 @@ class InvalidInput(ValueError):
     """Input that cannot be stored; ``code`` names the problem for a German message."""
 
     def __init__(self, code: str, detail: str = ""):
+        """Keep ``code`` for the message; ``detail`` only goes into the exception text."""
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
 
 
 @dataclass(frozen=True)
 class RoleplayInfo:
+    """A finished role-play as plain data (scores 0–1 per criterion, overall 0–100)."""
+
     scenario_id: str
     difficulty: int
     outcome: str | None
@@ -46,6 +49,8 @@ class RoleplayInfo:
 
 @dataclass(frozen=True)
 class ClientInfo:
+    """A client the user talked about: how often and when, and the last case."""
+
     name: str
     mentions: int
     first_mentioned_at: datetime
@@ -55,6 +60,8 @@ class ClientInfo:
 
 @dataclass(frozen=True)
 class BoundaryInfo:
+    """A boundary of the user as plain data."""
+
     behavior: str
     max_count: int | None  # None: absolute no-go
     period_days: int | None
@@ -65,6 +72,8 @@ class BoundaryInfo:
 
 @dataclass(frozen=True)
 class IncidentInfo:
+    """An incident with a client as plain data; ``source`` is "chat" or "case"."""
+
     id: int
     client: str
     behavior: str
@@ -82,6 +91,7 @@ MAX_BOUNDARY_DAYS = 365
 
 
 def clean_sender(sender_id: str) -> str:
+    """The trimmed sender id; ``InvalidInput`` if it is missing or too long."""
     if not isinstance(sender_id, str) or not sender_id.strip():
         raise InvalidInput("sender_missing")
     sender_id = sender_id.strip()
@@ -116,6 +126,7 @@ def clean_incident_client(name: str) -> str:
 
 
 def clean_behavior(behavior: str) -> str:
+    """``behavior`` if it is a known behaviour category, else ``InvalidInput``."""
     from bot.escalation import behaviors
 
     if not isinstance(behavior, str) or behavior not in behaviors():
@@ -139,6 +150,7 @@ def clean_note(note: str | None) -> str | None:
 
 
 def client_key(name: str) -> str:
+    """The key a client's name is matched by: NFKC, case-folded, single spaces."""
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", name).casefold()).strip()
 
 
@@ -146,6 +158,7 @@ class CoachRepository:
     """All reads and writes of the coach's own data for one database URL."""
 
     def __init__(self, url: str):
+        """Work on the database at ``url`` (migrated on first use)."""
         self.url = url
 
     def _user(self, session, sender_id: str, create: bool = True) -> User | None:
@@ -157,11 +170,13 @@ class CoachRepository:
         return user
 
     def touch_user(self, sender_id: str) -> None:
+        """Record that the user was active now (created on first contact)."""
         sender_id = clean_sender(sender_id)
         with db.session_scope(self.url) as session:
             self._user(session, sender_id).last_seen_at = utcnow()
 
     def remember_client(self, sender_id: str, name: str, case: str | None = None) -> ClientInfo:
+        """Count a mention of a client (created if new) and remember the case discussed."""
         sender_id = clean_sender(sender_id)
         name = clean_client_name(name)
         with db.session_scope(self.url) as session:
@@ -191,6 +206,7 @@ class CoachRepository:
             return _info(client)
 
     def clients(self, sender_id: str) -> list[ClientInfo]:
+        """The user's clients, most recently mentioned first."""
         sender_id = clean_sender(sender_id)
         with db.session_scope(self.url) as session:
             user = self._user(session, sender_id, create=False)
@@ -215,6 +231,7 @@ class CoachRepository:
         outcome: str | None = None,
         group_code: str | None = None,
     ) -> RoleplayInfo:
+        """Store a finished role-play; ``InvalidInput`` if ``overall`` is outside 0–100."""
         sender_id = clean_sender(sender_id)
         if not 0.0 <= float(overall) <= 100.0:
             raise InvalidInput("score_out_of_range")
@@ -243,6 +260,7 @@ class CoachRepository:
             return [_roleplay_info(r) for r in user.roleplays] if user else []
 
     def export(self, sender_id: str) -> dict:
+        """Everything stored about the user as JSON-ready data (the data export)."""
         sender_id = clean_sender(sender_id)
         with db.session_scope(self.url) as session:
             user = self._user(session, sender_id, create=False)
@@ -294,6 +312,7 @@ class CoachRepository:
             }
 
     def delete_user(self, sender_id: str) -> dict[str, int]:
+        """Delete the user and all their records; returns how many of each kind went."""
         sender_id = clean_sender(sender_id)
         with db.session_scope(self.url) as session:
             user = self._user(session, sender_id, create=False)
@@ -328,7 +347,7 @@ class CoachRepository:
                 )
             }
 
-    # ------------------------------------------------------------------ boundaries (issue 4)
+    # ------------------------------------------------------------------ boundaries
     def set_boundary(
         self,
         sender_id: str,
@@ -367,13 +386,18 @@ class CoachRepository:
             return _boundary_info(row), previous
 
     def boundaries(self, sender_id: str) -> list[BoundaryInfo]:
+        """The user's boundaries."""
         sender_id = clean_sender(sender_id)
         with db.session_scope(self.url) as session:
             user = self._user(session, sender_id, create=False)
             return [_boundary_info(b) for b in user.boundaries] if user else []
 
     def remove_boundary(self, sender_id: str, behavior: str) -> BoundaryInfo | None:
-        """Delete the user's boundary for ``behavior``; the removed one, or None if there was none."""
+        """Delete the user's boundary for ``behavior``.
+
+        Returns:
+            The removed boundary, or None if there was none.
+        """
         sender_id = clean_sender(sender_id)
         behavior = clean_behavior(behavior)
         with db.session_scope(self.url) as session:
@@ -389,7 +413,7 @@ class CoachRepository:
             session.delete(row)
             return info
 
-    # ------------------------------------------------------------------ incidents (issue 4)
+    # ------------------------------------------------------------------ incidents
     def log_incident(
         self,
         sender_id: str,
@@ -495,8 +519,14 @@ class CoachRepository:
 
     # ------------------------------------------------------------------ retention (all users)
     def purge_older_than(self, cutoff: date, *, dry_run: bool = False) -> dict[str, int]:
-        """Retention: delete incidents before ``cutoff``, empty role-play transcripts finished
-        before it, and drop clients neither mentioned since nor with incidents left.
+        """Retention for all users: remove what is older than ``cutoff``.
+
+        Deletes incidents before ``cutoff``, empties the transcripts of role-plays finished
+        before it and drops clients neither mentioned since nor with incidents left.
+        ``dry_run`` only counts.
+
+        Returns:
+            How many incidents, transcripts and clients are (or would be) affected.
         """
         cutoff_at = datetime.combine(cutoff, time.min)
         with db.session_scope(self.url) as session:

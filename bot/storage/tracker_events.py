@@ -61,6 +61,7 @@ def _has_table(engine: Engine) -> bool:
 
 
 def count_events(target: Target, sender_id: str) -> int:
+    """How many conversation events the tracker store holds for ``sender_id``."""
     engine = _engine(target)
     if not _has_table(engine):
         return 0
@@ -114,10 +115,11 @@ def purge_events_before(target: Target, cutoff_timestamp: float, *, dry_run: boo
 
 
 def erase_requested(events: Iterable[Any]) -> bool:
-    """Whether the current turn (events after the latest user message) asked to erase
-    the conversation: a ``SlotSet`` of :data:`ERASE_SLOT` to true.
+    """Whether the current turn asked to erase the conversation.
 
-    Accepts Rasa event objects or their dict form, newest last.
+    The current turn is the events after the latest user message; the request is a
+    ``SlotSet`` of :data:`ERASE_SLOT` to true. Accepts Rasa event objects or their dict form,
+    newest last.
     """
     newest_first = reversed(events) if hasattr(events, "__reversed__") else reversed(list(events))
     for event in newest_first:  # no copy of a long conversation on every save

@@ -1,4 +1,4 @@
-"""users and clients
+"""Users and clients.
 
 Revision ID: 0001
 Revises:

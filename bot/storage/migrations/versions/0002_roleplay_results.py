@@ -1,4 +1,4 @@
-"""role-play results
+"""Role-play results.
 
 Revision ID: 0002
 Revises: 0001

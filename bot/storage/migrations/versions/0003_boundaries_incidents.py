@@ -1,4 +1,4 @@
-"""boundaries and incidents
+"""Boundaries and incidents.
 
 Revision ID: 0003
 Revises: 0002

@@ -1,4 +1,4 @@
-"""trainer grants and group sessions
+"""Trainer grants and group sessions.
 
 Revision ID: 0004
 Revises: 0003

@@ -114,22 +114,29 @@ _ADVERBS = {
 
 
 class ThresholdError(ValueError):
+    """A threshold outside the allowed range; ``code`` selects the German message."""
+
     def __init__(self, code: str):
+        """Remember ``code`` (e.g. ``threshold_range``) as message and attribute."""
         super().__init__(code)
         self.code = code
 
 
 @dataclass(frozen=True)
 class Threshold:
+    """A parsed threshold: crossed the ``max_count``-th time within ``period_days``."""
+
     max_count: int | None  # None: absolute
     period_days: int | None
 
     @property
     def canonical(self) -> str:
+        """The slot form: ``absolute`` or ``count:<N>:<D>``."""
         return ABSOLUTE if self.max_count is None else f"count:{self.max_count}:{self.period_days}"
 
     @classmethod
     def from_canonical(cls, value: str) -> "Threshold":
+        """Parse the slot form written by :attr:`canonical`."""
         if value == ABSOLUTE:
             return cls(None, None)
         _, count, days = value.split(":")
@@ -137,10 +144,12 @@ class Threshold:
 
 
 def behaviors() -> tuple[str, ...]:
+    """The behaviour categories a boundary can be set for (those of the escalation ladders)."""
     return escalation.behaviors()
 
 
 def label(behavior: str) -> str:
+    """The German label of a behaviour category."""
     return text("history", f"labels.{behavior}")
 
 
@@ -163,6 +172,7 @@ def parse_behavior(value: object) -> str | None:
 
 
 def wants_removal(value: str) -> bool:
+    """Whether the answer asks to delete the boundary (e.g. "entfernen")."""
     norm = answers.normalize(value)
     return any(f" {w} " in f" {norm} " for w in _REMOVE_WORDS)
 
@@ -275,6 +285,10 @@ def _checked(count: int, days: int) -> str:
 def describe_threshold(
     max_count: int | None, period_days: int | None, *, short: bool = False
 ) -> str:
+    """The threshold as German text: a no-go, or from the N-th time within D days.
+
+    ``short`` gives the compact form used in lists.
+    """
     prefix = "short_" if short else ""
     if not max_count:
         return text("history", f"threshold.{prefix}absolute")
@@ -289,6 +303,7 @@ def describe(
     *,
     short: bool = False,
 ) -> str:
+    """One line describing a boundary: label, threshold and the note if there is one."""
     threshold = describe_threshold(max_count, period_days, short=short)
     if note:
         return text(
@@ -298,6 +313,7 @@ def describe(
 
 
 def describe_boundary(boundary, *, with_note: bool = True, short: bool = False) -> str:
+    """:func:`describe` for a stored boundary (``BoundaryInfo`` or alike)."""
     return describe(
         boundary.behavior,
         boundary.max_count,
@@ -314,10 +330,12 @@ def suggestions(existing: Iterable[str] = ()) -> list[dict]:
 
 
 def suggestion_line(suggestion: Mapping) -> str:
+    """One suggested boundary of the guided set-up as a German line."""
     threshold = Threshold.from_canonical(suggestion["threshold"])
     return describe(suggestion["behavior"], threshold.max_count, threshold.period_days)
 
 
 def plural(kind: str, n: int) -> str:
+    """``n`` with the German noun of ``kind`` in singular or plural ("1 Vorfall", "3 Vorfälle")."""
     one, many = lookup("history", f"counts.{kind}")
     return (one if n == 1 else many).format(n=n)

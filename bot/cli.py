@@ -22,6 +22,7 @@ def _lazy(target: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `coach` with all subcommands (handlers imported on call)."""
     parser = argparse.ArgumentParser(
         prog="coach", description="Klartext – Werkzeuge rund um den Coach"
     )
@@ -59,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     purge = sub.add_parser(
         "purge",
-        help="Vorfälle, Mitschriften und Gesprächsverläufe nach Ablauf der Aufbewahrungsfrist löschen (für einen täglichen Cronjob)",
+        help="Vorfälle, Mitschriften und Gesprächsverläufe nach Ablauf der Aufbewahrungsfrist "
+        "löschen (für einen täglichen Cronjob)",
     )
     purge.add_argument(
         "--days",
@@ -74,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run `coach` with ``argv``; returns the exit status (2 without a subcommand)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

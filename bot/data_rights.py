@@ -103,6 +103,7 @@ def _signature(key: bytes, payload: bytes) -> bytes:
 def make_token(
     sender_id: str, *, now: float | None = None, ttl: int | None = None, key: bytes | None = None
 ) -> str:
+    """A signed download token for ``sender_id``, valid for ``ttl`` seconds (default: setting)."""
     expires = int(
         (now if now is not None else time.time()) + (ttl if ttl is not None else ttl_seconds())
     )
@@ -127,10 +128,12 @@ def verify_token(token: str, *, now: float | None = None, key: bytes | None = No
 
 
 def download_path(token: str) -> str:
+    """The path under which the Rasa server serves the export for ``token``."""
     return f"/webhooks/export/download/{token}"
 
 
 def download_url(sender_id: str) -> str:
+    """A fresh, signed download link of the user's data export."""
     return public_url() + download_path(make_token(sender_id))
 
 
@@ -161,6 +164,7 @@ def export_document(
 def counts(
     sender_id: str, *, database_url: str | None = None, tracker_target=None
 ) -> dict[str, int]:
+    """How many records of each kind (including conversation events) exist for the user."""
     from bot.storage import tracker_events
 
     result = _repository(database_url).counts(sender_id)

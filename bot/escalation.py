@@ -17,12 +17,19 @@ import yaml
 
 
 class IncidentLike(Protocol):
+    """What the rules read of an incident (e.g. ``IncidentInfo`` of the repository)."""
+
     behavior: str
     occurred_on: date
     level_hint: int | None
 
 
 class BoundaryLike(Protocol):
+    """What the rules read of a boundary: at most ``max_count`` times in ``period_days``.
+
+    ``max_count`` ``None`` or 0 means the behaviour is not accepted even once.
+    """
+
     behavior: str
     max_count: int | None
     period_days: int | None
@@ -30,12 +37,16 @@ class BoundaryLike(Protocol):
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a ladder; ``summary`` steps offer a written summary of the history."""
+
     key: str
     summary: bool = False
 
 
 @dataclass(frozen=True)
 class Ladder:
+    """An escalation ladder of ``escalation.yml`` for a group of behaviours."""
+
     key: str
     behaviors: tuple[str, ...]
     steps: tuple[Step, ...]
@@ -43,16 +54,19 @@ class Ladder:
     boundary_step: int = 0
 
     def index(self, step_key: str) -> int:
+        """Position of the step ``step_key`` on this ladder (``StopIteration`` if absent)."""
         return next(i for i, s in enumerate(self.steps) if s.key == step_key)
 
 
 @lru_cache(maxsize=1)
 def config() -> dict:
+    """The parsed ``escalation.yml`` (read once)."""
     return yaml.safe_load(Path(__file__).with_name("escalation.yml").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)
 def ladders() -> dict[str, Ladder]:
+    """The ladders of ``escalation.yml`` by key, step names resolved to indexes."""
     result = {}
     for key, spec in config()["ladders"].items():
         steps = tuple(Step(s["key"], bool(s.get("summary"))) for s in spec["steps"])
@@ -74,6 +88,7 @@ def behaviors() -> tuple[str, ...]:
 
 
 def ladder_for(behavior: str) -> Ladder:
+    """The ladder a behaviour belongs to; ``KeyError`` for an unknown behaviour."""
     for ladder in ladders().values():
         if behavior in ladder.behaviors:
             return ladder
@@ -81,6 +96,7 @@ def ladder_for(behavior: str) -> Ladder:
 
 
 def window_days() -> int:
+    """How many days back incidents count for the level (default 365)."""
     return int(config().get("window_days") or 365)
 
 
@@ -97,6 +113,8 @@ class Crossing:
 
 @dataclass(frozen=True)
 class LadderState:
+    """Where a client stands on one ladder: the level reached and the incidents behind it."""
+
     ladder: Ladder
     level: int
     incidents: tuple
@@ -104,10 +122,12 @@ class LadderState:
 
     @property
     def step(self) -> Step:
+        """The step the client's incidents call for now."""
         return self.ladder.steps[self.level]
 
     @property
     def next_step(self) -> Step | None:
+        """The step after the current one, ``None`` on the last step."""
         return (
             self.ladder.steps[self.level + 1] if self.level + 1 < len(self.ladder.steps) else None
         )
@@ -120,16 +140,20 @@ class LadderState:
 
 @dataclass(frozen=True)
 class Assessment:
+    """A client's escalation: one state per ladder touched and the boundaries crossed."""
+
     incidents: tuple
     states: tuple[LadderState, ...]  # most urgent first
     crossings: tuple[Crossing, ...]
 
     @property
     def primary(self) -> LadderState | None:
+        """The most urgent ladder state, ``None`` without incidents."""
         return self.states[0] if self.states else None
 
     @property
     def urgency(self) -> tuple:
+        """Sort key across clients: primary urgency, any boundary crossed, last incident."""
         p = self.primary
         return (p.urgency, bool(self.crossings), p.last) if p else (-1.0, False, date.min)
 

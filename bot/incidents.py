@@ -37,6 +37,7 @@ _NO_NOTE_WORDS = [
 
 
 def t(key: str, **values) -> str:
+    """A text of ``bot/texts/history.yml`` with ``values`` filled in."""
     return text("history", key, **values)
 
 
@@ -161,6 +162,7 @@ def case_incident(case: str | None, answers_: Mapping[str, str | None]) -> dict 
 
 
 def offer_text(offer: Mapping, client: str | None, today: date) -> str:
+    """The question after a case flow whether to record it as an incident (dated today)."""
     if client:
         return t(
             "incident.offer", client=client, label=label(offer["behavior"]), date=format_date(today)
@@ -216,6 +218,10 @@ def level_lines(
 def crossing_lines(
     client: str, assessment: escalation.Assessment, *, only_latest: bool
 ) -> list[str]:
+    """Lines on the boundaries the client crossed, plus advice if any was crossed.
+
+    ``only_latest`` keeps only the crossings caused by the client's newest incident.
+    """
     lines = []
     for crossing in assessment.crossings:
         if only_latest and not crossing.latest:
@@ -399,6 +405,14 @@ def warning_prefill(incidents: Sequence, today: date) -> dict[str, dict]:
 def prefill_question(
     client: str, prefill: Mapping[str, Mapping], order: Sequence[str], total: int
 ) -> str:
+    """Ask whether the warning signs the incidents already show may be pre-filled.
+
+    Args:
+        client: the client's name.
+        prefill: sign -> evidence (``count``, ``labels``, ``last``) from :func:`warning_prefill`.
+        order: the signs in the order of the check.
+        total: number of signs in the check (the rest is still asked).
+    """
     short = lookup("knowledge", "short_names")
     lines = [t("prefill.ask", client=client, count=len(prefill))]
     for key in order:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import yaml
 
@@ -21,6 +21,8 @@ CASES = ("our_fault", "extra_requests", "false_claims", "abusive")
 
 @dataclass(frozen=True)
 class Question:
+    """One question of a case flow: the slot it fills and how its answer is parsed."""
+
     slot: str
     kind: str  # text | yesno | choice
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -41,6 +43,8 @@ class Question:
 
 @dataclass(frozen=True)
 class Playbook:
+    """A case flow of ``playbooks.yml``: its intent, its Rasa form and its questions."""
+
     case: str
     intent: str
     form: str
@@ -48,19 +52,23 @@ class Playbook:
 
     @property
     def slots(self) -> tuple[str, ...]:
+        """The slots of the questions, in the order they are asked."""
         return tuple(q.slot for q in self.questions)
 
     def question(self, slot: str) -> Question | None:
+        """The question that fills ``slot``, or None."""
         return next((q for q in self.questions if q.slot == slot), None)
 
 
 @lru_cache(maxsize=1)
 def config() -> dict:
+    """The parsed ``playbooks.yml`` (read once)."""
     return yaml.safe_load(Path(__file__).with_name("playbooks.yml").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)
 def playbooks() -> dict[str, Playbook]:
+    """The four case flows by case name."""
     result = {}
     for case, spec in config()["cases"].items():
         questions = tuple(
@@ -78,6 +86,7 @@ def playbooks() -> dict[str, Playbook]:
 
 
 def case_for_intent(intent: str | None) -> str | None:
+    """The case whose flow the intent starts, or None."""
     return next((p.case for p in playbooks().values() if p.intent == intent), None)
 
 
@@ -92,6 +101,7 @@ def _names(client: str | None) -> dict[str, str]:
 
 
 def intro(case: str, client: str | None = None) -> str:
+    """The coach's first message of a case flow (with the client's name if known)."""
     return text("cases", f"intro.{case}", **_names(client))
 
 
@@ -107,6 +117,15 @@ def advice(case: str, answers_: Mapping[str, str | None], client: str | None = N
     }[case](answers_, _names(client), client)
 
 
+def _case_texts(case: str, names: dict) -> Callable[..., str]:
+    """Lookup of the texts ``cases.<case>.<key>`` with the client's name forms filled in."""
+
+    def t(key: str, **values) -> str:
+        return text("cases", f"{case}.{key}", **names, **values)
+
+    return t
+
+
 def _sentence(value: str | None) -> str:
     value = (value or "").strip()
     if value and value[-1] not in ".!?…":
@@ -115,7 +134,7 @@ def _sentence(value: str | None) -> str:
 
 
 def _our_fault(a: Mapping[str, str | None], names: dict, client: str | None) -> list[str]:
-    t = lambda key, **kw: text("cases", f"our_fault.{key}", **names, **kw)  # noqa: E731
+    t = _case_texts("our_fault", names)
     greeting = t("greeting_named") if client else t("greeting_plain")
     msgs = [t("heard_no" if a.get("fault_heard") == "no" else "heard_yes"), t("steps")]
     msgs.append(t(f"impact.{a.get('fault_impact') or 'medium'}"))
@@ -141,7 +160,7 @@ def extra_requests_verdict(a: Mapping[str, str | None]) -> str:
 
 
 def _extra_requests(a: Mapping[str, str | None], names: dict, client: str | None) -> list[str]:
-    t = lambda key, **kw: text("cases", f"extra_requests.{key}", **names, **kw)  # noqa: E731
+    t = _case_texts("extra_requests", names)
     msgs = []
     if a.get("extra_what"):
         msgs.append(t("what_echo", what=a["extra_what"]))
@@ -160,7 +179,7 @@ def _extra_requests(a: Mapping[str, str | None], names: dict, client: str | None
 
 
 def _false_claims(a: Mapping[str, str | None], names: dict, client: str | None) -> list[str]:
-    t = lambda key, **kw: text("cases", f"false_claims.{key}", **names, **kw)  # noqa: E731
+    t = _case_texts("false_claims", names)
     msgs = []
     first = t("base")
     if a.get("false_claim"):
@@ -182,7 +201,7 @@ def abuse_step(frequency: str | None, severity: str | None) -> tuple[str, str | 
 
 
 def _abusive(a: Mapping[str, str | None], names: dict, client: str | None) -> list[str]:
-    t = lambda key, **kw: text("cases", f"abusive.{key}", **names, **kw)  # noqa: E731
+    t = _case_texts("abusive", names)
     step, following = abuse_step(a.get("abuse_frequency"), a.get("abuse_severity"))
     msgs = [t(f"step.{step}")]
     if following:

@@ -12,14 +12,17 @@ SLOT_PREFIX = "sign_"
 
 
 def keys() -> tuple[str, ...]:
+    """The keys of the ten warning signs, in the order they are asked."""
     return tuple(config()["warning_signs"]["keys"])
 
 
 def form_name() -> str:
+    """Name of the Rasa form that asks the warning signs."""
     return config()["warning_signs"]["form"]
 
 
 def slots() -> tuple[str, ...]:
+    """The slot of each warning sign (``sign_<key>``)."""
     return tuple(SLOT_PREFIX + k for k in keys())
 
 
@@ -29,16 +32,19 @@ def _signs() -> dict[str, dict]:
 
 
 def question(key: str, number: int | None = None) -> str:
+    """The question for one sign, numbered "n/10" (``number`` defaults to its position)."""
     sign = _signs()[key]
     number = number or keys().index(key) + 1
     return f"{number}/{len(keys())} · {sign['question']}"
 
 
 def explanation(key: str) -> str:
+    """Why the sign matters (shown when the user asks back)."""
     return _signs()[key]["explanation"]
 
 
 def verdict(yes_count: int) -> str:
+    """The highest level of ``playbooks.yml`` whose threshold ``yes_count`` reaches, or "none"."""
     levels = config()["warning_signs"]["levels"]
     chosen = "none"
     for name, threshold in sorted(levels.items(), key=lambda kv: kv[1]):

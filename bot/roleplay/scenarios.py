@@ -69,8 +69,10 @@ CASES: tuple[str, ...] = ("our_fault", "extra_requests", "false_claims", "abusiv
 DIFFICULTY_LEVELS: tuple[int, ...] = (1, 2, 3)
 
 #: Behaviour per difficulty level. A scenario may override single values.
-#: backlash_rounds      – calm, factual turns needed in the backlash phase before the client gives in
-#: push_back_chance     – chance that the client pushes back harder (weak turns then make no progress)
+#: backlash_rounds      – calm, factual turns needed in the backlash phase before the client
+#:                        gives in
+#: push_back_chance     – chance that the client pushes back harder (weak turns then make no
+#:                        progress)
 #: misunderstand_chance – chance that a hedged statement is misunderstood (1.0 = always)
 #: calm_on_offer        – "full": a transition offer ends the backlash at once;
 #:                        "partial": it only halves the remaining backlash rounds
@@ -132,12 +134,15 @@ class ScenarioError:
     line: int | None = None
 
     def __str__(self) -> str:
+        """The problem as one German line: file, line, field, problem."""
         where = f"{self.file}" + (f", Zeile {self.line}" if self.line else "")
         return f"{where}: {self.field or '(Datei)'}: {self.problem}"
 
 
 @dataclass(frozen=True)
 class Persona:
+    """The client the coach plays: name, company, shared history, role."""
+
     name: str
     company: str
     history: tuple[str, ...]
@@ -146,6 +151,12 @@ class Persona:
 
 @dataclass(frozen=True)
 class Scenario:
+    """A validated role-play scenario: persona, goal, the client's lines, level settings.
+
+    ``phases`` maps phase -> reaction -> the client's lines; ``difficulty`` maps level ->
+    the behaviour parameters (defaults merged with the scenario's overrides).
+    """
+
     id: str
     title: str
     persona: Persona
@@ -162,6 +173,7 @@ class Scenario:
         return dict(self.difficulty[level])
 
     def lines(self, phase: str, reaction: str) -> tuple[str, ...]:
+        """The scenario's own client lines for a phase and reaction (may be empty)."""
         return tuple(self.phases.get(phase, {}).get(reaction, ()))
 
 
@@ -169,6 +181,7 @@ class ScenarioFileError(Exception):
     """Raised by :func:`load_scenario_file` when a file is not valid."""
 
     def __init__(self, errors: list[ScenarioError]):
+        """Keep all problems of the file; the message lists them one per line."""
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
 
@@ -269,7 +282,8 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
     if not isinstance(data, dict):
         chk.err(
             "",
-            f"oberste Ebene muss eine Zuordnung (Schlüssel: Wert) sein, ist aber {_type_name(data)}",
+            "oberste Ebene muss eine Zuordnung (Schlüssel: Wert) sein, "
+            f"ist aber {_type_name(data)}",
         )
         return None
 
@@ -335,7 +349,8 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
                 ):
                     chk.err(
                         path,
-                        f"Schwierigkeitsstufe {lvl!r} liegt außerhalb des erlaubten Bereichs (1, 2, 3)",
+                        f"Schwierigkeitsstufe {lvl!r} liegt außerhalb des erlaubten Bereichs "
+                        "(1, 2, 3)",
                     )
                     continue
                 if not isinstance(overrides, dict):
@@ -364,7 +379,8 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
                     ):
                         chk.err(
                             ppath,
-                            f"muss eine {'ganze ' if kind == 'int' else ''}Zahl sein, ist aber {_type_name(value)}",
+                            f"muss eine {'ganze ' if kind == 'int' else ''}Zahl sein, "
+                            f"ist aber {_type_name(value)}",
                         )
                         continue
                     elif not lo <= value <= hi:
@@ -395,7 +411,8 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
                 if not isinstance(reactions, dict):
                     chk.err(
                         ppath,
-                        f"muss eine Zuordnung Reaktion → Zeilen sein, ist aber {_type_name(reactions)}",
+                        "muss eine Zuordnung Reaktion → Zeilen sein, "
+                        f"ist aber {_type_name(reactions)}",
                     )
                     continue
                 for r in reactions:
@@ -542,7 +559,8 @@ def check_scenarios(
                 ScenarioError(
                     str(f),
                     "id",
-                    f"doppelte id „{scenario.id}“ – schon vergeben in {scenarios[scenario.id].source}",
+                    f"doppelte id „{scenario.id}“ – "
+                    f"schon vergeben in {scenarios[scenario.id].source}",
                     None,
                 )
             )

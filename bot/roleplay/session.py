@@ -50,6 +50,7 @@ def command(text: str) -> str | None:
 
 
 def parse_difficulty(text: str) -> int | None:
+    """The level 1–3 named in an answer ("2", "leicht", "schwer", …), or None."""
     core = _core(text)
     for level, words in _vocab()["difficulty"].items():
         if core in {normalize(str(w)) for w in words} or any(
@@ -65,7 +66,11 @@ def parse_scenario(
     suggested: str | None = None,
     rng: random.Random | None = None,
 ) -> str | None:
-    """A scenario id from an id, a title, a number in the list, a person's name, "überrasch mich" or "Vorschlag"."""
+    """The scenario the user picked, or None if the answer names none.
+
+    Understood are an id, a title, a number in the list, the persona's name, "überrasch
+    mich" (random, drawn with ``rng``) and "Vorschlag" (``suggested``).
+    """
     core = _core(text)
     if not core or not scenarios:
         return None
@@ -85,6 +90,7 @@ def parse_scenario(
 
 
 def clip_turn(text: str) -> str:
+    """The user's turn on one line, cut to MAX_TURN_CHARS."""
     text = " ".join((text or "").split())
     return text[:MAX_TURN_CHARS]
 

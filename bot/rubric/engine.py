@@ -43,6 +43,7 @@ def _load_yaml(path: Path) -> dict:
 
 @lru_cache(maxsize=1)
 def rules() -> dict:
+    """The parsed ``rules.yml``: lexicon, macros, signals and scoring (read once)."""
     return _load_yaml(RULES_PATH)
 
 
@@ -100,6 +101,8 @@ def _split_alternatives(spec: str) -> list[str]:
 
 @dataclass
 class TokenSpec:
+    """One token of a rule pattern: accepted lemmas, lower-case forms and regexes."""
+
     norms: set[str] = field(default_factory=set)
     lowers: set[str] = field(default_factory=set)
     regexes: list[str] = field(default_factory=list)
@@ -108,6 +111,7 @@ class TokenSpec:
 
     @property
     def regex(self) -> re.Pattern | None:
+        """The regexes ORed into one compiled pattern, None if there are none."""
         if not self.regexes:
             return None
         return re.compile("|".join(f"(?:{r})" for r in self.regexes))
@@ -129,11 +133,13 @@ class Predicate:
     """A single-token test in Python (for require/unless options)."""
 
     def __init__(self, spec: TokenSpec):
+        """Freeze the accepted forms of ``spec``."""
         self.norms = frozenset(spec.norms)
         self.lowers = frozenset(spec.lowers)
         self.rx = spec.regex
 
     def __call__(self, tok) -> bool:
+        """Whether the spaCy token ``tok`` passes the test."""
         if tok.norm_ in self.norms or tok.lower_ in self.lowers:
             return True
         return bool(self.rx and self.rx.search(tok.lower_))
@@ -171,12 +177,15 @@ class _Analysis:
 
 
 class RubricEngine:
-    """Compiled rules. Normally built on ``bot.nlp.blank_de()`` and its lemma table; the
-    command line may pass ``spacy.blank("de")`` plus the pruned table from ``lemmas.json``
-    (identical results, see ``lemma_subset``).
+    """The compiled rules of ``rules.yml`` with the spaCy pipeline that applies them.
+
+    Normally built on ``bot.nlp.blank_de()`` and its lemma table; the command line may pass
+    ``spacy.blank("de")`` plus the pruned table from ``lemmas.json`` (identical results, see
+    ``lemma_subset``).
     """
 
     def __init__(self, nlp=None, lemma_table=None) -> None:
+        """Compile the matchers; ``nlp``/``lemma_table`` default to ``blank_de()`` and its table."""
         from bot.nlp import import_spacy
 
         import_spacy()  # without TensorFlow (see bot.nlp)
@@ -222,6 +231,7 @@ class RubricEngine:
     # ------------------------------------------------------------------ normalisation
 
     def norm(self, text: str) -> str:
+        """The form a word is matched by: its lemma (lower case) or the word in lower case."""
         cached = self._norm_cache.get(text)
         if cached is not None:
             return cached
@@ -298,6 +308,7 @@ class RubricEngine:
         return out
 
     def predicate(self, spec: str) -> Predicate:
+        """The compiled single-token test for a pattern token of ``rules.yml`` (cached)."""
         pred = self._predicate_cache.get(spec)
         if pred is None:
             toks = self._expand_macros(spec)
@@ -362,6 +373,7 @@ class RubricEngine:
         return head[: cut + 1], True
 
     def analyse(self, text: str) -> _Analysis:
+        """Tokenise ``text`` and find every signal; ``RubricInputError`` for empty text."""
         if text is None or not str(text).strip():
             raise RubricInputError(self.texts["messages"]["empty"])
         text = re.sub(r"\s+", " ", str(text)).strip()
@@ -595,10 +607,13 @@ class RubricEngine:
     # ------------------------------------------------------------------ scoring
 
     def score(self, a: _Analysis, under_backlash: bool) -> dict[str, float]:
+        """The six criteria, each 0.0–1.0, from the signals found (weights in ``rules.yml``)."""
         sc = self.rules["scoring"]
         f = a.flags
         h = a.hits
-        n = lambda name: len(h.get(name, []))  # noqa: E731
+
+        def n(name: str) -> int:
+            return len(h.get(name, []))
 
         # clarity
         c = sc["clarity"]
@@ -703,6 +718,7 @@ class RubricEngine:
     def overall(
         self, scores: dict[str, float], flags: Iterable[str], under_backlash: bool
     ) -> float:
+        """Weighted mean of the scores as 0–100, capped by hostile flags (insult, blame, …)."""
         sc = self.rules["scoring"]
         weights = sc["weights"]["backlash" if under_backlash else "normal"]
         total = sum(float(w) for w in weights.values())
@@ -713,6 +729,7 @@ class RubricEngine:
         return round(value, 1)
 
     def evidence(self, a: _Analysis) -> dict[str, list[str]]:
+        """Per criterion the words of the text that led to its score."""
         ev: dict[str, list[str]] = {c: [] for c in CRITERIA}
         for name, spans in a.hits.items():
             opts = self.signal_opts.get(name) or {}
@@ -734,6 +751,7 @@ class RubricEngine:
     def tips(
         self, a: _Analysis, scores: dict[str, float], under_backlash: bool, text: str
     ) -> list[str]:
+        """German tips for the user: the first matching rules of ``suggestions.yml``, or praise."""
         cfg = self.texts["tips"]
         out: list[str] = []
         for entry in cfg["rules"]:
@@ -779,6 +797,7 @@ class RubricEngine:
     # ------------------------------------------------------------------ public
 
     def assess(self, text: str, under_backlash: bool = False) -> Assessment:
+        """Rate one utterance (see ``bot.rubric.assess``)."""
         a = self.analyse(text)
         scores = self.score(a, under_backlash)
         overall = self.overall(scores, a.flags, under_backlash)
@@ -881,7 +900,7 @@ class RubricEngine:
         """A subordinate reason ("weil …", "da …", "aufgrund …") that can follow a main clause."""
         doc = a.doc
         allowed = set(self.texts["suggestions"]["slots"]["reason_connectors"])
-        for s, e in a.hits.get("reason", []):
+        for s, _ in a.hits.get("reason", []):
             if doc[s].lower_ not in allowed:
                 continue
             if (
@@ -955,6 +974,10 @@ class RubricEngine:
         return out[:1].upper() + out[1:]
 
     def suggest(self, criterion: str, sentence: str, analysis: _Analysis | None = None) -> str:
+        """A better phrasing for ``criterion`` reusing name, date and reason of ``sentence``.
+
+        Raises ``ValueError`` for an unknown criterion.
+        """
         if criterion not in CRITERIA:
             raise ValueError(
                 self.texts["messages"]["unknown_criterion"].format(
@@ -1017,16 +1040,15 @@ def _rules_fingerprint() -> str:
 
 
 def _lookups_version() -> str:
-    try:
-        from spacy_lookups_data.about import __version__
-    except ImportError:  # pragma: no cover
-        return "missing"
+    from spacy_lookups_data.about import __version__
+
     return str(__version__)
 
 
 def write_lemma_cache(path: Path = LEMMA_CACHE_PATH) -> Path:
-    """Regenerate ``lemmas.json`` (run after editing rules.yml:
-    ``python -m bot.rubric.cli --write-lemma-cache``).
+    """Regenerate ``lemmas.json``; run it after editing rules.yml.
+
+    Command: ``python -m bot.rubric.cli --write-lemma-cache``.
     """
     import json
 
@@ -1053,6 +1075,7 @@ def write_lemma_cache(path: Path = LEMMA_CACHE_PATH) -> Path:
 
 
 def lemma_cache_is_fresh(path: Path = LEMMA_CACHE_PATH) -> bool:
+    """Whether ``lemmas.json`` was made from the current rules and lookup tables."""
     import json
 
     try:

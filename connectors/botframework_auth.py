@@ -1,4 +1,4 @@
-"""Bot Framework authentication: validate incoming tokens, obtain outgoing ones (aiohttp).
+"""Bot Framework authentication: validate incoming tokens (PyJWT), obtain outgoing ones (aiohttp).
 
 Incoming (Bot Connector → bot), on every activity (:class:`ChannelTokenValidator`):
 
@@ -11,9 +11,14 @@ Incoming (Bot Connector → bot), on every activity (:class:`ChannelTokenValidat
   is sent to cannot be swapped), the key's endorsements must include the activity's
   ``channelId``, and for a single-tenant bot the activity's tenant must be the bot's.
 
-The keys are cached (:class:`OpenIdKeyCache`): fetched on first use, refreshed after
-``KEY_CACHE_SECONDS`` and – at most once a minute – when a token names an unknown key id
-(key rotation), so a flood of forged tokens does not turn into a flood of fetches.
+The keys come from PyJWT's :class:`jwt.PyJWKClient` (:class:`OpenIdJWKClient` adds the
+discovery of the JWKS through the OpenID metadata and the keys' endorsements): fetched on first
+use, refreshed after ``KEY_CACHE_SECONDS`` and – at most once a minute – when a token names an
+unknown key id (key rotation), so a flood of forged tokens does not turn into a flood of
+fetches. When a refresh fails, the keys loaded before stay in use and the refresh is retried
+at most once a minute. PyJWKClient reads with
+urllib (blocking), so :class:`OpenIdKeyCache` runs every lookup in a thread of its own, never
+in the server's event loop.
 
 Outgoing (bot → Bot Connector), :class:`ConnectorTokenClient`: client-credentials token
 from ``https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token`` (single-tenant) or
@@ -24,15 +29,16 @@ cached until shortly before it expires.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Tuple
+from urllib.parse import urlparse
 
 import aiohttp
 import jwt
-from jwt.algorithms import RSAAlgorithm
+from jwt import PyJWK, PyJWKClient, PyJWKClientError
 
 logger = logging.getLogger(__name__)
 
@@ -67,62 +73,85 @@ class SigningKey:
     endorsements: List[str] = field(default_factory=list)
 
 
-class OpenIdKeyCache:
-    """The signing keys named by an OpenID metadata document, cached."""
+class OpenIdJWKClient(PyJWKClient):
+    """PyJWKClient for the JWKS named by an OpenID metadata document (read on every fetch).
 
-    def __init__(self, metadata_url: str, session: "SessionProvider") -> None:
+    Also keeps the keys' ``endorsements`` (the channels a key may sign for, a Bot Framework
+    extension of JWK) and, when a fetch fails, goes on with the last keys it got and tries
+    again after ``MIN_REFRESH_SECONDS``.
+    """
+
+    def __init__(self, metadata_url: str) -> None:
+        super().__init__(
+            metadata_url,  # replaced by the metadata's jwks_uri on the first fetch
+            lifespan=KEY_CACHE_SECONDS,
+            cooldown_duration=MIN_REFRESH_SECONDS,
+            timeout=HTTP_TIMEOUT_SECONDS,
+        )
         self.metadata_url = metadata_url
-        self._session = session
-        self._keys: Dict[str, SigningKey] = {}
-        self._fetched_at = 0.0
-        self._attempted_at = 0.0
-        self._lock = asyncio.Lock()
-        self.fetches = 0
+        self.endorsements: Dict[str, List[str]] = {}
+        self._last_keys: Optional[Dict[str, Any]] = None
+        self._retry_at: Optional[float] = None
 
-    async def get(self, kid: str) -> Optional[SigningKey]:
-        now = time.monotonic()
-        stale = not self._keys or now - self._fetched_at > KEY_CACHE_SECONDS
-        unknown = kid not in self._keys and now - self._attempted_at > MIN_REFRESH_SECONDS
-        if stale or unknown:
-            async with self._lock:
-                now = time.monotonic()
-                if (
-                    not self._keys
-                    or now - self._fetched_at > KEY_CACHE_SECONDS
-                    or (kid not in self._keys and now - self._attempted_at > MIN_REFRESH_SECONDS)
-                ):
-                    await self._refresh()
-        return self._keys.get(kid)
+    def get_signing_keys(self, refresh: bool = False) -> List[PyJWK]:
+        retry = self._retry_at is not None and time.monotonic() >= self._retry_at
+        return super().get_signing_keys(refresh=refresh or retry)
 
-    async def _refresh(self) -> None:
-        self._attempted_at = time.monotonic()
+    def fetch_data(self) -> Any:
         try:
-            metadata = await self._session.get_json(self.metadata_url)
-            jwks_uri = metadata.get("jwks_uri") if isinstance(metadata, dict) else None
-            if not isinstance(jwks_uri, str):
-                raise ValueError("OpenID metadata without jwks_uri")
-            jwks = await self._session.get_json(jwks_uri)
-            keys: Dict[str, SigningKey] = {}
-            for jwk in (jwks or {}).get("keys", []):
-                if not isinstance(jwk, dict) or jwk.get("kty") != "RSA" or not jwk.get("kid"):
-                    continue
-                try:
-                    public = RSAAlgorithm.from_jwk(json.dumps(jwk))
-                except (ValueError, KeyError, jwt.InvalidKeyError):
-                    continue
-                endorsements = jwk.get("endorsements") or []
-                keys[jwk["kid"]] = SigningKey(public, [str(e) for e in endorsements])
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            # the metadata is read like the keys: urllib, no redirects, http(s) only
+            metadata = PyJWKClient(
+                self.metadata_url, cache_jwk_set=False, timeout=self.timeout
+            ).fetch_data()
+            jwks_uri = metadata.get("jwks_uri")
+            if not isinstance(jwks_uri, str) or urlparse(jwks_uri).scheme not in ("http", "https"):
+                raise PyJWKClientError("OpenID metadata without an http(s) jwks_uri")
+            self.uri = jwks_uri
+            data = super().fetch_data()
+        except (jwt.PyJWTError, ValueError, OSError) as error:
             logger.error(
                 "Could not load the Bot Framework signing keys from %s: %r",
                 self.metadata_url,
                 error,
             )
-            return
-        self.fetches += 1
-        self._keys = keys
-        self._fetched_at = time.monotonic()
-        logger.info("Loaded %d Bot Framework signing keys", len(keys))
+            self._retry_at = time.monotonic() + MIN_REFRESH_SECONDS
+            if self._last_keys is None:
+                raise
+            return self._last_keys
+        self._last_keys, self._retry_at = data, None
+        self.endorsements = {
+            str(jwk["kid"]): [str(e) for e in jwk.get("endorsements") or []]
+            for jwk in data.get("keys", [])
+            if isinstance(jwk, dict) and jwk.get("kid")
+        }
+        logger.info("Loaded %d Bot Framework signing keys", len(self.endorsements))
+        return data
+
+
+class OpenIdKeyCache:
+    """The signing keys named by an OpenID metadata document, looked up off the event loop."""
+
+    def __init__(self, metadata_url: str) -> None:
+        self.metadata_url = metadata_url
+        self.client = OpenIdJWKClient(metadata_url)
+        # one thread: lookups wait for a running fetch instead of starting their own
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bf-keys")
+
+    async def get(self, kid: str) -> Optional[SigningKey]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._lookup, kid)
+
+    def _lookup(self, kid: str) -> Optional[SigningKey]:
+        try:
+            jwk = self.client.get_signing_key(kid)
+        except (jwt.PyJWTError, ValueError, OSError):  # unknown key id, or no keys loaded
+            return None
+        if jwk.key_type != "RSA":
+            return None
+        return SigningKey(jwk.key, self.client.endorsements.get(kid, []))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False)
 
 
 class SessionProvider:

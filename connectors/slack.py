@@ -9,7 +9,9 @@ One URL, ``POST /webhooks/slack/webhook``, serves the Events API (``url_verifica
 
 * Every request must carry a valid signature: ``X-Slack-Signature`` =
   ``v0=HMAC-SHA256(signing secret, "v0:<timestamp>:<body>")`` and an
-  ``X-Slack-Request-Timestamp`` at most five minutes off; otherwise HTTP 401.
+  ``X-Slack-Request-Timestamp`` at most five minutes off; otherwise HTTP 401. The check is
+  slack_sdk's :class:`~slack_sdk.signature.SignatureVerifier`; this module only names the
+  reason of a refusal.
 * Requests are acknowledged at once (Slack waits three seconds at most) and answered in
   the background. Each event is handled once: a retry (``X-Slack-Retry-Num``) of an event
   already received is acknowledged with ``X-Slack-No-Retry: 1`` and not answered again,
@@ -25,19 +27,18 @@ One URL, ``POST /webhooks/slack/webhook``, serves the Events API (``url_verifica
   mention or a command; Slack's ``*bold*`` (used by the coach's texts) stays. Long texts
   are sent in parts of at most 3,000 characters (the limit of one section).
 
-``KLARTEXT_SLACK_API_BASE`` (default ``https://slack.com/api``) points the Web API calls
-elsewhere – the tests point it at a fake on loopback.
+Web API calls go through slack_sdk's :class:`~slack_sdk.web.async_client.AsyncWebClient`
+(aiohttp; never blocks the server; one retry after HTTP 429, waiting as ``Retry-After`` says).
+A call Slack refuses is logged, not raised. ``KLARTEXT_SLACK_API_BASE`` (default
+``https://slack.com/api``) points the Web API calls elsewhere – the tests point it at a fake
+on loopback.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import re
-import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 from urllib.parse import parse_qs
 
@@ -46,6 +47,10 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
 
 from connectors import channel_common as common
 from connectors.guard import handle_safely
@@ -58,7 +63,7 @@ SECRET_ENV = "KLARTEXT_SLACK_SIGNING_SECRET"
 API_BASE_ENV = "KLARTEXT_SLACK_API_BASE"
 DEFAULT_API_BASE = "https://slack.com/api"
 
-MAX_AGE_SECONDS = 300
+MAX_AGE_SECONDS = 300  # the window SignatureVerifier enforces (named here for the error key)
 MAX_BODY_BYTES = 1_000_000
 TEXT_LIMIT = 3000  # characters of one section / one message part
 BUTTON_TITLE_LIMIT = 75
@@ -72,31 +77,28 @@ _HANDLED_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
 
 # --------------------------------------------------------------------------- helpers
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    """Slack's request signature of ``body`` sent at ``timestamp``."""
-    base = b"v0:" + timestamp.encode("utf-8") + b":" + body
-    return "v0=" + hmac.new(secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
-
-
-def check_signature(
-    secret: str,
-    timestamp: Optional[str],
-    sent: Optional[str],
-    body: bytes,
-    now: Optional[float] = None,
+def signature_problem(
+    verifier: SignatureVerifier, timestamp: Optional[str], sent: Optional[str], body: bytes
 ) -> Optional[str]:
-    """``None`` when the request is authentic, else the key of the error text."""
+    """``None`` when ``verifier`` accepts the request, else the key of the error text.
+
+    The decision is the verifier's; a refused request is told apart only for the answer
+    (timestamp outside the five-minute window vs. a wrong signature).
+    """
     if not timestamp or not sent:
         return "slack_signature_missing"
     try:
         stamp = int(timestamp)
-    except ValueError:
+    except ValueError:  # slack_sdk would raise on it
         return "slack_timestamp_invalid"
-    if abs((now if now is not None else time.time()) - stamp) > MAX_AGE_SECONDS:
-        return "slack_timestamp_invalid"
-    if not hmac.compare_digest(signature(secret, timestamp, body), sent):
+    try:
+        if verifier.is_valid(body, timestamp, sent):
+            return None
+    except (UnicodeDecodeError, TypeError):  # body not UTF-8 / signature not ASCII
         return "slack_signature_invalid"
-    return None
+    if abs(verifier.clock.now() - stamp) > MAX_AGE_SECONDS:
+        return "slack_timestamp_invalid"
+    return "slack_signature_invalid"
 
 
 def escape(value: str) -> str:
@@ -146,52 +148,22 @@ def button_blocks(buttons: List[Tuple[str, str]]) -> List[Dict[str, Any]]:
     return blocks
 
 
-class SlackWebAPI:
-    """Minimal async client of Slack's Web API (aiohttp; never blocks the server)."""
+def web_client(token: str, base_url: str = DEFAULT_API_BASE) -> AsyncWebClient:
+    """slack_sdk's async Web API client at ``base_url``, retrying once after HTTP 429."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url.rstrip("/") + "/",
+        timeout=API_TIMEOUT_SECONDS,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)],
+    )
 
-    def __init__(self, token: str, base_url: str = DEFAULT_API_BASE) -> None:
-        self.token = token
-        self.base_url = base_url.rstrip("/")
-        self._session: Optional[aiohttp.ClientSession] = None
 
-    def _client(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS)
-            )
-        return self._session
-
-    async def call(self, method: str, payload: Dict[str, Any]) -> Dict[str, Any]:
-        """POST ``payload`` to ``<base>/<method>``; one retry after HTTP 429."""
-        url = f"{self.base_url}/{method}"
-        headers = {
-            "Authorization": f"Bearer {self.token}",
-            "Content-Type": "application/json; charset=utf-8",
-        }
-        for attempt in (1, 2):
-            async with self._client().post(url, data=json.dumps(payload), headers=headers) as resp:
-                if resp.status == 429 and attempt == 1:
-                    wait = min(float(resp.headers.get("Retry-After", "1") or 1), 5.0)
-                    logger.warning("Slack %s rate-limited; retrying in %.1f s", method, wait)
-                    await asyncio.sleep(wait)
-                    continue
-                try:
-                    data = await resp.json(content_type=None)
-                except (ValueError, aiohttp.ContentTypeError):
-                    data = {"ok": False, "error": f"HTTP {resp.status}"}
-                if not isinstance(data, dict) or not data.get("ok"):
-                    logger.error(
-                        "Slack %s failed (HTTP %s): %s",
-                        method,
-                        resp.status,
-                        (data or {}).get("error") if isinstance(data, dict) else data,
-                    )
-                return data if isinstance(data, dict) else {"ok": False}
-        return {"ok": False}
-
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
+async def call_api(method: str, request: Awaitable[Any]) -> None:
+    """Await a Web API ``request``; Slack refusing it (``ok: false``, HTTP error) is logged."""
+    try:
+        await request
+    except SlackApiError as error:
+        logger.error("Slack %s failed: %s", method, error)
 
 
 class SlackOutput(OutputChannel):
@@ -203,12 +175,12 @@ class SlackOutput(OutputChannel):
 
     def __init__(
         self,
-        api: SlackWebAPI,
+        client: AsyncWebClient,
         channel: str,
         thread_ts: Optional[str] = None,
         on_thread_reply: Optional[Callable[[str, str], None]] = None,
     ) -> None:
-        self.api = api
+        self.client = client
         self.channel = channel
         self.thread_ts = thread_ts
         self._on_thread_reply = on_thread_reply
@@ -221,7 +193,7 @@ class SlackOutput(OutputChannel):
             payload["thread_ts"] = self.thread_ts
             if self._on_thread_reply:
                 self._on_thread_reply(self.channel, self.thread_ts)
-        await self.api.call("chat.postMessage", payload)
+        await call_api("chat.postMessage", self.client.chat_postMessage(**payload))
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         for part in common.split_text(text, TEXT_LIMIT):
@@ -252,10 +224,11 @@ class SlackOutput(OutputChannel):
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
     ) -> None:
         payload = dict(json_message)
+        payload.pop("token", None)  # would replace the bot token of the request
         payload.setdefault("channel", self.channel)
         if self.thread_ts:
             payload.setdefault("thread_ts", self.thread_ts)
-        await self.api.call("chat.postMessage", payload)
+        await call_api("chat.postMessage", self.client.chat_postMessage(**payload))
 
 
 # --------------------------------------------------------------------------- input
@@ -282,14 +255,24 @@ class KlartextSlackInput(InputChannel):
     ) -> None:
         self.token = token
         self.signing_secret = signing_secret
-        self.api = SlackWebAPI(token, api_base or DEFAULT_API_BASE)
+        # SignatureVerifier refuses an empty secret; without one the channel stays inactive
+        self.verifier = SignatureVerifier(signing_secret) if signing_secret.strip() else None
+        self.client = web_client(token, api_base or DEFAULT_API_BASE)
         self.events = common.Deduplicator(ttl=3600)  # event ids and message keys
         self.threads = common.Deduplicator(ttl=7 * 24 * 3600)  # threads the coach is in
         self.tasks = common.BackgroundTasks()
 
     @property
     def active(self) -> bool:
-        return bool(self.token and self.signing_secret)
+        return bool(self.token and self.verifier)
+
+    def _web(self) -> AsyncWebClient:
+        """The Web API client, with one aiohttp session (created in the server's loop)."""
+        if self.client.session is None or self.client.session.closed:
+            self.client.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=API_TIMEOUT_SECONDS)
+            )
+        return self.client
 
     def _remember_thread(self, channel: str, thread_ts: str) -> None:
         self.threads.seen(f"{channel}:{thread_ts}")
@@ -301,12 +284,13 @@ class KlartextSlackInput(InputChannel):
                 "Slack channel not configured (%s and %s unset): inactive.", TOKEN_ENV, SECRET_ENV
             )
             return slack
-        logger.info("Slack channel active (Web API at %s).", self.api.base_url)
+        logger.info("Slack channel active (Web API at %s).", self.client.base_url)
 
         @slack.listener("before_server_stop")
         async def _close(app: Any, _loop: Any) -> None:  # pragma: no cover - server
             await self.tasks.wait()
-            await self.api.close()
+            if self.client.session is not None and not self.client.session.closed:
+                await self.client.session.close()
 
         @slack.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -317,8 +301,8 @@ class KlartextSlackInput(InputChannel):
             body = request.body or b""
             if len(body) > MAX_BODY_BYTES:
                 return _error(413, "body_too_large", limit=MAX_BODY_BYTES)
-            problem = check_signature(
-                self.signing_secret,
+            problem = signature_problem(
+                self.verifier,
                 request.headers.get("X-Slack-Request-Timestamp"),
                 request.headers.get("X-Slack-Signature"),
                 body,
@@ -467,14 +451,11 @@ class KlartextSlackInput(InputChannel):
         blocks.append(
             {"type": "context", "elements": [{"type": "plain_text", "text": chosen, "emoji": True}]}
         )
-        await self.api.call(
+        await call_api(
             "chat.update",
-            {
-                "channel": channel,
-                "ts": ts,
-                "text": message.get("text") or escape(chosen),
-                "blocks": blocks,
-            },
+            self._web().chat_update(
+                channel=channel, ts=ts, text=message.get("text") or escape(chosen), blocks=blocks
+            ),
         )
 
     # ------------------------------------------------------------------ processing
@@ -487,7 +468,7 @@ class KlartextSlackInput(InputChannel):
         thread_ts: Optional[str],
         metadata: Dict[str, Any],
     ) -> None:
-        output = SlackOutput(self.api, channel, thread_ts, self._remember_thread)
+        output = SlackOutput(self._web(), channel, thread_ts, self._remember_thread)
         if thread_ts:
             self._remember_thread(channel, thread_ts)
         prepared, notes = prepare_text(text)

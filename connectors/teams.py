@@ -229,7 +229,7 @@ class KlartextTeamsInput(InputChannel):
         self.tenant_id = tenant_id
         self.service_url = service_url
         self.sessions = SessionProvider()
-        self.keys = OpenIdKeyCache(metadata_url, self.sessions)
+        self.keys = OpenIdKeyCache(metadata_url)
         self.validator = ChannelTokenValidator(
             app_id, self.keys, issuers or [DEFAULT_ISSUER], tenant_id
         )
@@ -261,6 +261,7 @@ class KlartextTeamsInput(InputChannel):
         async def _close(app: Any, _loop: Any) -> None:  # pragma: no cover - server
             await self.tasks.wait()
             await self.sessions.close()
+            self.keys.close()
 
         @teams.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:

@@ -1,5 +1,6 @@
-"""Slack channel against the running server: signed and forged requests, retries, buttons,
-threads. The coach's answers are read from the fake Slack Web API (tests/fakes/).
+"""Slack channel against the running server: signed and forged requests, retries, buttons, threads.
+
+The coach's answers are read from the fake Slack Web API (tests/fakes/).
 """
 
 from __future__ import annotations

@@ -1,11 +1,17 @@
-"""Units of the Slack channel: signatures, escaping, Block Kit rendering, inactive when unset."""
+"""Units of the Slack channel: signatures, escaping, Block Kit, Web API calls, inactive when unset.
+
+The Web API calls (HTTP 429, refusals) go to the fake Slack API of ``tests/fakes``.
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Dict, List
 
 import pytest
+from fakes.slack_api import FakeSlackAPI
+from slack_sdk.signature import Clock, SignatureVerifier
 
 from bot import config
 from connectors import slack
@@ -14,21 +20,34 @@ from connectors.channel_common import Deduplicator, split_text
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
+class FixedClock(Clock):
+    def __init__(self, now: float) -> None:
+        self.at = now
+
+    def now(self) -> float:
+        return self.at
+
+
 def test_signature_check():
     body = b'{"type":"event_callback"}'
     now = int(time.time())
-    good = slack.signature(SECRET, str(now), body)
-    assert slack.check_signature(SECRET, str(now), good, body) is None
-    assert slack.check_signature(SECRET, None, good, body) == "slack_signature_missing"
-    assert slack.check_signature(SECRET, str(now), None, body) == "slack_signature_missing"
-    assert slack.check_signature(SECRET, str(now), good, body + b" ") == "slack_signature_invalid"
-    assert slack.check_signature("other", str(now), good, body) == "slack_signature_invalid"
-    old = str(now - 301)
+    verifier = SignatureVerifier(SECRET)
+    good = verifier.generate_signature(timestamp=str(now), body=body)
+    assert slack.signature_problem(verifier, str(now), good, body) is None
+    assert slack.signature_problem(verifier, None, good, body) == "slack_signature_missing"
+    assert slack.signature_problem(verifier, str(now), None, body) == "slack_signature_missing"
     assert (
-        slack.check_signature(SECRET, old, slack.signature(SECRET, old, body), body)
-        == "slack_timestamp_invalid"
+        slack.signature_problem(verifier, str(now), good, body + b" ") == "slack_signature_invalid"
     )
-    assert slack.check_signature(SECRET, "abc", good, body) == "slack_timestamp_invalid"
+    other = SignatureVerifier("other")
+    assert slack.signature_problem(other, str(now), good, body) == "slack_signature_invalid"
+    for stamp in (str(now - 301), str(now + 301)):  # correctly signed, outside the window
+        signed = verifier.generate_signature(timestamp=stamp, body=body)
+        assert slack.signature_problem(verifier, stamp, signed, body) == "slack_timestamp_invalid"
+    assert slack.signature_problem(verifier, "abc", good, body) == "slack_timestamp_invalid"
+    # neither a body that is not UTF-8 nor a non-ASCII signature gets past (or raises)
+    assert slack.signature_problem(verifier, str(now), good, b"\xff") == "slack_signature_invalid"
+    assert slack.signature_problem(verifier, str(now), "v0=ä", body) == "slack_signature_invalid"
 
 
 def test_signature_matches_slacks_documented_example():
@@ -39,10 +58,11 @@ def test_signature_matches_slacks_documented_example():
         b"&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554"
         b"%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
     )
-    assert (
-        slack.signature(SECRET, "1531420618", body)
-        == "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
-    )
+    sent = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
+    verifier = SignatureVerifier(SECRET, clock=FixedClock(1531420618 + 60))
+    assert slack.signature_problem(verifier, "1531420618", sent, body) is None
+    verifier.clock = FixedClock(1531420618 + 301)
+    assert slack.signature_problem(verifier, "1531420618", sent, body) == "slack_timestamp_invalid"
 
 
 def test_escaping_and_incoming_text():
@@ -83,17 +103,17 @@ def test_deduplicator():
     assert "a" not in seen  # oldest dropped when full
 
 
-class StubAPI:
+class StubClient:
     def __init__(self) -> None:
         self.calls: List[Dict[str, Any]] = []
 
-    async def call(self, method: str, payload: Dict[str, Any]) -> Dict[str, Any]:
-        self.calls.append(dict(payload, _method=method))
+    async def chat_postMessage(self, **payload: Any) -> Dict[str, Any]:
+        self.calls.append(payload)
         return {"ok": True}
 
 
 async def test_output_long_text_with_buttons_and_thread():
-    api = StubAPI()
+    api = StubClient()
     threads = []
     output = slack.SlackOutput(api, "C1", "1700.1", lambda c, t: threads.append((c, t)))
     long = ("Absatz mit <b>Markup</b> & *Betonung*. " * 150).strip()
@@ -105,6 +125,40 @@ async def test_output_long_text_with_buttons_and_thread():
     assert section["text"]["type"] == "mrkdwn" and "<b>" not in section["text"]["text"]
     assert actions["elements"][0]["value"] == "/affirm"
     assert threads == [("C1", "1700.1")] * 2
+
+
+@pytest.fixture
+def slack_api():
+    fake = FakeSlackAPI("xoxb-unit").start()
+    yield fake
+    fake.stop()
+
+
+async def test_web_api_retries_once_after_rate_limit(slack_api):
+    client = slack.web_client("xoxb-unit", f"{slack_api.url}/api/")  # trailing "/" is fine
+    output = slack.SlackOutput(client, "C429")
+    slack_api.rate_limit(calls=1, retry_after="0")
+    started = time.monotonic()
+    await output.send_text_message("U1", "Hallo")
+    assert time.monotonic() - started < 5
+    assert len(slack_api.rate_limited) == 1
+    assert slack_api.calls(channel="C429") == [{"channel": "C429", "text": "Hallo"}]
+    assert slack_api.rate_limited[0].path == "/api/chat.postMessage"
+
+
+async def test_web_api_refusals_are_logged_not_raised(slack_api, caplog):
+    output = slack.SlackOutput(slack.web_client("xoxb-unit", f"{slack_api.url}/api"), "C1")
+    slack_api.rate_limit(calls=2, retry_after="0")  # still limited after the one retry
+    with caplog.at_level(logging.ERROR, logger=slack.logger.name):
+        await output.send_text_message("U1", "Hallo")
+    assert len(slack_api.rate_limited) == 2 and slack_api.calls(channel="C1") == []
+    assert "ratelimited" in caplog.text
+    caplog.clear()
+    wrong = slack.SlackOutput(slack.web_client("xoxb-wrong", f"{slack_api.url}/api"), "C2")
+    with caplog.at_level(logging.ERROR, logger=slack.logger.name):
+        await wrong.send_custom_json("U1", {"text": "x", "token": "xoxb-unit"})
+    assert "invalid_auth" in caplog.text  # the payload cannot swap the bot token
+    assert slack_api.calls(channel="C2") == []
 
 
 @pytest.fixture

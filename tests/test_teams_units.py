@@ -1,13 +1,17 @@
-"""Units of the Teams channel: token validation rules, card actions, sending via aiohttp to
-the fake Bot Connector (no Rasa server needed), inactive when unset.
+"""Units of the Teams channel: token rules, signing keys, cards, sending, inactive when unset.
+
+No Rasa server needed: the signing keys come from a fake OpenID metadata / JWKS endpoint, the
+replies go via aiohttp to the fake Bot Connector (``tests/fakes/botframework.py``).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 
 import pytest
-from fakes.botframework import new_key
+from fakes.botframework import FakeIdentityProvider, new_key
 
 from bot import config
 from connectors import botframework_auth as bfa
@@ -88,6 +92,77 @@ async def test_validator_accepts_and_refuses():
     assert await open_validator.validate(
         token(key), activity(channelData={}, conversation={"id": "a:c"})
     )
+
+
+@pytest.fixture
+def identity():
+    fake = FakeIdentityProvider(APP_ID, "secret").start()
+    yield fake
+    fake.stop()
+
+
+async def test_signing_keys_come_from_the_openid_metadata_and_rotate(identity):
+    keys = bfa.OpenIdKeyCache(identity.metadata_url)
+    fetching_threads = []
+    fetch = keys.client.fetch_data
+
+    def recording_fetch():
+        fetching_threads.append(threading.current_thread())
+        return fetch()
+
+    keys.client.fetch_data = recording_fetch
+    validator = bfa.ChannelTokenValidator(APP_ID, keys, [bfa.DEFAULT_ISSUER], TENANT)
+    first = "Bearer " + identity.channel_token(SERVICE)
+    assert (await validator.validate(first, activity()))["aud"] == APP_ID
+    found = await keys.get(identity.kid)
+    assert found is not None and found.endorsements == ["msteams", "emulator"]
+    assert identity.key_fetches() == 1  # cached
+    assert fetching_threads and threading.main_thread() not in fetching_threads
+    # an unknown key id within the cool-down: refused without a fetch
+    assert await keys.get("kid-nobody-knows") is None
+    assert identity.key_fetches() == 1
+    # key rotation: a token signed with a new key id makes the keys be fetched again
+    keys.client.cooldown_duration = 0
+    identity.key, identity.kid = new_key(), "test-key-2"
+    rotated = "Bearer " + identity.channel_token(SERVICE)
+    assert (await validator.validate(rotated, activity()))["aud"] == APP_ID
+    assert identity.key_fetches() == 2
+    with pytest.raises(bfa.AuthError) as refused:  # the old key is no longer published
+        await validator.validate(first, activity())
+    assert refused.value.status == 401
+    keys.close()
+
+
+async def test_failed_key_refresh_keeps_the_keys_and_is_retried(identity, monkeypatch, caplog):
+    monkeypatch.setattr(bfa, "MIN_REFRESH_SECONDS", 0)  # retry a failed refresh at once
+    keys = bfa.OpenIdKeyCache(identity.metadata_url)
+    assert await keys.get(identity.kid) is not None
+    serve = identity.handle
+    monkeypatch.setattr(identity, "handle", lambda request: (503, {"error": "unavailable"}))
+    keys.client.cooldown_duration = 0
+    with caplog.at_level(logging.ERROR, logger=bfa.logger.name):
+        assert await keys.get("kid-nobody-knows") is None  # tries a refresh, which fails
+        assert "Could not load the Bot Framework signing keys" in caplog.text
+        caplog.clear()
+        assert await keys.get(identity.kid) is not None  # the keys loaded before stay in use
+        assert "Could not load" in caplog.text  # ... while the refresh is retried
+    monkeypatch.setattr(identity, "handle", serve)
+    before = identity.key_fetches()
+    assert await keys.get(identity.kid) is not None
+    assert identity.key_fetches() == before + 1
+    assert await keys.get(identity.kid) is not None
+    assert identity.key_fetches() == before + 1  # refreshed: cached again
+    keys.close()
+
+
+async def test_no_keys_means_refused_not_crashed(identity, monkeypatch):
+    keys = bfa.OpenIdKeyCache(identity.metadata_url)
+    monkeypatch.setattr(identity, "handle", lambda request: (200, {"issuer": "x"}))  # no jwks_uri
+    validator = bfa.ChannelTokenValidator(APP_ID, keys, [bfa.DEFAULT_ISSUER], TENANT)
+    with pytest.raises(bfa.AuthError) as refused:
+        await validator.validate("Bearer " + identity.channel_token(SERVICE), activity())
+    assert refused.value.status == 401 and refused.value.reason == "unknown signing key"
+    keys.close()
 
 
 def test_token_url_for_single_and_multi_tenant():

@@ -7,10 +7,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Tuple, Union
 from urllib.parse import parse_qs, urlsplit
 
-Reply = Tuple[int, Any]
+# (status, JSON body) or (status, JSON body, extra response headers)
+Reply = Union[Tuple[int, Any], Tuple[int, Any, Dict[str, str]]]
 
 
 @dataclass
@@ -52,8 +53,10 @@ class FakeServer:
                         pass
                 elif "x-www-form-urlencoded" in content_type:
                     request.form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+                extra: Dict[str, str] = {}
                 try:
-                    status, payload = fake.handle(request)
+                    status, payload, *rest = fake.handle(request)
+                    extra = rest[0] if rest else {}
                 except Exception as error:  # a bug in a fake must be visible in the test
                     status, payload = 500, {"error": repr(error)}
                 fake._record(request)
@@ -61,6 +64,8 @@ class FakeServer:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 

@@ -337,5 +337,4 @@ def suggestion_line(suggestion: Mapping) -> str:
 
 def plural(kind: str, n: int) -> str:
     """``n`` with the German noun of ``kind`` in singular or plural ("1 Vorfall", "3 Vorfälle")."""
-    one, many = lookup("history", f"counts.{kind}")
-    return (one if n == 1 else many).format(n=n)
+    return text("history", f"counts.{kind}.{0 if n == 1 else 1}", n=n)  # [one, many]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bot.boundaries import plural
 from bot.config import Settings, load_settings
-from bot.texts import lookup, text
+from bot.texts import text
 
 EXPORT_FORMAT = "klartext-export/1"
 MIN_TTL_SECONDS = 10
@@ -196,7 +196,7 @@ def summary(
         return ""
     if len(parts) == 1:
         return parts[0]
-    return ", ".join(parts[:-1]) + lookup("history", "list_and") + parts[-1]
+    return ", ".join(parts[:-1]) + text("history", "list_and") + parts[-1]
 
 
 # --------------------------------------------------------------------------- retention
@@ -239,7 +239,7 @@ def run_purge(args) -> int:
     parts = [
         plural(kind, result[kind]) for kind in ("incidents", "transcripts", "clients", "events")
     ]
-    joined = ", ".join(parts[:-1]) + lookup("history", "list_and") + parts[-1]
+    joined = ", ".join(parts[:-1]) + text("history", "list_and") + parts[-1]
     key = "data.purge_dry_run" if getattr(args, "dry_run", False) else "data.purge_done"
     print(text("history", key, days=days, cutoff=format_date(result["cutoff"]), summary=joined))
     return 0

@@ -12,9 +12,8 @@ from typing import Iterable, Sequence
 
 from bot.config import load_settings
 from bot.roleplay.engine import CRITERIA
-from bot.roleplay.engine import texts as roleplay_texts
 from bot.storage.groups import CODE_LENGTH, MemberResult, SessionInfo, is_code, normalize_code
-from bot.texts import lookup, text
+from bot.texts import text, text_list
 
 _CODE_RE = re.compile(r"\b([A-Za-z0-9]{%d})\b" % CODE_LENGTH)
 _TRAINER_CODE_RE = re.compile(r"trainer[\s-]*code\s*:?\s*(\S+)", re.IGNORECASE)
@@ -50,7 +49,7 @@ def join_code_in(message: str) -> str | None:
 
 
 def labels() -> dict[str, str]:
-    return roleplay_texts()["feedback"]["labels"]
+    return {c: text("roleplay", f"feedback.labels.{c}") for c in CRITERIA}
 
 
 def participants(results: Sequence[MemberResult]) -> dict[str, str]:
@@ -192,7 +191,7 @@ def write_report(
         for r in results
     )
     head = "".join(f"<th>{html.escape(labels()[c])}</th>" for c in CRITERIA)
-    col_names = lookup("groups", "report_columns")
+    col_names = text_list("groups", "report_columns")
     weakest_line = ""
     if means:
         w = min(means, key=means.get)

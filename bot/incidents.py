@@ -51,27 +51,29 @@ def invalid_message(code: str, **values) -> str:
             else t("invalid.date_future_unknown")
         )
         return t("invalid.date_future", when=when)
+    # the storage layer re-checks without the value: then the text does without it
     if code == "date_too_old":
-        return t(
-            "invalid.date_too_old", date=format_date(values["value"]) if values.get("value") else ""
-        )
+        if values.get("value"):
+            return t("invalid.date_too_old", date=format_date(values["value"]))
+        return t("invalid.date_too_old_unknown")
     if code == "behavior_unknown":
         labels = ", ".join(label(b) for b in escalation.behaviors())
-        return t(
-            "invalid.behavior_unknown", value=_shorten(values.get("value") or ""), labels=labels
-        )
+        if values.get("value"):
+            return t("invalid.behavior_unknown", value=_shorten(values["value"]), labels=labels)
+        return t("invalid.behavior_unknown_no_value", labels=labels)
     if code == "note_too_long":
-        return t("invalid.note_too_long", length=values.get("length", ""), limit=NOTE_MAX)
+        if values.get("length"):
+            return t("invalid.note_too_long", length=values["length"], limit=NOTE_MAX)
+        return t("invalid.note_too_long_unknown", limit=NOTE_MAX)
     if code == "client_name_too_long":
         return t("invalid.client_name_too_long", limit=CLIENT_NAME_MAX)
     if code == "threshold_range":
         from bot.boundaries import MAX_COUNT, MAX_DAYS
 
         return t("invalid.threshold_range", max_count=MAX_COUNT, max_days=MAX_DAYS)
-    try:
+    if code in lookup("history", "invalid"):  # the other codes' texts need no values
         return t(f"invalid.{code}")
-    except KeyError:
-        return t("invalid.storage_failed")
+    return t("invalid.storage_failed")  # a code without a text of its own
 
 
 def _shorten(value: str, limit: int = 60) -> str:
@@ -172,12 +174,13 @@ def offer_text(offer: Mapping, client: str | None, today: date) -> str:
 
 # --------------------------------------------------------------------------- rendering
 def _weekday(value: date) -> str:
-    return lookup("history", "weekdays")[value.weekday()]
+    return text("history", f"weekdays.{value.weekday()}")
 
 
 def _step_texts(state: escalation.LadderState, step: escalation.Step | None = None) -> dict:
     step = step or state.step
-    return lookup("history", f"steps.{state.ladder.key}.{step.key}")
+    key = f"steps.{state.ladder.key}.{step.key}"
+    return {part: text("history", f"{key}.{part}") for part in lookup("history", key)}
 
 
 def level_lines(
@@ -413,7 +416,6 @@ def prefill_question(
         order: the signs in the order of the check.
         total: number of signs in the check (the rest is still asked).
     """
-    short = lookup("knowledge", "short_names")
     lines = [t("prefill.ask", client=client, count=len(prefill))]
     for key in order:
         if key in prefill:
@@ -423,6 +425,7 @@ def prefill_question(
                 count=plural("incidents", item["count"]) + " (" + ", ".join(item["labels"]) + ")",
                 date=format_date(date.fromisoformat(item["last"])),
             )
-            lines.append(t("prefill.line", sign=short.get(key, key), evidence=evidence))
+            sign = text("knowledge", f"short_names.{key}")
+            lines.append(t("prefill.line", sign=sign, evidence=evidence))
     lines.append(t("prefill.question", rest=total - len(prefill)))
     return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.texts import lookup
+from bot.texts import text_list
 
 TOPICS = ("how_to_terminate", "legal", "after_termination", "stress", "help")
 
@@ -11,4 +11,4 @@ def topic(name: str) -> list[str]:
     """A topic as the list of chat messages to send one after another."""
     if name not in TOPICS:
         raise KeyError(f"unknown topic {name!r}")
-    return list(lookup("knowledge", f"topics.{name}"))
+    return text_list("knowledge", f"topics.{name}")

@@ -27,20 +27,23 @@ def slots() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def _signs() -> dict[str, dict]:
-    return {item["key"]: item for item in lookup("knowledge", "warning_signs")}
+def _positions() -> dict[str, int]:
+    return {item["key"]: i for i, item in enumerate(lookup("knowledge", "warning_signs"))}
+
+
+def _sign_text(key: str, part: str) -> str:
+    return text("knowledge", f"warning_signs.{_positions()[key]}.{part}")
 
 
 def question(key: str, number: int | None = None) -> str:
     """The question for one sign, numbered "n/10" (``number`` defaults to its position)."""
-    sign = _signs()[key]
     number = number or keys().index(key) + 1
-    return f"{number}/{len(keys())} · {sign['question']}"
+    return f"{number}/{len(keys())} · {_sign_text(key, 'question')}"
 
 
 def explanation(key: str) -> str:
     """Why the sign matters (shown when the user asks back)."""
-    return _signs()[key]["explanation"]
+    return _sign_text(key, "explanation")
 
 
 def verdict(yes_count: int) -> str:
@@ -57,7 +60,7 @@ def evaluate(answers: Mapping[str, str | None]) -> list[str]:
     """Answers by key ('yes'/'no'/'skip'/None) -> the coach's reasoned recommendation."""
     yes = [k for k in keys() if answers.get(k) == "yes"]
     skipped = [k for k in keys() if answers.get(k) not in ("yes", "no")]
-    short = lookup("knowledge", "short_names")
+    short = {k: text("knowledge", f"short_names.{k}") for k in keys()}
     msgs = []
     if yes:
         msgs.append(

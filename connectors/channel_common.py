@@ -3,7 +3,8 @@
 * :func:`setting` reads a channel setting: credentials.yml wins, then Klartext's settings
   (``bot/config.py``: environment, ``.env`` in the repository root), so a channel is
   enabled by putting its secrets into ``.env``.
-* :func:`text` / :func:`error` look up the texts of ``connectors/channels.yml``.
+* :func:`text` / :func:`section` / :func:`error` look up the texts of ``connectors/channels.yml``
+  (text source ``channels`` of ``bot.texts``).
 * :func:`split_text` cuts a long text into parts a channel can show (at paragraph, line,
   sentence or word boundaries).
 * :func:`normalize_buttons` turns Rasa's button dicts into ``(title, payload)`` pairs.
@@ -19,12 +20,10 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Awaitable, Dict, Iterable, List, Optional, Set, Tuple
 
-import yaml
-
+from bot import texts
 from bot.config import load_settings
 
 logger = logging.getLogger(__name__)
@@ -50,28 +49,20 @@ def setting(
 
 
 # --------------------------------------------------------------------------- texts
-@lru_cache(maxsize=None)
-def _texts() -> Dict[str, Dict[str, str]]:
-    with TEXTS_FILE.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
-    for section in ("webchat", "slack", "errors"):
-        if not isinstance(data.get(section), dict):
-            raise ValueError(f"{TEXTS_FILE}: section '{section}' is missing")
-    return data
+texts.register("channels", TEXTS_FILE)
 
 
 def text(section: str, key: str, **values: Any) -> str:
-    """A user-visible text of ``channels.yml`` (``<section>.<key>``)."""
-    try:
-        template = _texts()[section][key]
-    except KeyError:
-        raise KeyError(f"{TEXTS_FILE}: no text '{section}.{key}'") from None
-    return template.format(**values)
+    """A user-visible text of ``channels.yml`` (``<section>.<key>``, via ``bot.texts``)."""
+    return texts.text("channels", f"{section}.{key}", **values)
 
 
 def section(name: str) -> Dict[str, str]:
-    """All texts of one section (the web chat gets its whole section as JSON)."""
-    return dict(_texts()[name])
+    """All texts of one section (the web chat gets its whole section as JSON).
+
+    Each is a finished text: a placeholder in one of them raises ``bot.texts.MissingText``.
+    """
+    return {key: text(name, key) for key in texts.lookup("channels", name)}
 
 
 def error(key: str, **values: Any) -> str:

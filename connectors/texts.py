@@ -1,47 +1,26 @@
-"""Texts of the channel layer, read from ``connectors/messages.yml``.
+"""Texts of the channel layer (``connectors/messages.yml``), looked up through ``bot.texts``.
 
-No user-visible sentence lives in the Python code of this package: look it up here by key.
+The file is registered as text source ``messages``; :func:`reply` and :func:`error` are short
+names for ``bot.texts.text("messages", "replies.<key>" / "errors.<key>", …)`` with the same
+behaviour: a missing key or placeholder value raises ``bot.texts.MissingText``.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any
 
-import yaml
+from bot import texts
 
 MESSAGES_FILE = Path(__file__).with_name("messages.yml")
-
-
-@lru_cache(maxsize=None)
-def _load() -> Dict[str, Dict[str, str]]:
-    with MESSAGES_FILE.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
-    for section in ("replies", "errors"):
-        if not isinstance(data.get(section), dict):
-            raise ValueError(f"{MESSAGES_FILE}: section '{section}' is missing")
-    return data
-
-
-def _lookup(section: str, key: str, values: Dict[str, Any]) -> str:
-    try:
-        template = _load()[section][key]
-    except KeyError:
-        raise KeyError(f"{MESSAGES_FILE}: no text '{section}.{key}'") from None
-    return template.format(**values) if values else template.format()
+texts.register("messages", MESSAGES_FILE)
 
 
 def reply(key: str, **values: Any) -> str:
     """A German reply shown to the user (``replies.<key>``)."""
-    return _lookup("replies", key, values)
+    return texts.text("messages", f"replies.{key}", **values)
 
 
 def error(key: str, **values: Any) -> str:
     """An error text for an API caller (``errors.<key>``)."""
-    return _lookup("errors", key, values)
-
-
-def all_keys() -> Dict[str, list]:
-    """Keys per section (used by the tests to check that every text exists)."""
-    return {section: sorted(texts) for section, texts in _load().items()}
+    return texts.text("messages", f"errors.{key}", **values)

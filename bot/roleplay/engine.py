@@ -27,13 +27,10 @@ import json
 import math
 import random
 import re
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Callable, Mapping
 
-import yaml
-
 from bot import rubric
+from bot.texts import load, lookup, pick, text
 
 from .scenarios import DIFFICULTY_LEVELS, PHASES, Scenario, default_scenarios
 
@@ -60,8 +57,6 @@ _RELEVANT_PHASES = {
     "calm": ("backlash", "reasons"),
 }
 
-TEXTS_PATH = Path(__file__).with_name("texts.yml")
-
 
 class UnknownScenario(KeyError):
     """The state or caller names a scenario that is not loaded."""
@@ -70,11 +65,12 @@ class UnknownScenario(KeyError):
 # --------------------------------------------------------------------------- helpers
 
 
-@lru_cache(maxsize=1)
 def texts() -> dict[str, Any]:
-    """The coach's out-of-character lines (``texts.yml``)."""
-    with TEXTS_PATH.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+    """The raw data of ``texts.yml`` (text source ``roleplay``).
+
+    Sentences for the user are taken with ``bot.texts.text`` / ``pick``, not from here.
+    """
+    return load("roleplay")
 
 
 def _rng(state: Mapping[str, Any], purpose: str) -> random.Random:
@@ -96,16 +92,15 @@ def _scenario(scenario_id: str, scenarios: Mapping[str, Scenario] | None) -> Sce
 
 
 def _coach(line: str) -> str:
-    return texts()["format"]["coach"].format(line=line)
+    return text("roleplay", "format.coach", line=line)
 
 
 def _client(scenario: Scenario, line: str) -> str:
-    return texts()["format"]["client"].format(name=scenario.persona.name, line=line)
+    return text("roleplay", "format.client", name=scenario.persona.name, line=line)
 
 
-def _fill(
-    template: str, scenario: Scenario, state: Mapping[str, Any] | None = None, **extra: Any
-) -> str:
+def _values(scenario: Scenario, state: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    """The placeholder values of the coach's lines about a scenario and a running role-play."""
     p = scenario.persona
     values = {
         "title": scenario.title,
@@ -115,11 +110,10 @@ def _fill(
         "user_goal": scenario.user_goal,
         "history": " ".join(p.history),
     }
-    if state is not None:
-        values["difficulty"] = state["difficulty"]
-        values["difficulty_label"] = texts()["difficulty_labels"].get(state["difficulty"], "")
+    values["difficulty"] = state["difficulty"]
+    values["difficulty_label"] = text("roleplay", f"difficulty_labels.{state['difficulty']}")
     values.update(extra)
-    return template.format(**values)
+    return values
 
 
 #: a stand-in reaction when a reaction's own lines and fallbacks are used up
@@ -140,14 +134,20 @@ def _candidates(scenario: Scenario, phase: str, reaction: str) -> list[list[tupl
     Returns:
         Groups of (line id, text) pairs, the best fitting group first.
     """
-    fb = texts()["client_fallback"]
+    fb = lookup("roleplay", "client_fallback")
     groups: list[list[tuple[str, str]]] = []
 
     def own(ph: str, r: str) -> None:
         groups.append([(f"{ph}.{r}[{i}]", t) for i, t in enumerate(scenario.lines(ph, r))])
 
     def fallback(key: str) -> None:
-        groups.append([(f"fallback.{key}[{i}]", t) for i, t in enumerate(fb.get(key) or [])])
+        lines = range(len(fb.get(key) or ()))  # a reaction may have no neutral lines
+        groups.append(
+            [
+                (f"fallback.{key}[{i}]", text("roleplay", f"client_fallback.{key}.{i}"))
+                for i in lines
+            ]
+        )
 
     own(phase, reaction)
     if phase == "closing":
@@ -242,9 +242,9 @@ def analyse(text: str, state: Mapping[str, Any]) -> Any:
 
 
 def _briefing(scenario: Scenario, state: Mapping[str, Any], rng: random.Random) -> list[str]:
-    b = texts()["briefing"]
+    values = _values(scenario, state)
     return [
-        _coach(_fill(rng.choice(b[part]), scenario, state))
+        _coach(pick("roleplay", f"briefing.{part}", rng, **values))
         for part in ("intro", "background", "goal")
     ]
 
@@ -307,7 +307,7 @@ def restart(
     new, messages = _begin(
         scenario, state["difficulty"], state["seed"], int(state.get("restarts", 0)) + 1
     )
-    line = _rng(new, "restart").choice(texts()["restart"])
+    line = pick("roleplay", "restart", _rng(new, "restart"))
     return new, [_coach(line)] + messages
 
 
@@ -440,12 +440,12 @@ def turn(
     """
     st = copy.deepcopy(dict(state))
     if st.get("finished"):
-        return st, [_coach(texts()["already_finished"][0])], True
+        return st, [_coach(text("roleplay", "already_finished.0"))], True
     scenario = _scenario(st["scenario_id"], scenarios)
     if not (user_text or "").strip():  # nothing said: no turn is used up
         return (
             st,
-            [_coach(_fill(_rng(st, "empty").choice(texts()["empty_turn"]), scenario, st))],
+            [_coach(pick("roleplay", "empty_turn", _rng(st, "empty"), **_values(scenario, st)))],
             False,
         )
     if analysis is None:
@@ -495,8 +495,9 @@ def turn(
     if outcome is not None:
         st["finished"] = True
         st["outcome"] = outcome
-        note = _rng(st, "finished").choice(texts()["finished"][outcome])
-        messages.append(_coach(_fill(note, scenario, st)))
+        rng_end = _rng(st, "finished")
+        note = pick("roleplay", f"finished.{outcome}", rng_end, **_values(scenario, st))
+        messages.append(_coach(note))
     return st, messages, st["finished"]
 
 
@@ -505,7 +506,6 @@ def turn(
 
 def hint(state: Mapping[str, Any]) -> str:
     """An out-of-character tip for the user's next turn (does not change the state)."""
-    h = texts()["hint"]
     if state.get("finished"):
         key = "finished"
     else:
@@ -530,14 +530,14 @@ def hint(state: Mapping[str, Any]) -> str:
         else:
             key = "finished"
     rng = _rng(state, f"hint|{len(state.get('turns', []))}")
-    return _coach(rng.choice(h[key]))
+    return _coach(pick("roleplay", f"hint.{key}", rng))
 
 
 def pause(state: Mapping[str, Any]) -> tuple[dict, list[str]]:
     """Step out of the role (the state is kept and can be resumed)."""
     st = copy.deepcopy(dict(state))
     st["paused"] = True
-    return st, [_coach(_rng(st, "pause").choice(texts()["pause"]))]
+    return st, [_coach(pick("roleplay", "pause", _rng(st, "pause")))]
 
 
 def resume(
@@ -547,7 +547,7 @@ def resume(
     st = copy.deepcopy(dict(state))
     st["paused"] = False
     scenario = _scenario(st["scenario_id"], scenarios)
-    intro = _fill(texts()["resume"][0], scenario, st)
+    intro = text("roleplay", "resume.0", **_values(scenario, st))
     return st, [_coach(intro), _client(scenario, st["last_client_line"])]
 
 
@@ -637,7 +637,6 @@ def summary(
     overall = round(100 * sum(rated) / len(rated)) if rated else 0
 
     weakest = []
-    fb = texts()["feedback"]
     order = sorted((v, CRITERIA.index(c), c) for c, v in conversation.items() if v is not None)
     for v, _, c in order[:2]:
         pool = _pool(turns, c)
@@ -649,11 +648,11 @@ def summary(
         weakest.append(
             {
                 "criterion": c,
-                "label": fb["labels"].get(c, c),
+                "label": text("roleplay", f"feedback.labels.{c}"),
                 "score": v,
                 "turn": chosen["n"],
                 "quote": quote,
-                "tip": fb["tips"].get(c, ""),
+                "tip": text("roleplay", f"feedback.tips.{c}"),
                 "suggestion": _suggest(c, quote) if callable(scorer) else None,
             }
         )
@@ -695,25 +694,32 @@ def feedback(
     """The summary as German chat messages for the user (du-form)."""
     scenario = _scenario(state["scenario_id"], scenarios)
     s = summary(state, scorer=scorer)
-    fb = texts()["feedback"]
     if not s["turns"]:
-        return [_coach(fb["no_turns"])]
-    out = [_fill(fb["header"][0], scenario, state, overall=s["overall"])]
+        return [_coach(text("roleplay", "feedback.no_turns"))]
+    values = _values(scenario, state)
+    out = [text("roleplay", "feedback.header.0", **values, overall=s["overall"])]
     if s["outcome"]:
-        out.append(_fill(fb["outcome"][s["outcome"]], scenario, state))
-    out.append(fb["rounds"].format(**s))
+        out.append(text("roleplay", f"feedback.outcome.{s['outcome']}", **values))
+    out.append(text("roleplay", "feedback.rounds", **s))
     out.append(
         " · ".join(
-            fb["criterion_line"].format(label=fb["labels"].get(c, c), percent=round(100 * v))
+            text(
+                "roleplay",
+                "feedback.criterion_line",
+                label=text("roleplay", f"feedback.labels.{c}"),
+                percent=round(100 * v),
+            )
             for c, v in s["conversation"].items()
             if v is not None and c in CRITERIA
         )
     )
     if s["weakest"]:
-        out.append(fb["weakest_intro"])
+        out.append(text("roleplay", "feedback.weakest_intro"))
         for w in s["weakest"]:
             tip = w["suggestion"] or w["tip"]
-            out.append(fb["weakest"].format(label=w["label"], quote=w["quote"], tip=tip))
+            out.append(
+                text("roleplay", "feedback.weakest", label=w["label"], quote=w["quote"], tip=tip)
+            )
     return [_coach(x) for x in out]
 
 

@@ -12,6 +12,8 @@ import json
 import sys
 from typing import Any
 
+from bot.texts import text
+
 EXIT_OK = 0
 EXIT_USAGE = 2
 
@@ -22,31 +24,32 @@ def _import_spacy_quietly() -> None:
     import_spacy()
 
 
-def _bar(value: float, texts: dict, width: int = 10) -> str:
+def _bar(value: float, width: int = 10) -> str:
     filled = int(round(value * width))
-    return texts["report"]["bar_full"] * filled + texts["report"]["bar_empty"] * (width - filled)
+    full, empty = text("rubric", "report.bar_full"), text("rubric", "report.bar_empty")
+    return full * filled + empty * (width - filled)
 
 
 def format_report(assessment: Any) -> str:
-    from bot.rubric.engine import CRITERIA, texts
+    """The plain-text report of ``coach assess``: a bar per criterion, overall score, tips."""
+    from bot.rubric.engine import CRITERIA
 
-    t = texts()
-    labels = t["labels"]
+    labels = {c: text("rubric", f"labels.{c}") for c in CRITERIA}
     width = max(len(labels[c]) for c in CRITERIA)
-    title = t["report"]["title_backlash" if assessment.under_backlash else "title"]
+    title = text("rubric", "report.title_backlash" if assessment.under_backlash else "report.title")
     lines = [title, "=" * len(title)]
     for c in CRITERIA:
         score = assessment.scores[c]
-        line = f"  {labels[c]:<{width}}  {_bar(score, t)}  {score:.2f}"
+        line = f"  {labels[c]:<{width}}  {_bar(score)}  {score:.2f}"
         items = assessment.evidence.get(c) or []
         if items:
             quoted = ", ".join(f"„{x}“" for x in items[:4])
-            line += "   " + t["report"]["evidence"].format(items=quoted)
+            line += "   " + text("rubric", "report.evidence", items=quoted)
         lines.append(line)
     lines.append("")
-    lines.append(t["report"]["overall"].format(overall=assessment.overall))
+    lines.append(text("rubric", "report.overall", overall=assessment.overall))
     lines.append("")
-    lines.append(t["report"]["tips"])
+    lines.append(text("rubric", "report.tips"))
     for tip in assessment.tips:
         lines.append(f"  • {tip}")
     return "\n".join(lines)
@@ -54,25 +57,25 @@ def format_report(assessment: Any) -> str:
 
 def run_assess(args) -> int:
     """Entry point of ``coach assess`` (``args.json``: bool, ``args.text``: list of str)."""
-    text = " ".join(args.text or []).strip()
-    from bot.rubric.engine import RubricInputError, texts
+    utterance = " ".join(args.text or []).strip()
+    from bot.rubric.engine import RubricInputError
 
-    if not text:
-        print(texts()["messages"]["empty"], file=sys.stderr)
+    if not utterance:
+        print(text("rubric", "messages.empty"), file=sys.stderr)
         return EXIT_USAGE
     _import_spacy_quietly()
     from bot.rubric.engine import load_cli_engine, rules
 
     try:
         assessment = load_cli_engine().assess(
-            text, under_backlash=bool(getattr(args, "backlash", False))
+            utterance, under_backlash=bool(getattr(args, "backlash", False))
         )
     except RubricInputError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
     if assessment.truncated:
         print(
-            texts()["messages"]["truncated"].format(chars=rules()["limits"]["max_chars"]),
+            text("rubric", "messages.truncated", chars=rules()["limits"]["max_chars"]),
             file=sys.stderr,
         )
     if getattr(args, "json", False):

@@ -22,6 +22,9 @@ from typing import Any, Iterable
 
 import yaml
 
+from bot.texts import load
+from bot.texts import text as _text  # `text` is a parameter name here
+
 HERE = Path(__file__).resolve().parent
 RULES_PATH = HERE / "rules.yml"
 TEXTS_PATH = HERE / "suggestions.yml"
@@ -47,9 +50,12 @@ def rules() -> dict:
     return _load_yaml(RULES_PATH)
 
 
-@lru_cache(maxsize=1)
 def texts() -> dict:
-    return _load_yaml(TEXTS_PATH)
+    """The raw data of ``suggestions.yml`` (text source ``rubric`` of ``bot.texts``).
+
+    Sentences for the user are taken with ``bot.texts.text``; this is for word lists and rules.
+    """
+    return load("rubric")
 
 
 class RubricInputError(ValueError):
@@ -375,7 +381,7 @@ class RubricEngine:
     def analyse(self, text: str) -> _Analysis:
         """Tokenise ``text`` and find every signal; ``RubricInputError`` for empty text."""
         if text is None or not str(text).strip():
-            raise RubricInputError(self.texts["messages"]["empty"])
+            raise RubricInputError(_text("rubric", "messages.empty"))
         text = re.sub(r"\s+", " ", str(text)).strip()
         full_tokens = len(text.split())
         text, truncated = self._cap(text)
@@ -754,7 +760,7 @@ class RubricEngine:
         """German tips for the user: the first matching rules of ``suggestions.yml``, or praise."""
         cfg = self.texts["tips"]
         out: list[str] = []
-        for entry in cfg["rules"]:
+        for i, entry in enumerate(cfg["rules"]):
             if not self._when(entry.get("when") or {}, a, scores, under_backlash):
                 continue
             values: dict[str, str] = {}
@@ -769,11 +775,11 @@ class RubricEngine:
                 values["quote"] = q
             if entry.get("suggest"):
                 values["suggestion"] = self.suggest(entry["suggest"], text, analysis=a)
-            out.append(entry["text"].format(**values).strip())
+            out.append(_text("rubric", f"tips.rules.{i}.text", **values).strip())
             if len(out) >= int(cfg["max"]):
                 break
         if not out:
-            out.append(cfg["all_good"])
+            out.append(_text("rubric", "tips.all_good"))
         return out
 
     def _when(self, cond: dict, a: _Analysis, scores: dict[str, float], backlash: bool) -> bool:
@@ -847,7 +853,7 @@ class RubricEngine:
         if a.hits.get("reason_specific") or a.hits.get("date"):
             slots["specific"] = "1"
 
-        main = cfg["main_clause"].format(**slots)
+        main = _text("rubric", "suggestions.slots.main_clause", **slots)
         core = self._core(a, self.texts["suggestions"]["core_signals"]["all"], main)
         if core:
             slots["core"] = core
@@ -980,8 +986,11 @@ class RubricEngine:
         """
         if criterion not in CRITERIA:
             raise ValueError(
-                self.texts["messages"]["unknown_criterion"].format(
-                    criterion=criterion, criteria=", ".join(CRITERIA)
+                _text(
+                    "rubric",
+                    "messages.unknown_criterion",
+                    criterion=criterion,
+                    criteria=", ".join(CRITERIA),
                 )
             )
         if analysis is None:
@@ -994,11 +1003,11 @@ class RubricEngine:
             if analysis
             else {"name_comma": "", "name_suffix": "", "date_opt": ""}
         )
-        for tpl in self.texts["suggestions"]["templates"][criterion]:
+        for i, tpl in enumerate(self.texts["suggestions"]["templates"][criterion]):
             if all(slots.get(k) for k in tpl.get("needs") or []) and not any(
                 slots.get(k) for k in tpl.get("unless") or []
             ):
-                out = tpl["text"].format(**slots)
+                out = _text("rubric", f"suggestions.templates.{criterion}.{i}.text", **slots)
                 out = re.sub(r"\s+", " ", out).strip()
                 return out[:1].upper() + out[1:]
         raise LookupError(

@@ -23,6 +23,7 @@ from bot import roleplay
 from bot.config import load_settings
 from bot.roleplay import session
 from bot.storage.groups import GroupRepository
+from bot.texts import text
 
 DONE = "done"
 SETUP_SLOTS = (
@@ -33,14 +34,6 @@ SETUP_SLOTS = (
     "rp_state",
     "rp_group",
 )
-
-
-def t(key: str, **values: Any) -> str:
-    """A text of bot/roleplay/texts.yml by dotted key."""
-    node: Any = roleplay.engine.texts()
-    for part in key.split("."):
-        node = node[part]
-    return node.format(**values) if values else node
 
 
 def _suggestion(tracker: Tracker) -> Optional[str]:
@@ -64,9 +57,9 @@ class ActionRoleplaySetup(Action):
             title = next(s["title"] for s in roleplay.list_scenarios() if s["id"] == suggested)
             client = tracker.get_slot("client_name")
             dispatcher.utter_message(
-                text=t("setup.suggest", client=client, title=title)
+                text=text("roleplay", "setup.suggest", client=client, title=title)
                 if client
-                else t("setup.suggest_case", title=title)
+                else text("roleplay", "setup.suggest_case", title=title)
             )
             events.append(SlotSet("rp_suggested", suggested))
         return events
@@ -85,11 +78,16 @@ class ActionAskRpScenario(Action):
         if suggested:
             title = next((s["title"] for s in scenarios if s["id"] == suggested), suggested)
             buttons.append(
-                {"title": t("setup.suggest_button", title=title), "payload": "Vorschlag"}
+                {
+                    "title": text("roleplay", "setup.suggest_button", title=title),
+                    "payload": "Vorschlag",
+                }
             )
         buttons += [{"title": s["title"], "payload": s["id"]} for s in scenarios]
-        buttons.append({"title": t("setup.surprise_button"), "payload": "überrasch mich"})
-        dispatcher.utter_message(text=t("setup.ask_scenario"), buttons=buttons)
+        buttons.append(
+            {"title": text("roleplay", "setup.surprise_button"), "payload": "überrasch mich"}
+        )
+        dispatcher.utter_message(text=text("roleplay", "setup.ask_scenario"), buttons=buttons)
         return []
 
 
@@ -203,7 +201,7 @@ class ValidateRoleplayForm(FormValidationAction):
                 state, messages = roleplay.resume(state)
                 send(dispatcher, messages)
                 return {"rp_utterance": None, "rp_state": state}
-            dispatcher.utter_message(text=t("paused_reminder"))
+            dispatcher.utter_message(text=text("roleplay", "paused_reminder"))
             return {"rp_utterance": None}
         state, messages, finished = roleplay.turn(state, session.clip_turn(message))
         send(dispatcher, messages)
@@ -225,11 +223,13 @@ class ActionRoleplayFeedback(Action):
             SlotSet("rp_utterance", None),
         ]
         if not isinstance(state, dict) or "scenario_id" not in state:
-            dispatcher.utter_message(text=t("setup.stopped"))
+            dispatcher.utter_message(text=text("roleplay", "setup.stopped"))
             return events
         if state.get("stopped"):
             dispatcher.utter_message(
-                text=t("stopped_early") if state.get("turns") else t("setup.stopped")
+                text=text("roleplay", "stopped_early")
+                if state.get("turns")
+                else text("roleplay", "setup.stopped")
             )
             if not state.get("turns"):
                 return events + [SlotSet("rp_state", None)]
@@ -280,11 +280,11 @@ class ActionRoleplayProgress(Action):
         rows = await store_quietly(repository().roleplays, tracker.sender_id) or []
         report = session.progress({"scores": r.scores, "overall": r.overall} for r in rows)
         if not report["count"]:
-            dispatcher.utter_message(text=t("progress.none"))
+            dispatcher.utter_message(text=text("roleplay", "progress.none"))
             return []
-        labels = roleplay.engine.texts()["feedback"]["labels"]
         lines = [
-            t(
+            text(
+                "roleplay",
                 "progress.header",
                 count=report["count"],
                 overall=" → ".join(map(str, report["overall"])),
@@ -293,21 +293,23 @@ class ActionRoleplayProgress(Action):
         for criterion, values in report["series"].items():
             if values:
                 lines.append(
-                    t(
+                    text(
+                        "roleplay",
                         "progress.line",
-                        label=labels[criterion],
+                        label=text("roleplay", f"feedback.labels.{criterion}"),
                         values=" → ".join(f"{v} %" for v in values),
-                        arrow=t(f"progress.arrows.{report['trend'][criterion]}"),
+                        arrow=text("roleplay", f"progress.arrows.{report['trend'][criterion]}"),
                     )
                 )
         latest = {c: v[-1] for c, v in report["series"].items() if v}
         if latest:
             weakest = min(latest, key=latest.get)
             lines.append(
-                t(
+                text(
+                    "roleplay",
                     "progress.focus",
-                    label=labels[weakest],
-                    tip=roleplay.engine.texts()["feedback"]["tips"][weakest],
+                    label=text("roleplay", f"feedback.labels.{weakest}"),
+                    tip=text("roleplay", f"feedback.tips.{weakest}"),
                 )
             )
         dispatcher.utter_message(text="\n".join(lines))

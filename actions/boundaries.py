@@ -1,4 +1,4 @@
-"""Personal boundaries and their guided set-up (issue 4): thin actions over bot/boundaries.py.
+"""Personal boundaries and their guided set-up: thin actions over bot/boundaries.py.
 
 Flows (rules in data/rules/features_history.yml):
 
@@ -47,8 +47,9 @@ logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- boundaries
 def _just_offered(tracker: Tracker) -> bool:
-    """Whether the coach's last action before this message offered the guided set-up
-    (the user chose "Selbst festlegen": go straight to the form).
+    """Whether the coach's last action before this message offered the guided set-up.
+
+    Then the user chose "Selbst festlegen" and goes straight to the form.
     """
     seen_user = False
     for event in reversed(tracker.events or []):

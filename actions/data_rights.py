@@ -1,4 +1,4 @@
-"""The user's data rights (issue 4): export everything, delete everything.
+"""The user's data rights: export everything, delete everything.
 
 * ``export_my_data`` → action_export_my_data: a download link (connectors/export.py) that
   is signed for this sender only and expires after a few minutes; the JSON is built when

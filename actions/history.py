@@ -1,4 +1,4 @@
-"""The escalation history per client (issue 4) and its use in the ending check.
+"""The escalation history per client and its use in the ending check.
 
 * ``show_history`` → action_show_history (one client or the overview).
 * ``ask_end_relationship``: :func:`warning_prefill_events` and :class:`WarningPrefillMixin`
@@ -114,8 +114,9 @@ class WarningPrefillMixin:
     async def extract_sign_prefill_confirm(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """The answer to the confirmation question (a custom mapping: the slot is not in the
-        form's static required_slots).
+        """The answer to the confirmation question.
+
+        A custom mapping, because the slot is not in the form's static required_slots.
         """
         if tracker.get_slot("requested_slot") != PREFILL_CONFIRM:
             return {}

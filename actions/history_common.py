@@ -1,4 +1,4 @@
-"""Helpers shared by the issue-4 actions (boundaries, incidents, history, data rights)."""
+"""Helpers shared by the actions on boundaries, incidents, history and data rights."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Incidents per client (issue 4): logging them, and offering it after a case flow.
+"""Incidents per client: logging them, and offering it after a case flow.
 
 Flows (rules in data/rules/features_history.yml):
 

@@ -25,7 +25,7 @@ class ActionStartWarningCheck(Action):
     ) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_warning_check_intro")
         events = [SlotSet(slot, None) for slot in warning_signs.slots()]
-        # issue 4: signs the client's incident history already shows are pre-filled (actions/history.py)
+        # signs the client's incident history already shows are pre-filled (actions/history.py)
         return events + await warning_prefill_events(dispatcher, tracker)
 
 
@@ -79,7 +79,10 @@ def _ask_action(key: str) -> type:
 
 
 def _buttons(domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-    """The Ja/Nein/Überspringen buttons, defined once in the domain (response utter_warning_buttons)."""
+    """The Ja/Nein/Überspringen buttons, defined once in the domain.
+
+    They live in the response ``utter_warning_buttons``.
+    """
     variants = (domain.get("responses") or {}).get("utter_" + ANSWER_BUTTONS) or [{}]
     return variants[0].get("buttons", [])
 

@@ -1,4 +1,4 @@
-"""Data export downloads and conversation erasure on the Rasa server (issue 4).
+"""Data export downloads and conversation erasure on the Rasa server.
 
 Registered in ``credentials.yml`` as ``connectors.export.ExportInput``. It is an input
 channel only to get code into the Rasa server process; it receives no chat messages.

@@ -138,9 +138,10 @@ class KlartextTrackerStore(SQLTrackerStore):
         super().__init__(domain=domain, event_broker=event_broker, **params, **kwargs)
 
     async def save(self, tracker: Any) -> None:
-        """Store the turn – or, when the turn asked to erase the conversation (the slot
-        ``data_erased`` set by ``action_delete_my_data``), delete the sender's stored events
-        instead of writing the in-memory conversation back.
+        """Store the turn, or erase the conversation if the turn asked for it.
+
+        When ``action_delete_my_data`` set the slot ``data_erased``, the sender's stored events
+        are deleted instead of writing the in-memory conversation back.
         """
         if not await erase_if_requested(self, tracker):
             await super().save(tracker)

@@ -1,4 +1,7 @@
-"""The issue-4 actions run directly with a real rasa_sdk Tracker and CollectingDispatcher."""
+"""Boundary, incident, history and data-rights actions run with a real rasa_sdk Tracker.
+
+Each action runs directly, with a CollectingDispatcher.
+"""
 
 from __future__ import annotations
 

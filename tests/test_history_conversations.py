@@ -1,5 +1,6 @@
-"""Issue 4 over the REST channel, as a user has it: boundaries, incidents, escalation, history,
-export and deletion – the "done when" scenario on SQLite and on PostgreSQL.
+"""Boundaries, incidents, escalation, history, export and deletion over the REST channel.
+
+The whole scenario as a user has it, on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations

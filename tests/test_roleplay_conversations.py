@@ -1,4 +1,4 @@
-"""Role-plays over the REST channel with both servers running (issue 3)."""
+"""Role-plays over the REST channel with both servers running."""
 
 from __future__ import annotations
 

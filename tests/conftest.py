@@ -194,6 +194,22 @@ def new_sender() -> Callable[[], str]:
     return lambda: f"test-{uuid.uuid4().hex[:16]}"
 
 
+@pytest.fixture
+def isolated_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Actions run in-process against a fresh SQLite coach database and tracker store.
+
+    Also points ``KLARTEXT_VAR_DIR`` at the test's own directory (export secret, reports).
+    """
+    monkeypatch.setenv("KLARTEXT_DATABASE_URL", f"sqlite:///{tmp_path / 'coach.db'}")
+    monkeypatch.setenv("KLARTEXT_TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
+    monkeypatch.setenv("KLARTEXT_VAR_DIR", str(tmp_path))
+    from actions import common
+
+    common.repository.cache_clear()
+    yield
+    common.repository.cache_clear()
+
+
 # --------------------------------------------------------------------------- PostgreSQL
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
@@ -288,8 +304,10 @@ def channel_env(channel_fakes: ChannelFakes) -> Dict[str, str]:
 
 @pytest.fixture(scope="session")
 def channel_tracker(servers: ServerPair) -> Callable[[str], Dict[str, Any]]:
-    """Like ``tracker``, for sender ids with ``:`` (Teams ``29:…``): Rasa does not decode
-    ``%3A`` in the conversation id of the tracker API, so ``:`` is sent as it is.
+    """Like ``tracker``, for sender ids with ``:`` (Teams ``29:…``).
+
+    Rasa does not decode ``%3A`` in the conversation id of the tracker API, so ``:`` is sent
+    as it is.
     """
 
     def get(sender: str) -> Dict[str, Any]:
@@ -303,8 +321,10 @@ def channel_tracker(servers: ServerPair) -> Callable[[str], Dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def wait_turn(channel_tracker: Callable[[str], Dict[str, Any]]) -> Callable[..., Dict[str, Any]]:
-    """``wait_turn(sender, user_turns)``: wait until the coach has answered the
-    ``user_turns``-th user message of ``sender`` (the tracker ends with ``action_listen``).
+    """``wait_turn(sender, user_turns)``: wait until the coach answered a user message.
+
+    Waits for the ``user_turns``-th user message of ``sender`` to be answered (the tracker
+    ends with ``action_listen``).
 
     For channels that answer in the background (Slack, Teams, socket.io): Rasa saves the
     tracker after all replies of a turn were sent, so the replies are out by then.
@@ -334,8 +354,10 @@ def wait_turn(channel_tracker: Callable[[str], Dict[str, Any]]) -> Callable[...,
 # --------------------------------------------------------------------------- PostgreSQL server pair
 @pytest.fixture(scope="session")
 def pg_servers(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> Iterator[ServerPair]:
-    """A second Rasa server + action server whose coach database and tracker store are the
-    PostgreSQL database of ``postgres_url`` (started once per session, only when needed).
+    """A second Rasa server + action server on the PostgreSQL database of ``postgres_url``.
+
+    Both the coach database and the tracker store live there; started once per session,
+    only when needed.
 
     Ports: ``KLARTEXT_TEST_PG_RASA_PORT`` / ``KLARTEXT_TEST_PG_ACTION_PORT``, default two
     above the ``servers`` ports (15007 / 15057).

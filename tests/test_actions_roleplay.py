@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
-from trackers import DOMAIN, isolated_db, make_tracker, texts  # noqa: F401 - isolated_db is a fixture
+from trackers import DOMAIN, make_tracker, texts
 
 from actions import roleplay as rp
 from bot import roleplay
@@ -113,8 +113,10 @@ async def test_feedback_sets_the_score_and_stores_the_result():
 
     state, _ = roleplay.start("extras", 1, seed=7)
     for line in [
-        "Wir beenden die Zusammenarbeit zum 30. Juni, weil die Zusatzwünsche ohne Bezahlung überhandnehmen.",
-        "Ich verstehe Ihren Ärger. Ich übergebe Ihnen alle Unterlagen und empfehle Ihnen einen Kollegen.",
+        "Wir beenden die Zusammenarbeit zum 30. Juni, "
+        "weil die Zusatzwünsche ohne Bezahlung überhandnehmen.",
+        "Ich verstehe Ihren Ärger. "
+        "Ich übergebe Ihnen alle Unterlagen und empfehle Ihnen einen Kollegen.",
         "Danke für die gute Zusammenarbeit.",
     ] * 3:
         state, _, finished = roleplay.turn(state, line)

@@ -1,7 +1,9 @@
-"""One behaviour everywhere: the same conversation over REST, socket.io (web chat), Slack and
-Teams gives the same answers – channels differ only in how buttons and long texts are
-rendered (split into parts, Block Kit vs. Hero card, *emphasis* markers). The Slack and
-Teams sides are the test doubles of tests/fakes/; the server is the one of the session.
+"""One behaviour everywhere: REST, socket.io (web chat), Slack and Teams answer alike.
+
+The same conversation over each channel gives the same answers – channels differ only in
+how buttons and long texts are rendered (split into parts, Block Kit vs. Hero card,
+*emphasis* markers). The Slack and Teams sides are the test doubles of tests/fakes/; the
+server is the one of the session.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ async def test_same_conversation_same_answers_on_every_channel(
     assert "Wie oft" in reference[1][0] and "Wie heftig" in reference[2][0]
     assert len(reference[3][0]) > 200  # the advice: a long text
     for channel, turns in results.items():
-        for number, (expected, got) in enumerate(zip(reference, turns), 1):
+        for number, (expected, got) in enumerate(zip(reference, turns, strict=True), 1):
             assert got == expected, f"{channel}, turn {number} differs from REST"
 
 

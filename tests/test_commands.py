@@ -32,7 +32,8 @@ def test_commands(text: str, intent: str) -> None:
         "Ergebnisse zeigen",  # six letters, but no join code (needs letters and digits)
         "Meine Ergebnisse",
         "Beitreten",
-        "Ich will der Gruppe K7P2QX beitreten",  # not a whole-message command: the classifier decides
+        # not a whole-message command: the classifier decides
+        "Ich will der Gruppe K7P2QX beitreten",
         "Ergebnisse K7P2QX bitte sofort",
         "",
         None,

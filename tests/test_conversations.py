@@ -77,7 +77,7 @@ def test_our_fault_with_a_drafted_apology(chat, tracker, sender):
 
 
 def test_false_claims_asks_for_evidence(chat, tracker, sender):
-    first = chat(sender, "Der Kunde behauptet, wir hätten nie geliefert, aber das stimmt nicht")
+    chat(sender, "Der Kunde behauptet, wir hätten nie geliefert, aber das stimmt nicht")
     assert tracker(sender)["slots"]["case"] == "false_claims"
     chat(sender, "Er sagt, die Lieferung sei nie angekommen")
     evidence_question = chat(sender, "Nein")
@@ -129,8 +129,10 @@ def test_knowledge_topics(chat, sender):
 
 
 def test_gibberish_gets_a_sensible_answer_and_starts_nothing(chat, tracker, sender):
-    """Low-confidence input gets the four cases as buttons (rule nlu_fallback → utter_clarify, pinned in
-    tests/stories); whatever the NLU makes of gibberish, the coach answers in German and starts no flow.
+    """Low-confidence input gets the four cases as buttons; gibberish starts no flow.
+
+    The rule nlu_fallback → utter_clarify is pinned in tests/stories; whatever the NLU makes
+    of gibberish, the coach answers in German and starts no flow.
     """
     replies = chat(sender, "blorp fnargh quux")
     assert joined(replies).strip()

@@ -1,4 +1,7 @@
-"""Data rights: signed download links, export, erasure of coach data and tracker events, retention."""
+"""Data rights: signed download links, export, erasure and retention.
+
+Erasure covers the coach's data and Rasa's tracker events.
+"""
 
 from __future__ import annotations
 
@@ -175,6 +178,7 @@ class FakeAgent:
 
 async def test_the_server_drops_an_erased_conversation_instead_of_saving_it(tmp_path):
     """What Rasa does after action_delete_my_data: save the in-memory tracker – now a delete.
+
     KlartextTrackerStore does this in its own save(), no hook needed.
     """
     url = f"sqlite:///{tmp_path / 'tracker.db'}"

@@ -31,7 +31,7 @@ def test_trainer_session_with_three_trainees(chat, tracker, servers, tmp_path, m
         f"teams-29-{uuid.uuid4().hex[:8]}",
         f"web-{uuid.uuid4().hex[:8]}",
     ]
-    for trainee, script in zip(trainees, (GOOD, BAD, GOOD)):
+    for trainee, script in zip(trainees, (GOOD, BAD, GOOD), strict=True):
         welcome = joined(chat(trainee, f"Beitreten {code.lower()}"))
         assert "Willkommen" in welcome
         assert tracker(trainee)["slots"]["roleplay_active"] is True

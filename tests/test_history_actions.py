@@ -36,16 +36,7 @@ DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 TODAY = dates.today()
 
 
-@pytest.fixture(autouse=True)
-def isolated_db(tmp_path, monkeypatch):
-    monkeypatch.setenv("KLARTEXT_DATABASE_URL", f"sqlite:///{tmp_path / 'coach.db'}")
-    monkeypatch.setenv("KLARTEXT_TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'tracker.db'}")
-    monkeypatch.setenv("KLARTEXT_VAR_DIR", str(tmp_path))
-    from actions import common
-
-    common.repository.cache_clear()
-    yield
-    common.repository.cache_clear()
+pytestmark = pytest.mark.usefixtures("isolated_db")
 
 
 def repo():
@@ -174,8 +165,8 @@ async def test_confirm_shows_what_was_understood_and_saving_needs_a_yes():
     }
     dispatcher, _ = await run(bnd_actions.ActionAskBoundaryConfirm(), make_tracker(slots=slots))
     assert (
-        "Anschreien: Grenze erreicht ab dem 3. Mal innerhalb von 30 Tagen (Notiz: dann lege ich auf)"
-        in texts(dispatcher)
+        "Anschreien: Grenze erreicht ab dem 3. Mal innerhalb von 30 Tagen "
+        "(Notiz: dann lege ich auf)" in texts(dispatcher)
     )
     dispatcher, _ = await run(
         bnd_actions.ActionSaveBoundary(), make_tracker(slots={**slots, "boundary_confirm": "no"})

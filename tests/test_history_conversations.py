@@ -109,8 +109,8 @@ def test_boundaries_incidents_ladder_history_export_and_delete(
         a, "Ich lasse mich nicht mehr anschreien", "2-mal in 30 Tagen", "Dann lege ich auf"
     )
     assert (
-        "Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen (Notiz: Dann lege ich auf)"
-        in second[2]
+        "Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen "
+        "(Notiz: Dann lege ich auf)" in second[2]
     )
     assert "2 Grenzen" in bot.say(a, "Ja")
     listed = bot.say(a, "Zeig mir meine Grenzen")
@@ -127,8 +127,8 @@ def test_boundaries_incidents_ladder_history_export_and_delete(
     two = log_incident(bot, a, "müller gmbh", "Anschreien", "vor 4 Tagen", "keine Notiz")
     assert "Stufe 2 von 6 – Konstruktiver Hinweis auf den Ton" in two
     assert (
-        "deine Grenze „Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen“ überschritten"
-        in two
+        "deine Grenze „Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen“ "
+        "überschritten" in two
     )
     three = log_incident(
         bot, a, "Müller GmbH", "Beleidigung", "vorgestern", "Hat mich Versager genannt"
@@ -322,8 +322,9 @@ def test_two_users_cannot_touch_each_others_data(sqlite_bot: Bot, new_sender: Ca
 
 
 def test_stopp_cancels_every_history_flow_and_stores_nothing(sqlite_bot: Bot, sender: str):
-    """ "stopp" ends the boundary, set-up, incident and deletion flows by the whole message
-    (bot/answers.yml `cancel`), not by an NLU guess – and nothing is stored.
+    """A "stopp" ends the boundary, set-up, incident and deletion flows; nothing is stored.
+
+    The whole message ends them (bot/answers.yml `cancel`), not an NLU guess.
     """
     bot = sqlite_bot
     stopped = "ich habe abgebrochen"

@@ -16,7 +16,7 @@ TODAY = date(2026, 3, 11)
 
 
 @dataclass
-class I:  # an incident as the repository returns it (only what the core reads)
+class Inc:  # an incident as the repository returns it (only what the core reads)
     behavior: str
     occurred_on: date
     client: str = "Müller GmbH"
@@ -143,7 +143,8 @@ def test_descriptions():
         == "Beleidigung: absolutes No-Go – schon einmal ist zu viel"
     )
     assert bnd.describe("shouting", 3, 30, "dann lege ich auf") == (
-        "Anschreien: Grenze erreicht ab dem 3. Mal innerhalb von 30 Tagen (Notiz: dann lege ich auf)"
+        "Anschreien: Grenze erreicht ab dem 3. Mal innerhalb von 30 Tagen "
+        "(Notiz: dann lege ich auf)"
     )
 
 
@@ -203,29 +204,28 @@ def test_abuse_climbs_one_step_per_incident():
     history = []
     seen = []
     for n in range(7):
-        history.append(I("shouting", days_ago(10 - n), id=n))
+        history.append(Inc("shouting", days_ago(10 - n), id=n))
         seen.append(escalation.assess(history, [], TODAY).primary.step.key)
     assert seen == steps("abuse") + ["end_relationship"]  # stays on the last step
 
 
 def test_first_incident_severity_and_case_hint_raise_the_start():
     assert (
-        escalation.assess([I("insult", TODAY)], [], TODAY).primary.step.key == "constructive_hint"
+        escalation.assess([Inc("insult", TODAY)], [], TODAY).primary.step.key == "constructive_hint"
     )
+    threat = escalation.assess([Inc("threat", TODAY)], [], TODAY)
+    assert threat.primary.step.key == "involve_supervisor"
     assert (
-        escalation.assess([I("threat", TODAY)], [], TODAY).primary.step.key == "involve_supervisor"
-    )
-    assert (
-        escalation.assess([I("shouting", TODAY, level_hint=3)], [], TODAY).primary.step.key
+        escalation.assess([Inc("shouting", TODAY, level_hint=3)], [], TODAY).primary.step.key
         == "written_communication"
     )
 
 
 def test_payment_ladder_and_separate_ladders_per_kind():
     history = [
-        I("late_payment", days_ago(30)),
-        I("unpaid_extra_work", days_ago(20)),
-        I("shouting", days_ago(10)),
+        Inc("late_payment", days_ago(30)),
+        Inc("unpaid_extra_work", days_ago(20)),
+        Inc("shouting", days_ago(10)),
     ]
     result = escalation.assess(history, [], TODAY)
     by_ladder = {s.ladder.key: s.step.key for s in result.states}
@@ -235,42 +235,42 @@ def test_payment_ladder_and_separate_ladders_per_kind():
 
 def test_old_incidents_fall_out_of_the_window():
     history = [
-        I("shouting", days_ago(800)),
-        I("shouting", days_ago(700)),
-        I("shouting", days_ago(1)),
+        Inc("shouting", days_ago(800)),
+        Inc("shouting", days_ago(700)),
+        Inc("shouting", days_ago(1)),
     ]
     assert escalation.assess(history, [], TODAY).primary.step.key == "accept_venting"
 
 
 def test_boundaries_crossed_absolute_and_by_count():
     limits = [B("insult"), B("shouting", 2, 30)]
-    first = escalation.assess([I("shouting", days_ago(20))], limits, TODAY)
+    first = escalation.assess([Inc("shouting", days_ago(20))], limits, TODAY)
     assert first.crossings == ()
     second = escalation.assess(
-        [I("shouting", days_ago(20)), I("shouting", days_ago(5))], limits, TODAY
+        [Inc("shouting", days_ago(20)), Inc("shouting", days_ago(5))], limits, TODAY
     )
     assert [(c.boundary.behavior, c.count, c.latest) for c in second.crossings] == [
         ("shouting", 2, True)
     ]
     spread = escalation.assess(
-        [I("shouting", days_ago(60)), I("shouting", days_ago(5))], limits, TODAY
+        [Inc("shouting", days_ago(60)), Inc("shouting", days_ago(5))], limits, TODAY
     )
     assert spread.crossings == ()  # 2 times, but not within 30 days
-    insult = escalation.assess([I("insult", days_ago(1))], limits, TODAY)
+    insult = escalation.assess([Inc("insult", days_ago(1))], limits, TODAY)
     assert insult.crossings[0].boundary.behavior == "insult"
 
 
 def test_a_crossed_boundary_calls_for_at_least_addressing_it():
-    result = escalation.assess([I("late_payment", TODAY)], [B("late_payment")], TODAY)
+    result = escalation.assess([Inc("late_payment", TODAY)], [B("late_payment")], TODAY)
     assert result.primary.step.key == "written_terms"
 
 
 def test_rank_most_urgent_first():
     assessments = {
-        "Alpha": escalation.assess([I("late_payment", days_ago(3))], [], TODAY),
-        "Beta": escalation.assess([I("threat", days_ago(40))], [], TODAY),
+        "Alpha": escalation.assess([Inc("late_payment", days_ago(3))], [], TODAY),
+        "Beta": escalation.assess([Inc("threat", days_ago(40))], [], TODAY),
         "Gamma": escalation.assess(
-            [I("shouting", days_ago(1)), I("shouting", days_ago(0))], [], TODAY
+            [Inc("shouting", days_ago(1)), Inc("shouting", days_ago(0))], [], TODAY
         ),
     }
     assert escalation.rank(assessments) == ["Beta", "Gamma", "Alpha"]
@@ -278,13 +278,13 @@ def test_rank_most_urgent_first():
 
 # --------------------------------------------------------------------------- texts
 def test_after_logging_names_level_next_step_and_crossed_boundary():
-    history = [I("shouting", days_ago(3), id=1), I("shouting", days_ago(1), id=2)]
+    history = [Inc("shouting", days_ago(3), id=1), Inc("shouting", days_ago(1), id=2)]
     msgs = "\n".join(inc.after_logging(history[-1], history, [B("shouting", 2, 30)], TODAY))
     assert "Festgehalten: 10.03.2026 · Müller GmbH · Anschreien" in msgs
     assert "2. Vorfall" in msgs
     assert (
-        "deine Grenze „Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen“ überschritten"
-        in msgs
+        "deine Grenze „Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen“ "
+        "überschritten" in msgs
     )
     assert "Stufe 2 von 6 – Konstruktiver Hinweis auf den Ton" in msgs
     assert "Falls es wieder passiert: Zweites Gespräch nach interner Klärung" in msgs
@@ -292,11 +292,11 @@ def test_after_logging_names_level_next_step_and_crossed_boundary():
 
 def test_timeline_and_summary_at_the_supervisor_step():
     history = [
-        I("shouting", days_ago(9), note="laut am Telefon", id=1),
-        I("shouting", days_ago(7), id=2),
-        I("insult", days_ago(5), id=3),
-        I("insult", days_ago(2), note="„Sie Versager“", id=4),
-        I("shouting", days_ago(1), id=5),
+        Inc("shouting", days_ago(9), note="laut am Telefon", id=1),
+        Inc("shouting", days_ago(7), id=2),
+        Inc("insult", days_ago(5), id=3),
+        Inc("insult", days_ago(2), note="„Sie Versager“", id=4),
+        Inc("shouting", days_ago(1), id=5),
     ]
     msgs = inc.timeline("Müller GmbH", history, [B("insult")], TODAY)
     joined = "\n".join(msgs)
@@ -311,14 +311,14 @@ def test_timeline_and_summary_at_the_supervisor_step():
 
 
 def test_no_summary_below_the_supervisor_step():
-    msgs = inc.timeline("Alpha AG", [I("shouting", TODAY)], [], TODAY)
+    msgs = inc.timeline("Alpha AG", [Inc("shouting", TODAY)], [], TODAY)
     assert not any(m.startswith("Betreff") for m in msgs)
 
 
 def test_overview():
     by_client = {
-        "Alpha AG": [I("late_payment", days_ago(3), client="Alpha AG")],
-        "Beta KG": [I("threat", days_ago(2), client="Beta KG")],
+        "Alpha AG": [Inc("late_payment", days_ago(3), client="Alpha AG")],
+        "Beta KG": [Inc("threat", days_ago(2), client="Beta KG")],
     }
     first, outro = inc.overview(by_client, [B("threat")], TODAY)
     lines = first.splitlines()
@@ -354,10 +354,10 @@ def test_case_flows_become_incidents():
 
 def test_warning_sign_prefill():
     history = [
-        I("late_payment", days_ago(20)),
-        I("late_payment", days_ago(2)),
-        I("insult", days_ago(4)),
-        I("unpaid_extra_work", days_ago(500)),
+        Inc("late_payment", days_ago(20)),
+        Inc("late_payment", days_ago(2)),
+        Inc("insult", days_ago(4)),
+        Inc("unpaid_extra_work", days_ago(500)),
     ]
     prefill = inc.warning_prefill(history, TODAY)
     assert set(prefill) == {"payment", "respect"}

@@ -1,4 +1,7 @@
-"""Boundaries and incidents in the repository, on SQLite and PostgreSQL: validation, isolation, retention."""
+"""Boundaries and incidents in the repository, on SQLite and PostgreSQL.
+
+Covers validation, isolation between users and retention.
+"""
 
 import json
 import uuid

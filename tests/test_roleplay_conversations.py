@@ -8,10 +8,13 @@ from typing import Any, Dict, List
 import pytest
 
 GOOD = [
-    "Guten Tag, danke, dass Sie sich Zeit nehmen. Ich habe entschieden: Wir beenden die Zusammenarbeit zum 31. März.",
-    "Der Grund sind die wiederholten Zusatzwünsche ohne Auftrag, die wir zu den vereinbarten Konditionen nicht leisten können.",
+    "Guten Tag, danke, dass Sie sich Zeit nehmen. "
+    "Ich habe entschieden: Wir beenden die Zusammenarbeit zum 31. März.",
+    "Der Grund sind die wiederholten Zusatzwünsche ohne Auftrag, "
+    "die wir zu den vereinbarten Konditionen nicht leisten können.",
     "Ich verstehe, dass Sie das ärgert. An der Entscheidung ändert das aber nichts.",
-    "Ich übergebe Ihnen bis Ende März alle Unterlagen und offenen Aufgaben und empfehle Ihnen gern einen anderen Anbieter.",
+    "Ich übergebe Ihnen bis Ende März alle Unterlagen und offenen Aufgaben "
+    "und empfehle Ihnen gern einen anderen Anbieter.",
     "Vielen Dank für die gemeinsamen Projekte, ich wünsche Ihnen alles Gute.",
 ]
 BAD = [
@@ -42,7 +45,7 @@ def play(
     assert "Wie hart" in joined(chat(sender, scenario))
     opening = joined(chat(sender, str(difficulty)))
     assert tracker(sender)["slots"]["roleplay_active"] is True
-    client_lines, transcript = [opening], []
+    transcript = []
     for i in range(14):
         replies = chat(
             sender, script[min(i, len(script) - 1)] if i < len(script) else script[-1 - (i % 2)]

@@ -150,8 +150,9 @@ def test_backlash_changes_calm_weighting():
 
 def test_well_prepared_beats_poor_utterance_overall():
     good = assess(
-        "Frau Berger, wir beenden die Zusammenarbeit zum 31.12., weil drei Rechnungen seit 60 Tagen "
-        "offen sind. Die Unterlagen übergeben wir Ihnen bis Mitte Dezember. Danke für die schönen Projekte."
+        "Frau Berger, wir beenden die Zusammenarbeit zum 31.12., weil drei Rechnungen "
+        "seit 60 Tagen offen sind. Die Unterlagen übergeben wir Ihnen bis Mitte Dezember. "
+        "Danke für die schönen Projekte."
     )
     bad = assess(
         "Na toll, Sie haben wie immer nie bezahlt, vielleicht sollten wir eventuell aufhören."
@@ -240,7 +241,10 @@ def test_suggest_every_criterion_returns_german_text():
 
 
 def test_suggest_keeps_name_date_and_reason():
-    s = "Frau Müller, wir sollten vielleicht überlegen, ob wir zum 31.12. aufhören, weil Sie ständig Zusatzleistungen verlangen."
+    s = (
+        "Frau Müller, wir sollten vielleicht überlegen, ob wir zum 31.12. aufhören, "
+        "weil Sie ständig Zusatzleistungen verlangen."
+    )
     clarity = suggest("clarity", s)
     assert clarity.startswith("Frau Müller, wir")
     assert "31.12." in clarity and "Zusatzleistungen" in clarity
@@ -267,7 +271,10 @@ def test_suggest_respect_removes_insults_and_softens_generalisations():
 
 
 def test_suggestions_score_well_on_their_criterion():
-    sentence = "Herr Krause, vielleicht sollten wir die Zusammenarbeit beenden, weil Sie immer zu spät zahlen."
+    sentence = (
+        "Herr Krause, vielleicht sollten wir die Zusammenarbeit beenden, "
+        "weil Sie immer zu spät zahlen."
+    )
     for c in ("clarity", "reasons", "respect", "transition", "appreciation"):
         assert assess(suggest(c, sentence)).scores[c] >= HIGH, (c, suggest(c, sentence))
     assert assess(suggest("calm", sentence), under_backlash=True).scores["calm"] >= HIGH
@@ -283,7 +290,8 @@ def test_suggest_unknown_criterion():
 
 def test_lemma_cache_is_fresh():
     assert rubric_engine.lemma_cache_is_fresh(), (
-        "bot/rubric/lemmas.json is stale: run `.venv/bin/python -m bot.rubric.cli --write-lemma-cache`"
+        "bot/rubric/lemmas.json is stale: "
+        "run `.venv/bin/python -m bot.rubric.cli --write-lemma-cache`"
     )
 
 
@@ -331,7 +339,7 @@ def test_cli_json_contract():
     )
     elapsed = time.perf_counter() - t0
     assert out.returncode == 0, out.stderr
-    lines = [l for l in out.stdout.splitlines() if l.strip()]
+    lines = [line for line in out.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, out.stdout  # nothing but the JSON object on stdout
     data = json.loads(lines[0])
     assert set(data) == set(CRITERIA) | {"overall", "tips"}

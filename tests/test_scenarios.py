@@ -62,9 +62,9 @@ def test_shipped_scenarios_have_several_lines_everywhere():
 
 def test_client_lines_are_in_sie_form_and_unique_per_scenario():
     for s in load_scenarios().values():
-        all_lines = [l for ph in s.phases.values() for lines in ph.values() for l in lines]
+        all_lines = [line for ph in s.phases.values() for lines in ph.values() for line in lines]
         assert len(all_lines) == len(set(all_lines)), s.id
-        assert sum(("Sie" in l or "Ihr" in l) for l in all_lines) > len(all_lines) / 3, (
+        assert sum(("Sie" in line or "Ihr" in line) for line in all_lines) > len(all_lines) / 3, (
             s.id
         )  # business register
         for line in all_lines:

@@ -1,6 +1,7 @@
-"""The web chat in a real browser: Debian's headless Chromium driven by playwright-core
-(web/e2e/webchat.e2e.mjs) on the page `make run` serves (devtools/run.py), talking to the
-test Rasa server over socket.io with a signed token.
+"""The web chat in a real browser, talking to the test Rasa server over socket.io.
+
+Debian's headless Chromium is driven by playwright-core (web/e2e/webchat.e2e.mjs) on the
+page `make run` serves (devtools/run.py), signed in with a signed token.
 
 Needs /usr/bin/chromium (installed by `make test`), node and web/node_modules (`make setup`).
 Without them the test is skipped – or fails when KLARTEXT_REQUIRE_SERVICES=1 (CI).
@@ -25,7 +26,10 @@ from devtools.run import start_page_server
 ROOT = Path(__file__).resolve().parent.parent
 DRIVER = ROOT / "web" / "e2e" / "webchat.e2e.mjs"
 CHROMIUM = os.environ.get("KLARTEXT_CHROMIUM", "/usr/bin/chromium")
-MARKUP = '<img src=x onerror="window.__klartextInjected=1"><b>fett</b><script>window.__klartextInjected=2</script>'
+MARKUP = (
+    '<img src=x onerror="window.__klartextInjected=1"><b>fett</b>'
+    "<script>window.__klartextInjected=2</script>"
+)
 
 
 def _missing() -> List[str]:
@@ -136,8 +140,9 @@ def test_chat_in_headless_chromium(page_url, channel_fakes, channel_tracker, tmp
 
 
 def test_sign_in_on_the_page_served_by_rasa(servers, browser_ready, channel_fakes, tmp_path):
-    """The page at /webchat/ of the Rasa server (same origin as the socket): refused without
-    or with a forged token, working with a valid one.
+    """The page at /webchat/ of the Rasa server (same origin as the socket).
+
+    Refused without or with a forged token, working with a valid one.
     """
     texts = section("webchat")
     page = f"{servers.base_url}/webchat/"

@@ -1,6 +1,8 @@
-"""Web chat over socket.io against the running server: sign-in with signed tokens, the
-conversation kept per session, validation, and the widget's files served by the server.
-(The browser itself is driven in test_webchat_browser.py.)
+"""Web chat over socket.io against the running server.
+
+Covers sign-in with signed tokens, the conversation kept per session, validation, and the
+widget's files served by the server. (The browser itself is driven in
+test_webchat_browser.py.)
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-import pytest
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -12,16 +11,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.config import ROOT
 
 DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def isolated_db(tmp_path, monkeypatch):
-    monkeypatch.setenv("KLARTEXT_DATABASE_URL", f"sqlite:///{tmp_path / 'coach.db'}")
-    from actions import common
-
-    common.repository.cache_clear()
-    yield
-    common.repository.cache_clear()
 
 
 def make_tracker(

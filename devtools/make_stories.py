@@ -33,8 +33,10 @@ CASE_SCRIPTS = {
 
 
 def form_steps(form: str, slots, stop_after=None):
-    """The events of a form asking ``slots`` in order; answers are plain intents (the form
-    takes any text, so the NLU label of an answer does not matter to the dialogue).
+    """The events of a form asking ``slots`` in order.
+
+    Answers are plain intents: the form takes any text, so the NLU label of an answer does
+    not matter to the dialogue.
     """
     steps = [
         {"action": form},

@@ -1,6 +1,7 @@
 """Cross-validate the NLU pipeline and print the intent macro-F1.
 
-    .venv/bin/python -m devtools.nlu_cv [--config config.yml] [--folds 5] [--nlu data/nlu] [--out DIR]
+    .venv/bin/python -m devtools.nlu_cv [--config config.yml] [--folds 5] [--nlu data/nlu]
+                                        [--out DIR]
 
 Runs ``rasa test nlu --cross-validation`` into a temporary directory (or ``--out``),
 reads the intent report and prints a few figures. The last line is always

@@ -82,7 +82,7 @@ def main(argv: List[str] | None = None) -> int:
     )
     for score, name in weak:
         print(f"  {name:28s} F1 {score:.3f}  n={int(report[name]['support'])}")
-    confusions = collections.Counter((a, b) for a, b in zip(y, pred) if a != b)
+    confusions = collections.Counter((a, b) for a, b in zip(y, pred, strict=True) if a != b)
     print("most frequent confusions (true -> predicted):")
     for (a, b), n in confusions.most_common(15):
         print(f"  {n:3d}  {a} -> {b}")
@@ -93,7 +93,7 @@ def main(argv: List[str] | None = None) -> int:
                 f"  threshold {t}: {int((top < t).sum())} of {len(X)} held-out examples fall back"
             )
     if args.errors:
-        for text, true, guess in sorted(zip(X, y, pred), key=lambda r: (r[1], r[2])):
+        for text, true, guess in sorted(zip(X, y, pred, strict=True), key=lambda r: (r[1], r[2])):
             if true != guess:
                 print(f"  [{true} -> {guess}] {text}")
     return 0

@@ -159,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         if link:
             print(f"  Anmeldung: {link}", flush=True)
             print(
-                f"             (KLARTEXT_WEBCHAT_SECRET ist gesetzt; Link 8 h gültig, Sender „{DEV_SENDER}“)",
+                "             (KLARTEXT_WEBCHAT_SECRET ist gesetzt; Link 8 h gültig, "
+                f"Sender „{DEV_SENDER}“)",
                 flush=True,
             )
         print(f"  Auch hier: {pair.base_url}/webchat/", flush=True)

@@ -235,9 +235,8 @@ class ServerPair:
             raise RuntimeError(f"rasa executable not found: {self.rasa_bin}")
         model = self.model or newest_model(self.project_dir / "models")
         if model is None or not Path(model).is_file():
-            raise RuntimeError(
-                f"No trained model found ({model or self.project_dir / 'models'}); run `make train`."
-            )
+            where = model or self.project_dir / "models"
+            raise RuntimeError(f"No trained model found ({where}); run `make train`.")
         self._refuse_busy_ports()
         endpoints = self.endpoints or self._generated_endpoints()
         if not self._atexit_registered:

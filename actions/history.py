@@ -120,8 +120,6 @@ class WarningPrefillMixin:
         """
         if tracker.get_slot("requested_slot") != PREFILL_CONFIRM:
             return {}
-        if ((tracker.latest_message or {}).get("intent") or {}).get("name") == "stop":
-            return {}
         return {PREFILL_CONFIRM: message_text(tracker)}
 
     async def validate_sign_prefill_confirm(

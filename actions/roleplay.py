@@ -14,12 +14,11 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.common import repository, send, store_quietly
-from actions.playbook_form import after_cancel, cancel_or_none
-from bot import roleplay
+from actions.playbook_form import CancellableFormValidation, ListeningFormValidation, after_form
+from bot import interrupts, roleplay
 from bot.config import load_settings
 from bot.roleplay import session
 from bot.storage.groups import GroupRepository
@@ -91,18 +90,24 @@ class ActionAskRpScenario(Action):
         return []
 
 
-class ValidateRoleplaySetupForm(FormValidationAction):
+class ValidateRoleplaySetupForm(CancellableFormValidation):
     def name(self) -> Text:
         return "validate_roleplay_setup_form"
+
+    def free_text(self, slot: str) -> bool:
+        return False
+
+    def understood(self, slot: str, text: str) -> bool:
+        if slot == "rp_difficulty":
+            return session.parse_difficulty(text) is not None
+        listed = roleplay.list_scenarios()
+        return session.parse_scenario(text, listed, None, random.Random(0)) is not None
 
     def validate_rp_scenario(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         if value is None:  # reset by the set-up action: not an answer
             return {"rp_scenario": None}
-        cancel = cancel_or_none("rp_scenario", value)
-        if cancel:
-            return cancel
         chosen = session.parse_scenario(
             value if isinstance(value, str) else "",
             roleplay.list_scenarios(),
@@ -118,9 +123,6 @@ class ValidateRoleplaySetupForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         if value is None:
             return {"rp_difficulty": None}
-        cancel = cancel_or_none("rp_difficulty", value)
-        if cancel:
-            return cancel
         level = session.parse_difficulty(value) if isinstance(value, str) else None
         if level is None:
             dispatcher.utter_message(response="utter_invalid_rp_difficulty")
@@ -135,9 +137,11 @@ class ActionRoleplayStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
-        cancelled = after_cancel(dispatcher, tracker)
-        if cancelled is not None:  # the rule would go on into the role-play loop: listen instead
-            return cancelled + [SlotSet("roleplay_active", False), FollowupAction("action_listen")]
+        left = after_form(dispatcher, tracker)
+        if left is not None:  # the rule would go on into the role-play loop: go elsewhere
+            if not any(event.get("event") == "followup" for event in left):
+                left.append(FollowupAction("action_listen"))
+            return left + [SlotSet("roleplay_active", False)]
         scenario = tracker.get_slot("rp_scenario")
         difficulty = int(tracker.get_slot("rp_difficulty") or 2)
         seed = zlib.crc32(f"{tracker.sender_id}|{scenario}|{difficulty}".encode())
@@ -168,9 +172,33 @@ class ActionAskRpUtterance(Action):
         return []
 
 
-class ValidateRoleplayForm(FormValidationAction):
+class ValidateRoleplayForm(ListeningFormValidation):
+    """Every message is the user's line, except "stopp" and a safety signal."""
+
+    listens = False
+
     def name(self) -> Text:
         return "validate_roleplay_form"
+
+    async def interrupted(
+        self,
+        found: interrupts.Interruption,
+        requested: str,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Dict[Text, Any]]:
+        state = tracker.get_slot("rp_state")
+        if not isinstance(state, dict):
+            state = {}
+        if found.kind == interrupts.SAFETY:  # out of character at once, no feedback
+            state = {**state, "stopped": True, "safety": True}
+            return [
+                SlotSet("rp_utterance", DONE),
+                SlotSet("rp_state", state),
+                SlotSet("danger_kind", found.target),
+            ]
+        return [SlotSet("rp_utterance", DONE), SlotSet("rp_state", {**state, "stopped": True})]
 
     def validate_rp_utterance(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -225,6 +253,12 @@ class ActionRoleplayFeedback(Action):
         if not isinstance(state, dict) or "scenario_id" not in state:
             dispatcher.utter_message(text=text("roleplay", "setup.stopped"))
             return events
+        if state.get("safety"):  # out of character: the safety reply, no feedback now
+            return events + [
+                SlotSet("rp_state", None),
+                SlotSet("rp_group", None),
+                FollowupAction("action_safety"),
+            ]
         if state.get("stopped"):
             dispatcher.utter_message(
                 text=text("roleplay", "stopped_early")

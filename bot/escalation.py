@@ -95,6 +95,19 @@ def ladder_for(behavior: str) -> Ladder:
     raise KeyError(f"unknown behaviour {behavior!r}")
 
 
+def behavior_for_danger(kind: str) -> str:
+    """The behaviour an incident is recorded as after a safety reply about ``kind``.
+
+    Args:
+        kind: A danger kind of ``bot.safety`` (violence, threat, harassment, …).
+
+    Returns:
+        A behaviour of the safety ladder; a physical threat for an unknown kind.
+    """
+    mapping = config()["danger_behaviors"]
+    return mapping.get(kind, mapping["threat"])
+
+
 def window_days() -> int:
     """How many days back incidents count for the level (default 365)."""
     return int(config().get("window_days") or 365)

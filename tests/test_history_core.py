@@ -66,8 +66,15 @@ def test_ladders_come_from_data_and_match_the_seeds():
             "disrespect",
             "non_cooperation",
             "contract_changes",
+            # the safety ladder (beyond the seeds): danger is not walked up step by step
+            "violence",
+            "physical_threat",
+            "harassment",
+            "stalking",
+            "property_damage",
         ]
     )
+    assert steps("safety") == ["protect_and_report", "end_relationship"]
     assert len(every) == len(set(every)), "a behaviour belongs to exactly one ladder"
 
 

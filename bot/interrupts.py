@@ -1,0 +1,180 @@
+"""What a message in the middle of a form means when it is not simply the answer.
+
+Every form of the coach asks questions. Real users answer some of them with something else:
+"stopp", a threat they just received, "zurück", "falscher Fall, der Kunde behauptet was",
+a question about ending the contract. :func:`classify` decides, from the message and the
+NLU's reading of it, which of these it is – in one place for every form. The Rasa side
+(``actions/playbook_form.py``) then acts on the decision. Vocabulary and thresholds live in
+``interrupts.yml``.
+
+Order matters and is fixed: cancel, safety, back, correction, another case, a question. A
+message that is understood as the answer to a yes/no or choice question is never taken for
+a case switch or a question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping, Optional, Sequence, Tuple
+
+import yaml
+
+from bot import answers, playbooks, safety
+
+CANCEL = "cancel"
+SAFETY = "safety"
+BACK = "back"
+SWITCH = "switch"
+CLARIFY = "clarify"
+QUESTION = "question"
+
+
+@dataclass(frozen=True)
+class Message:
+    """The user's message with the NLU's reading of it."""
+
+    text: str
+    intent: Optional[str] = None
+    confidence: float = 0.0
+    ranking: Tuple[Tuple[str, float], ...] = ()
+
+    @classmethod
+    def from_parse(cls, parse: Mapping) -> "Message":
+        """Build from Rasa's ``latest_message`` dict (text, intent, intent_ranking)."""
+        intent = parse.get("intent") or {}
+        ranking = tuple(
+            (str(item.get("name")), float(item.get("confidence") or 0.0))
+            for item in parse.get("intent_ranking") or []
+            if item.get("name")
+        )
+        return cls(
+            text=str(parse.get("text") or ""),
+            intent=intent.get("name"),
+            confidence=float(intent.get("confidence") or 0.0),
+            ranking=ranking,
+        )
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where in which form the message arrived."""
+
+    form: str
+    slot: str
+    case: Optional[str] = None
+    #: the answer parses as an answer to a yes/no or choice question
+    understood: bool = False
+    #: the question takes free text (a description, a note)
+    free_text: bool = False
+    #: False inside the role-play: every message is in character except cancel and safety
+    listens: bool = True
+
+
+@dataclass(frozen=True)
+class Interruption:
+    """What the message is instead of an answer."""
+
+    kind: str
+    #: SWITCH: the case to switch to; QUESTION: the intent to answer briefly;
+    #: SAFETY: the kind of danger
+    target: Optional[str] = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def vocabulary() -> dict:
+    """The phrases and thresholds of ``interrupts.yml``."""
+    return yaml.safe_load(Path(__file__).with_name("interrupts.yml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _phrases(name: str) -> Tuple[str, ...]:
+    return tuple(answers.normalize(p) for p in vocabulary()[name])
+
+
+def case_for_intent(intent: Optional[str]) -> Optional[str]:
+    """The case an intent reports (``report_abuse`` -> ``abusive``), or None."""
+    return playbooks.case_for_intent(intent)
+
+
+def is_back(text: str) -> bool:
+    """True when the whole message asks for the previous question."""
+    return answers.normalize(text) in _phrases("back")
+
+
+def has_correction(text: str, case: Optional[str] = None) -> bool:
+    """True when the message says the coach understood the situation (or ``case``) wrongly."""
+    norm = f" {answers.normalize(text)} "
+    phrases = _phrases("correction") + _case_phrases(case or "")
+    return any(f" {phrase} " in norm for phrase in phrases)
+
+
+@lru_cache(maxsize=None)
+def _case_phrases(case: str) -> Tuple[str, ...]:
+    return tuple(answers.normalize(p) for p in vocabulary()["correction_by_case"].get(case, ()))
+
+
+def is_question(text: str) -> bool:
+    """True for a question: a question mark or a question word at the start."""
+    if "?" in text:
+        return True
+    words = answers.normalize(text).split()
+    return bool(words) and words[0] in vocabulary()["question_starts"]
+
+
+def best_other_case(message: Message, current: Optional[str], minimum: float) -> Optional[str]:
+    """The case (not ``current``) the NLU ranks highest, if its confidence reaches ``minimum``."""
+    candidates: Sequence[Tuple[str, float]] = message.ranking or (
+        ((message.intent or ""), message.confidence),
+    )
+    for intent, confidence in sorted(candidates, key=lambda item: -item[1]):
+        case = case_for_intent(intent)
+        if case and case != current and confidence >= minimum:
+            return case
+    return None
+
+
+def classify(message: Message, context: Context) -> Optional[Interruption]:
+    """What the message is if it is not the answer to the question asked, else None."""
+    text = message.text or ""
+    if answers.is_cancel(text):
+        return Interruption(CANCEL)
+    danger = safety.detect(text)
+    if danger is not None:
+        return Interruption(SAFETY, danger.kind)
+    if not context.listens:
+        return None
+    limits = vocabulary()["thresholds"]
+    intent, confidence = message.intent, message.confidence
+    if is_back(text) or (
+        intent == "go_back"
+        and confidence >= limits["correct_intent"]
+        and len(text.split()) <= 6
+        and not context.understood
+    ):
+        return Interruption(BACK)
+    corrected = has_correction(text, context.case) or (
+        intent == "correct_case" and confidence >= limits["correct_intent"]
+    )
+    if corrected:
+        target = best_other_case(message, context.case, limits["correction_case"])
+        return Interruption(SWITCH, target) if target else Interruption(CLARIFY)
+    if context.understood:
+        return None
+    other = case_for_intent(intent)
+    if (
+        other
+        and other != context.case
+        and confidence >= limits["switch"]
+        and len(text.split()) >= limits["switch_min_words"]
+    ):
+        return Interruption(SWITCH, other)
+    if (
+        intent in vocabulary()["question_intents"]
+        and confidence >= limits["question"]
+        and (not context.free_text or is_question(text))
+    ):
+        return Interruption(QUESTION, intent)
+    return None

@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="Sender-ID der Trainerin / des Trainers, die die Sitzung eröffnet hat",
     )
     report.add_argument("--out", help="Zielordner (Standard: var/reports/<CODE>)")
-    report.set_defaults(func=_lazy("bot.groups:run_report"))
+    report.set_defaults(func=_lazy("reporting.group_report:run_report"))
 
     db = sub.add_parser("db", help="Datenbank")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION")

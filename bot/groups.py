@@ -1,18 +1,29 @@
-"""Trainer group sessions: who is a trainer, join codes in messages, results and reports."""
+"""Trainer group sessions: who is a trainer, join codes in messages, results and reports.
+
+The report is assembled here as plain data (:class:`GroupReport`); writing its files
+(HTML, PNG charts, CSV) is the job of ``reporting.group_report``.
+"""
 
 from __future__ import annotations
 
-import csv
 import hmac
-import html
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from statistics import mean
 from typing import Iterable, Sequence
 
 from bot.config import load_settings
-from bot.roleplay.engine import CRITERIA
-from bot.storage.groups import CODE_LENGTH, MemberResult, SessionInfo, is_code, normalize_code
+from bot.roleplay.engine import CRITERIA, list_scenarios
+from bot.storage.groups import (
+    CODE_LENGTH,
+    GroupRepository,
+    MemberResult,
+    SessionInfo,
+    is_code,
+    normalize_code,
+)
 from bot.texts import text, text_list
 
 _CODE_RE = re.compile(r"\b([A-Za-z0-9]{%d})\b" % CODE_LENGTH)
@@ -36,12 +47,16 @@ def check_trainer_code(candidate: str) -> bool:
 
 
 def trainer_code_in(message: str) -> str | None:
+    """The code after "Trainercode" in a message, or None."""
     match = _TRAINER_CODE_RE.search(message or "")
     return match.group(1) if match else None
 
 
 def join_code_in(message: str) -> str | None:
-    """A join code in the user's own words (e.g. "Beitreten k7p2qx"): six letters/digits, both kinds."""
+    """A join code in the user's own words (e.g. "Beitreten k7p2qx"), normalised, or None.
+
+    A code has six letters and digits, at least one of each.
+    """
     for candidate in _CODE_RE.findall(message or ""):
         if is_code(normalize_code(candidate)):
             return normalize_code(candidate)
@@ -49,6 +64,7 @@ def join_code_in(message: str) -> str | None:
 
 
 def labels() -> dict[str, str]:
+    """The German label of each rubric criterion, in the order of CRITERIA."""
     return {c: text("roleplay", f"feedback.labels.{c}") for c in CRITERIA}
 
 
@@ -61,6 +77,7 @@ def participants(results: Sequence[MemberResult]) -> dict[str, str]:
 
 
 def criterion_means(results: Iterable[MemberResult]) -> dict[str, float]:
+    """Per criterion the mean score (0–1) over the results rated on it."""
     means = {}
     for c in CRITERIA:
         values = [float(r.scores[c]) for r in results if r.scores.get(c) is not None]
@@ -87,6 +104,7 @@ def weakest_example(results: Sequence[MemberResult], criterion: str) -> str | No
 def results_messages(
     session: SessionInfo, title: str, results: Sequence[MemberResult]
 ) -> list[str]:
+    """The session's results as one chat message for the trainer (pseudonyms, weakest point)."""
     if not results:
         return [text("groups", "results_empty", code=session.code)]
     names = participants(results)
@@ -131,109 +149,103 @@ def results_messages(
     return ["\n".join(out)]
 
 
-def write_report(
-    session: SessionInfo, title: str, results: Sequence[MemberResult], out_dir: Path
-) -> dict[str, Path]:
-    """HTML with one PNG chart per criterion, plus a CSV – for `coach report SESSION`."""
-    import matplotlib
+@dataclass(frozen=True)
+class ReportRow:
+    """One finished role-play of a participant, as a row of the session report."""
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    participant: str
+    finished_at: datetime
+    overall: float  # 0–100
+    percents: dict[str, float | None]  # criterion -> 0–100, None where it was not rated
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    names = participants(results)
-    files: dict[str, Path] = {}
-    csv_path = out_dir / f"{session.code}.csv"
-    with csv_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["participant", "finished_at", "overall", *CRITERIA])
-        for r in results:
-            writer.writerow(
-                [
-                    names[r.sender_id],
-                    r.finished_at.isoformat(timespec="seconds"),
-                    round(r.overall, 1),
-                    *[
-                        ("" if r.scores.get(c) is None else round(100 * float(r.scores[c]), 1))
-                        for c in CRITERIA
-                    ],
-                ]
-            )
-    files["csv"] = csv_path
-    charts = []
-    for c in CRITERIA:
-        values = [
-            (names[r.sender_id], 100 * float(r.scores[c]))
-            for r in results
-            if r.scores.get(c) is not None
+
+@dataclass(frozen=True)
+class GroupReport:
+    """What the report of a group session shows: its texts, table rows and chart values.
+
+    Plain data; ``reporting.group_report`` renders it as HTML, PNG charts and CSV.
+    """
+
+    code: str
+    heading: str
+    intro: str
+    weakest: str  # the group's weakest criterion as a sentence, "" without any scores
+    columns: tuple[str, ...]  # headers of the participant and the overall column
+    labels: dict[str, str]  # criterion -> German label, in the order of CRITERIA
+    rows: tuple[ReportRow, ...]
+
+    def chart(self, criterion: str) -> list[tuple[str, float]]:
+        """(participant, percent) of every row rated on ``criterion``, for its bar chart."""
+        return [
+            (row.participant, row.percents[criterion])
+            for row in self.rows
+            if row.percents[criterion] is not None
         ]
-        fig, ax = plt.subplots(figsize=(5, 2.6))
-        ax.bar([v[0] for v in values], [v[1] for v in values], color="#2563eb")
-        ax.set_ylim(0, 100)
-        ax.set_title(labels()[c])
-        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
-        fig.tight_layout()
-        png = out_dir / f"{session.code}_{c}.png"
-        fig.savefig(png, dpi=90)
-        plt.close(fig)
-        charts.append((c, png))
-        files[f"png_{c}"] = png
+
+
+def report(session: SessionInfo, title: str, results: Sequence[MemberResult]) -> GroupReport:
+    """The report of a session: pseudonymised rows, the weakest criterion, German texts.
+
+    Args:
+        session: the group session.
+        title: the scenario's title.
+        results: the session's finished role-plays, oldest first.
+    """
+    names = participants(results)
     means = criterion_means(results)
-    rows = "".join(
-        "<tr><td>{}</td><td>{}</td>{}</tr>".format(
-            html.escape(names[r.sender_id]),
-            round(r.overall),
-            "".join(
-                f"<td>{'' if r.scores.get(c) is None else round(100 * float(r.scores[c]))}</td>"
-                for c in CRITERIA
-            ),
+    weakest = ""
+    if means:
+        w = min(means, key=means.get)
+        weakest = text("groups", "report_weakest", label=labels()[w], percent=round(100 * means[w]))
+    intro = text(
+        "groups",
+        "report_intro",
+        title=title,
+        difficulty=session.difficulty,
+        created=session.created_at.strftime("%d.%m.%Y"),
+        count=len(results),
+    )
+    rows = tuple(
+        ReportRow(
+            participant=names[r.sender_id],
+            finished_at=r.finished_at,
+            overall=float(r.overall),
+            percents={
+                c: None if r.scores.get(c) is None else 100 * float(r.scores[c]) for c in CRITERIA
+            },
         )
         for r in results
     )
-    head = "".join(f"<th>{html.escape(labels()[c])}</th>" for c in CRITERIA)
-    col_names = text_list("groups", "report_columns")
-    weakest_line = ""
-    if means:
-        w = min(means, key=means.get)
-        weakest_line = html.escape(
-            text("groups", "report_weakest", label=labels()[w], percent=round(100 * means[w]))
-        )
-    page = f"""<!doctype html><html lang="de"><head><meta charset="utf-8"><title>{html.escape(text("groups", "report_title", code=session.code))}</title>
-<style>body{{font-family:sans-serif;max-width:900px;margin:2em auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px}}</style></head><body>
-<h1>{html.escape(text("groups", "report_title", code=session.code))}</h1>
-<p>{html.escape(text("groups", "report_intro", title=title, difficulty=session.difficulty, created=session.created_at.strftime("%d.%m.%Y"), count=len(results)))}</p>
-<p>{weakest_line}</p>
-<table><tr><th>{html.escape(col_names[0])}</th><th>{html.escape(col_names[1])}</th>{head}</tr>{rows}</table>
-{"".join(f'<h2>{html.escape(labels()[c])}</h2><img src="{png.name}" alt="{html.escape(labels()[c])}">' for c, png in charts)}
-</body></html>"""
-    html_path = out_dir / f"{session.code}.html"
-    html_path.write_text(page, encoding="utf-8")
-    files["html"] = html_path
-    return files
+    return GroupReport(
+        code=session.code,
+        heading=text("groups", "report_title", code=session.code),
+        intro=intro,
+        weakest=weakest,
+        columns=tuple(text_list("groups", "report_columns")),
+        labels=labels(),
+        rows=rows,
+    )
 
 
-def run_report(args) -> int:
-    """`coach report SESSION --trainer SENDER [--out DIR]`."""
-    import sys
-
-    from bot.roleplay import list_scenarios
-    from bot.storage.groups import GroupRepository
-
-    settings = load_settings()
-    repo = GroupRepository(settings.database_url)
-    code = normalize_code(args.session)
-    results = repo.results(args.trainer, code)
+def session_report(repo: GroupRepository, code: str, trainer: str) -> GroupReport | None:
+    """The report of session ``code``; None unless ``trainer`` opened that session."""
+    code = normalize_code(code)
+    results = repo.results(trainer, code)
     if results is None:
-        print(text("groups", "cli_not_yours", code=code, trainer=args.trainer), file=sys.stderr)
-        return 2
+        return None
     session = repo.find_session(code)
     title = next(
         (s["title"] for s in list_scenarios() if s["id"] == session.scenario_id),
         session.scenario_id,
     )
-    out = Path(args.out) if args.out else settings.var_dir / "reports" / code
-    files = write_report(session, title, results, out)
-    print(text("groups", "cli_written"))
-    for path in files.values():
-        print(f"  {path}")
-    return 0
+    return report(session, title, results)
+
+
+def report_refused(code: str, trainer: str) -> str:
+    """Why `coach report` writes nothing: no session ``code`` opened by ``trainer``."""
+    return text("groups", "cli_not_yours", code=normalize_code(code), trainer=trainer)
+
+
+def report_written(paths: Iterable[Path]) -> str:
+    """What `coach report` prints after writing the report files."""
+    return "\n".join([text("groups", "cli_written"), *(f"  {path}" for path in paths)])

@@ -1,9 +1,13 @@
-"""Trainer group sessions: rights, join codes, results only for the session's trainer, report files."""
+"""Trainer group sessions: rights, join codes, results only for the session's trainer, reports.
+
+The report's content is tested on ``bot.groups.report``; its files through `coach report`.
+"""
 
 from __future__ import annotations
 
 import csv
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -78,6 +82,35 @@ def test_results_only_for_the_sessions_trainer(repo):
     assert a not in text  # trainers see pseudonyms, not channel ids
     with pytest.raises(InvalidInput):
         repo.open_session(trainer, "late_payer", 7)
+
+
+def test_report_data_is_pseudonymised_and_complete(repo):
+    trainer = uid("trainer")
+    session = repo.open_session(trainer, "late_payer", 2)
+    a, b = uid("slack"), uid("teams")
+    result(repo, a, session.code, 80, 0.8, "Wir beenden die Zusammenarbeit zum 30. Juni.")
+    result(repo, b, session.code, 40, 0.2, "Vielleicht sollten wir mal schauen.")
+    report = groups.session_report(repo, session.code.lower(), trainer)
+    assert groups.session_report(repo, session.code, uid("intruder")) is None
+    assert report.code == session.code and session.code in report.heading
+    assert "Die Rechnung kommt später" in report.intro  # the scenario's title
+    assert [row.participant for row in report.rows] == ["Teilnehmer 1", "Teilnehmer 2"]
+    assert a not in repr(report) and b not in repr(report)
+    assert report.rows[0].percents["clarity"] == pytest.approx(80)
+    assert report.rows[0].percents["reasons"] is None  # not rated: an empty cell, no bar
+    assert report.chart("clarity") == [
+        ("Teilnehmer 1", pytest.approx(80)),
+        ("Teilnehmer 2", pytest.approx(20)),
+    ]
+    assert report.chart("reasons") == []
+    assert "Klarheit" in report.weakest and "50 %" in report.weakest
+    assert list(report.labels) == list(groups.CRITERIA) and len(report.columns) == 2
+
+
+def test_the_domain_core_renders_no_files():
+    """HTML, charts and CSV are written by reporting/, never by bot/ (no matplotlib there)."""
+    core = Path(groups.__file__).resolve().parent
+    assert not [p for p in core.rglob("*.py") if "matplotlib" in p.read_text(encoding="utf-8")]
 
 
 def test_coach_report_writes_html_png_and_csv(repo, tmp_path, capsys):

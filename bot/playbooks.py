@@ -26,19 +26,80 @@ class Question:
     slot: str
     kind: str  # text | yesno | choice
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: words that name the question in a correction ("bei der preisfrage meinte ich ja")
+    keywords: tuple[str, ...] = ()
+    #: choice: several answers at once, stored joined by "+" in the order of mention
+    multiple: bool = False
+    #: choice: answers that stand only alone ("none"), dropped when others are named too
+    exclusive: tuple[str, ...] = ()
+    #: choice with one answer: of several named, the one listed last (the most severe)
+    highest: bool = False
+    #: choice: the answer for a message that only negates choices ("weder … noch …")
+    if_all_negated: str | None = None
+    #: yesno: frequency words answer it ("ständig" yes, "selten" no)
+    frequency: bool = True
+    #: yesno: "weiß nicht" / "überspringen" give "skip" (the warning-sign check)
+    allow_skip: bool = False
 
     def parse(self, value: object) -> str | None:
-        """The stored value for an answer, or None if it is not understood."""
+        """The stored value for an answer.
+
+        Args:
+            value: The user's answer (typed or a button payload) or an already stored value.
+
+        Returns:
+            The clean text, ``"yes"``/``"no"`` (``"skip"`` where allowed), the choice key or,
+            for a question with ``multiple``, the keys joined by ``+``; None if the answer is
+            not understood or refers to another question.
+        """
         if not isinstance(value, str):
             return None
         if self.kind == "text":
             return answers.clean_text_answer(value)
         if self.kind == "yesno":
-            parsed = answers.parse_yes_no(value)
-            return parsed if parsed in ("yes", "no") else None
-        if value in self.choices:  # already canonical (e.g. re-validated)
+            parsed = answers.parse_yes_no(
+                value, allow_skip=self.allow_skip, frequency=self.frequency
+            )
+            return parsed if parsed in ("yes", "no") or (parsed and self.allow_skip) else None
+        if self.is_canonical(value):  # already canonical (e.g. re-validated)
             return value
-        return answers.parse_choice(value, self.choices)
+        return answers.parse_choice(
+            value,
+            self.choices,
+            multiple=self.multiple,
+            exclusive=self.exclusive,
+            negation=True,
+            highest=self.highest,
+            if_all_negated=self.if_all_negated,
+        )
+
+    def is_canonical(self, value: str) -> bool:
+        """True for a stored choice value: a key, or with ``multiple`` keys joined by ``+``."""
+        keys = answers.split_choices(value) if self.multiple else [value]
+        return bool(keys) and all(k in self.choices for k in keys)
+
+
+def question_from_spec(spec: Mapping) -> Question:
+    """A :class:`Question` from its entry in ``playbooks.yml``.
+
+    Args:
+        spec: The mapping with ``slot``, ``kind`` and the optional keys described there.
+
+    Returns:
+        The question.
+    """
+    return Question(
+        slot=spec["slot"],
+        kind=spec["kind"],
+        choices={k: tuple(v) for k, v in (spec.get("choices") or {}).items()},
+        keywords=tuple(spec.get("keywords") or ()),
+        multiple=bool(spec.get("multiple", False)),
+        exclusive=tuple(spec.get("exclusive") or ()),
+        highest=bool(spec.get("highest", False)),
+        if_all_negated=spec.get("if_all_negated"),
+        frequency=bool(spec.get("frequency", True)),
+        allow_skip=bool(spec.get("allow_skip", False)),
+    )
 
 
 @dataclass(frozen=True)
@@ -71,14 +132,7 @@ def playbooks() -> dict[str, Playbook]:
     """The four case flows by case name."""
     result = {}
     for case, spec in config()["cases"].items():
-        questions = tuple(
-            Question(
-                slot=q["slot"],
-                kind=q["kind"],
-                choices={k: tuple(v) for k, v in (q.get("choices") or {}).items()},
-            )
-            for q in spec["questions"]
-        )
+        questions = tuple(question_from_spec(q) for q in spec["questions"])
         result[case] = Playbook(
             case=case, intent=spec["intent"], form=spec["form"], questions=questions
         )
@@ -138,21 +192,30 @@ def _our_fault(a: Mapping[str, str | None], names: dict, client: str | None) -> 
     greeting = t("greeting_named") if client else t("greeting_plain")
     msgs = [t("heard_no" if a.get("fault_heard") == "no" else "heard_yes"), t("steps")]
     msgs.append(t(f"impact.{a.get('fault_impact') or 'medium'}"))
-    offer = t(f"offer.{a.get('fault_offer') or 'other'}")
+    # several offers ("redo+discount") become one sentence each, in the order named
+    offer = " ".join(t(f"offer.{key}") for key in _choices(a.get("fault_offer"), "other"))
     msgs.append(t("draft", greeting=greeting, what=_sentence(a.get("fault_what")), offer=offer))
     msgs.append(t("closing"))
     return msgs
 
 
+def _choices(value: str | None, default: str) -> list[str]:
+    """The keys of a stored choice value ("redo+discount"), ``[default]`` when empty."""
+    return answers.split_choices(value) or [default]
+
+
 def extra_requests_verdict(a: Mapping[str, str | None]) -> str:
-    """Fulfil | negotiate_payment | negotiate_counter | decline | chronic_end (seed 004, case 2)."""
+    """Fulfil | negotiate_payment | negotiate_counter | decline | chronic_end (seed 004, case 2).
+
+    Both payment and a counter-service ("payment+counter") negotiate payment first.
+    """
     chronic = a.get("extra_chronic") == "yes"
-    compromise = a.get("extra_compromise")
-    if chronic and compromise not in ("payment", "counter"):
+    compromise = set(answers.split_choices(a.get("extra_compromise")))
+    if chronic and not compromise & {"payment", "counter"}:
         return "chronic_end"
-    if compromise == "payment":
+    if "payment" in compromise:
         return "negotiate_payment"
-    if compromise == "counter":
+    if "counter" in compromise:
         return "negotiate_counter"
     if a.get("extra_effort") == "yes" and a.get("extra_unclear") == "yes" and not chronic:
         return "fulfil"
@@ -186,7 +249,8 @@ def _false_claims(a: Mapping[str, str | None], names: dict, client: str | None) 
         first = t("claim_echo", claim=a["false_claim"]) + " " + first
     msgs.append(first)
     msgs.append(t("checked_yes" if a.get("false_checked") == "yes" else "checked_no"))
-    msgs.append(t(f"evidence.{a.get('false_evidence') or 'unsure'}"))
+    # several kinds of evidence ("documents+witnesses"): one hint each, in the order named
+    msgs.extend(t(f"evidence.{key}") for key in _choices(a.get("false_evidence"), "unsure"))
     msgs.append(t("draft"))
     return msgs
 

@@ -158,3 +158,165 @@ def test_knowledge_topics():
     assert "Rechtsberatung" in " ".join(knowledge.topic("legal"))
     with pytest.raises(KeyError):
         knowledge.topic("nope")
+
+
+# --------------------------------------------------------------------------- issue 10:
+# free-text answers to the case questions
+
+
+def _question(slot):
+    return next(
+        q for book in playbooks.playbooks().values() for q in book.questions if q.slot == slot
+    )
+
+
+@pytest.mark.parametrize(
+    "slot,text,expected",
+    [
+        # our_fault
+        ("fault_heard", "jaaa, hat sich ausgekotzt", "yes"),
+        ("fault_heard", "nee, eher nicht, er hat gleich aufgelegt", "no"),
+        ("fault_heard", "weiß nicht so genau", None),  # no skip in a case flow: buttons again
+        ("fault_heard", "staendig", None),  # a frequency answers no "did he finish?" question
+        ("fault_impact", "eher gering", "small"),
+        ("fault_impact", "nicht so schlimm", "small"),
+        ("fault_impact", "halb so wild", "small"),
+        ("fault_impact", "spuerbar", "medium"),
+        ("fault_impact", "Spürbar, nicht gravierend", "medium"),
+        ("fault_impact", "ziemlich gravierend", "large"),
+        ("fault_impact", "existenzbedrohend fuer ihn", "large"),
+        ("fault_impact", "schwer zu sagen", None),
+        ("fault_offer", "kostenlos neu drucken und rabatt", "redo+discount"),
+        ("fault_offer", "nachliefern", "redo"),
+        ("fault_offer", "Gutschrift", "discount"),
+        ("fault_offer", "gutschein und ersatzlieferung", "discount+redo"),
+        ("fault_offer", "wir koennten es per express nachliefern", "speed+redo"),
+        ("fault_offer", "kein rabatt, aber wir drucken kostenlos neu", "redo"),
+        ("fault_offer", "weiß nicht so genau…", "other"),
+        ("fault_offer", "Preisnachlass", "discount"),
+        ("fault_offer", "etwas anderes", "other"),
+        # extra_requests
+        ("extra_unclear", "ja war schwammig formuliert", "yes"),
+        ("extra_chronic", "fast jeden tag", "yes"),
+        ("extra_chronic", "jaaa staendig", "yes"),
+        ("extra_chronic", "eher selten", "no"),
+        ("extra_chronic", "nee, ist das erste mal", "no"),
+        ("extra_effort", "jo, kein problem", "yes"),
+        ("extra_effort", "eher nicht, das sind zwei tage arbeit", "no"),
+        ("extra_compromise", "gegen aufpreis", "payment"),
+        ("extra_compromise", "eine google bewertung waere fair", "counter"),
+        ("extra_compromise", "beides", "payment+counter"),
+        ("extra_compromise", "weder bezahlung noch gegenleistung", "none"),
+        ("extra_compromise", "nein, aber ein link auf ihre seite", "counter"),
+        ("extra_compromise", "nichts davon", "none"),
+        # false_claims
+        ("false_checked", "jep, alles durchgesehen", "yes"),
+        ("false_checked", "noch nicht", "no"),
+        ("false_evidence", "e-mails und die kollegin war dabei", "documents+witnesses"),
+        ("false_evidence", "den lieferschein", "documents"),
+        ("false_evidence", "keine dokumente, nur muendlich", "none"),
+        ("false_evidence", "weiß nicht so genau…", "unsure"),
+        ("false_evidence", "die praxismanagerin hat es mitbekommen", "witnesses"),
+        ("false_evidence", "screenshots vom chatverlauf", "documents"),
+        # abusive
+        ("abuse_frequency", "fast jeden tag", "persistent"),
+        ("abuse_frequency", "einmal", "first"),
+        ("abuse_frequency", "ab und zu", "repeated"),
+        ("abuse_frequency", "nicht zum ersten mal", "repeated"),
+        ("abuse_frequency", "schon oefter", "repeated"),
+        ("abuse_frequency", "3x diese woche", "repeated"),
+        ("abuse_frequency", "staendig, trotz hinweis", "persistent"),
+        ("abuse_frequency", "erst einmal, jetzt immer wieder", "persistent"),
+        ("abuse_severity", "war laut und hat mich beleidigt", "insult"),
+        ("abuse_severity", "hat rumgeschrien", "venting"),
+        ("abuse_severity", "hat mich einen idioten genannt", "insult"),
+        ("abuse_severity", "droht mit anwalt", "threat"),
+        ("abuse_severity", "Dampf abgelassen", "venting"),
+    ],
+)
+def test_case_answers_as_staff_type_them(slot, text, expected):
+    assert _question(slot).parse(text) == expected
+
+
+def test_multiple_choice_questions_are_declared():
+    multiple = {q.slot for b in playbooks.playbooks().values() for q in b.questions if q.multiple}
+    assert multiple == {"fault_offer", "extra_compromise", "false_evidence"}
+    for book in playbooks.playbooks().values():
+        for q in book.questions:
+            assert q.keywords, f"{q.slot} has no keywords for corrections"
+            assert set(q.exclusive) <= set(q.choices)
+            assert q.if_all_negated is None or q.if_all_negated in q.choices
+
+
+def test_stored_values_are_taken_as_they_are():
+    assert _question("fault_offer").parse("redo+discount") == "redo+discount"
+    assert _question("fault_offer").parse("discount") == "discount"
+    assert _question("abuse_severity").parse("insult") == "insult"
+
+
+def test_our_fault_advice_uses_every_offer_in_order():
+    msgs = playbooks.advice(
+        "our_fault",
+        {"fault_what": "Falsch gedruckt", "fault_heard": "yes", "fault_offer": "redo+discount"},
+    )
+    draft = next(m for m in msgs if "Entwurf" in m)
+    assert "bessern kostenlos nach" in draft and "schreiben wir Ihnen einen Teil" in draft
+    assert draft.index("bessern kostenlos nach") < draft.index("schreiben wir Ihnen einen Teil")
+
+
+def test_false_claims_advice_uses_every_kind_of_evidence():
+    text = "\n".join(
+        playbooks.advice(
+            "false_claims",
+            {"false_claim": "x", "false_checked": "yes", "false_evidence": "documents+witnesses"},
+        )
+    )
+    assert "Du hast Belege" in text and "Kolleginnen und Kollegen" in text
+
+
+@pytest.mark.parametrize(
+    "compromise,verdict",
+    [("payment+counter", "negotiate_payment"), ("counter+payment", "negotiate_payment")],
+)
+def test_extra_requests_verdict_with_both_compromises(compromise, verdict):
+    answers = {"extra_chronic": "yes", "extra_compromise": compromise}
+    assert playbooks.extra_requests_verdict(answers) == verdict
+
+
+def _domain_responses():
+    from pathlib import Path
+
+    import yaml
+
+    domain = Path(__file__).resolve().parents[1] / "domain.yml"
+    return yaml.safe_load(domain.read_text(encoding="utf-8"))["responses"]
+
+
+def test_not_understood_offers_the_questions_own_buttons():
+    responses = _domain_responses()
+    variations = {
+        v["condition"][0]["value"]: v for v in responses["utter_invalid_choice"] if "condition" in v
+    }
+    for book in playbooks.playbooks().values():
+        for q in book.questions:
+            if q.kind != "choice":
+                continue
+            asked = responses[f"utter_ask_{q.slot}"][0]["buttons"]
+            assert variations[q.slot]["buttons"] == asked, q.slot
+            assert "z. B." in variations[q.slot]["text"] or "Beispiel" in variations[q.slot]["text"]
+            for button in asked:  # every button is an answer the parser understands
+                assert q.parse(button["payload"]) in q.choices, (q.slot, button)
+    assert any("condition" not in v for v in responses["utter_invalid_choice"])  # fallback
+
+
+def test_not_understood_yes_no_has_buttons_that_parse():
+    from bot import answers
+
+    responses = _domain_responses()
+    for name, allow_skip in (("utter_invalid_yesno", False), ("utter_invalid_yesno_skip", True)):
+        (variation,) = responses[name]
+        parsed = [
+            answers.parse_yes_no(b["payload"], allow_skip=allow_skip) for b in variation["buttons"]
+        ]
+        assert parsed == (["yes", "no", "skip"] if allow_skip else ["yes", "no"])
+        assert "z. B." in variation["text"]

@@ -7,7 +7,8 @@ whether it is something else, and :meth:`ListeningFormValidation.run` acts on it
 * "stopp" (the whole message) ends the form; the action after the form says so.
 * A safety signal (violence, a threat, harassment, stalking, damage) ends the form, and the
   safety reply (``actions/safety.py``) is the first thing the user hears.
-* "zurück" asks the previous question again.
+* "zurück" asks the previous question again; "moment, bei der Preisfrage meinte ich ja"
+  corrects that earlier answer and asks the current question again.
 * "falscher Fall …" or a clear description of another case ends the form and starts that
   case (keeping client and behaviour); a correction without a clear case asks which one.
 * A question in the middle ("kann ich dem kündigen?") gets a short answer, then the question
@@ -70,6 +71,14 @@ class ListeningFormValidation(FormValidationAction, abc.ABC):
         active = (tracker.active_loop or {}).get("name") == self.form_name()
         if requested and active:
             message = interrupts.Message.from_parse(tracker.latest_message or {})
+            order = await self.required_slots(
+                self.domain_slots(domain), dispatcher, tracker, domain
+            )
+            answered = {
+                slot: tracker.get_slot(slot)
+                for slot in order
+                if slot != requested and tracker.get_slot(slot) is not None
+            }
             context = interrupts.Context(
                 form=self.form_name(),
                 slot=requested,
@@ -77,6 +86,7 @@ class ListeningFormValidation(FormValidationAction, abc.ABC):
                 understood=self.understood(requested, message.text),
                 free_text=self.free_text(requested),
                 listens=self.listens,
+                answered=answered if self.listens else {},
             )
             found = interrupts.classify(message, context)
             if found is not None:
@@ -102,6 +112,9 @@ class ListeningFormValidation(FormValidationAction, abc.ABC):
             return _end(requested, **{EXIT_SLOT: "clarify"})
         if found.kind == interrupts.BACK:
             return await self._back(requested, dispatcher, tracker, domain)
+        if found.kind == interrupts.EARLIER:  # fix that answer, then the same question again
+            dispatcher.utter_message(response="utter_corrected_earlier")
+            return [SlotSet(found.target, found.value), SlotSet(requested, None)]
         # a question in the middle: a short answer, then the same question again
         dispatcher.utter_message(response=f"utter_brief_{found.target}")
         dispatcher.utter_message(response="utter_back_to_question")

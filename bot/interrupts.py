@@ -7,7 +7,9 @@ NLU's reading of it, which of these it is – in one place for every form. The R
 (``actions/playbook_form.py``) then acts on the decision. Vocabulary and thresholds live in
 ``interrupts.yml``.
 
-Order matters and is fixed: cancel, safety, back, correction, another case, a question. A
+Order matters and is fixed: cancel, safety, back, a corrected earlier answer ("moment, bei
+der Preisfrage meinte ich ja", :mod:`bot.corrections`), a correction of the case, another
+case, a question. A
 message that is understood as the answer to a yes/no or choice question is never taken for
 a case switch or a question.
 """
@@ -21,7 +23,7 @@ from typing import Mapping, Optional, Sequence, Tuple
 
 import yaml
 
-from bot import answers, playbooks, safety
+from bot import answers, corrections, playbooks, safety
 
 CANCEL = "cancel"
 SAFETY = "safety"
@@ -29,6 +31,7 @@ BACK = "back"
 SWITCH = "switch"
 CLARIFY = "clarify"
 QUESTION = "question"
+EARLIER = "earlier"
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class Context:
     free_text: bool = False
     #: False inside the role-play: every message is in character except cancel and safety
     listens: bool = True
+    #: the form's questions answered so far, slot -> value (for corrections of an earlier answer)
+    answered: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,9 +83,10 @@ class Interruption:
 
     kind: str
     #: SWITCH: the case to switch to; QUESTION: the intent to answer briefly;
-    #: SAFETY: the kind of danger
+    #: SAFETY: the kind of danger; EARLIER: the slot whose answer is corrected
     target: Optional[str] = None
-    extra: Mapping[str, str] = field(default_factory=dict)
+    #: EARLIER: the corrected answer, as that question stores it
+    value: Optional[str] = None
 
 
 @lru_cache(maxsize=1)
@@ -155,6 +161,10 @@ def classify(message: Message, context: Context) -> Optional[Interruption]:
         and not context.understood
     ):
         return Interruption(BACK)
+    if context.answered:
+        earlier = corrections.earlier_correction(text, context.answered, current=context.slot)
+        if earlier is not None and earlier.slot != context.slot:
+            return Interruption(EARLIER, earlier.slot, value=str(earlier.value))
     corrected = has_correction(text, context.case) or (
         intent == "correct_case" and confidence >= limits["correct_intent"]
     )

@@ -273,3 +273,19 @@ async def test_safety_inside_the_role_play_steps_out_of_character():
     slots = slot_events(events)
     assert slots["rp_utterance"] == roleplay.DONE
     assert slots["rp_state"]["safety"] is True and slots["danger_kind"]
+
+
+async def test_correcting_an_earlier_answer_fixes_it_and_asks_again():
+    tracker = tracker_in_form(
+        "extra_requests_form",
+        "extra_effort",
+        {"extra_what": "logo", "extra_unclear": "no", "extra_chronic": "no"},
+        "extra_requests",
+        "moment, bei der frage ob das oefter vorkommt meinte ich ja",
+        [("affirm", 0.6)],
+    )
+    events, dispatcher = await run(cases.ValidateExtraRequestsForm, tracker)
+    slots = slot_events(events)
+    assert slots["extra_chronic"] == "yes"
+    assert slots["extra_effort"] is None and "requested_slot" not in slots
+    assert dispatcher.messages[0]["response"] == "utter_corrected_earlier"

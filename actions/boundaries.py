@@ -19,7 +19,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import in_thread, repository, send
+from actions.common import STORAGE_ERRORS, in_thread, repository, send
 from actions.history_common import (
     BOUNDARY_SLOTS,
     Events,
@@ -259,7 +259,7 @@ class ActionSaveBoundary(Action):
         except InvalidInput as error:
             invalid(dispatcher, error.code)
             return reset
-        except Exception:  # noqa: BLE001 - tell the user instead of going silent
+        except STORAGE_ERRORS:  # tell the user instead of going silent
             logger.exception("saving a boundary failed")
             invalid(dispatcher, "storage_failed")
             return reset
@@ -401,7 +401,7 @@ class ActionFinishBoundarySetup(Action):
                     )
                 )
                 saved.append(bnd.describe_boundary(info))
-        except Exception:  # noqa: BLE001
+        except STORAGE_ERRORS:  # tell the user instead of going silent
             logger.exception("saving the guided boundaries failed")
             invalid(dispatcher, "storage_failed")
             return reset

@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.config import load_settings
+from bot.storage.db import STORAGE_ERRORS
 from bot.storage.repository import CoachRepository
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ async def store_quietly(func: Callable[..., T], *args: Any) -> T | None:
     """Storage that must never break the conversation: failures are logged, not raised."""
     try:
         return await in_thread(func, *args)
-    except Exception:  # noqa: BLE001 - the coach keeps coaching even if the database hiccups
+    except STORAGE_ERRORS:  # the coach keeps coaching even if the database hiccups
         logger.exception("storage call %s failed", getattr(func, "__name__", func))
         return None
 

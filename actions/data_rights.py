@@ -18,7 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import in_thread
+from actions.common import STORAGE_ERRORS, in_thread
 from actions.history_common import t, yes_no_answer, yes_no_buttons
 from actions.playbook_form import CANCELLED_SLOT, CancellableFormValidation
 from bot import data_rights
@@ -39,7 +39,7 @@ class ActionExportMyData(Action):
         try:
             found = await in_thread(data_rights.counts, tracker.sender_id)
             url = await in_thread(data_rights.download_url, tracker.sender_id)
-        except Exception:  # noqa: BLE001
+        except STORAGE_ERRORS:  # database down or the export secret cannot be written
             logger.exception("preparing the export failed")
             dispatcher.utter_message(text=t("data.export_failed"))
             return []
@@ -75,7 +75,7 @@ class ActionAskDeleteConfirm(Action):
     ) -> Events:
         try:
             found = await in_thread(data_rights.counts, tracker.sender_id)
-        except Exception:  # noqa: BLE001 - still ask; the deletion reports what it found
+        except STORAGE_ERRORS:  # still ask; the deletion reports what it found
             logger.exception("counting the user's data failed")
             found = {}
         events = plural("events", found.get("events", 0))
@@ -119,7 +119,7 @@ class ActionDeleteMyData(Action):
             return [SlotSet("delete_confirm", None), SlotSet(CANCELLED_SLOT, False)]
         try:
             deleted = await in_thread(data_rights.erase, tracker.sender_id)
-        except Exception:  # noqa: BLE001 - the database transaction rolled back
+        except STORAGE_ERRORS:  # the database transaction rolled back
             logger.exception("deleting the user's data failed")
             dispatcher.utter_message(text=t("data.failed"))
             return [SlotSet("delete_confirm", None)]

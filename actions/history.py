@@ -18,7 +18,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import in_thread, repository, send, store_quietly
+from actions.common import STORAGE_ERRORS, in_thread, repository, send, store_quietly
 from actions.history_common import (
     PREFILL_CONFIRM,
     PREFILL_SLOT,
@@ -47,7 +47,7 @@ class ActionShowHistory(Action):
         try:
             everything = await in_thread(repo.incidents, tracker.sender_id)
             limits = await in_thread(repo.boundaries, tracker.sender_id)
-        except Exception:  # noqa: BLE001
+        except STORAGE_ERRORS:  # tell the user instead of going silent
             logger.exception("reading the history failed")
             invalid(dispatcher, "storage_failed")
             return []

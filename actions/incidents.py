@@ -18,7 +18,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import in_thread, repository, send
+from actions.common import STORAGE_ERRORS, in_thread, repository, send
 from actions.history_common import (
     INCIDENT_SLOTS,
     MAX_CLIENT_BUTTONS,
@@ -197,7 +197,7 @@ async def _save_incident(
     except InvalidInput as error:
         invalid(dispatcher, error.code)
         return []
-    except Exception:  # noqa: BLE001
+    except STORAGE_ERRORS:  # tell the user instead of going silent
         logger.exception("saving an incident failed")
         invalid(dispatcher, "storage_failed")
         return []

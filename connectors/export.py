@@ -28,6 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import data_rights
+from bot.storage.db import STORAGE_ERRORS
 from bot.texts import text
 from connectors.tracker_store import KlartextTrackerStore, erase_if_requested, inner_store
 
@@ -86,7 +87,7 @@ async def download_response(token: str, agent: Any = None) -> HTTPResponse:
             None,
             partial(data_rights.export_document, sender_id, tracker_target=tracker_target(agent)),
         )
-    except Exception:  # noqa: BLE001
+    except STORAGE_ERRORS:  # a database down answers 500 with a German message
         logger.exception("Building a data export failed")
         return _message("download_failed", 500)
     filename = f"klartext-export-{date.today().isoformat()}.json"

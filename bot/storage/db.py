@@ -9,9 +9,14 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+#: What storage raises when the database or a file under var/ fails, as opposed to a bug in
+#: the code: callers that must keep the conversation going catch exactly these.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError)
 
 _lock = threading.Lock()
 _engines: dict[str, Engine] = {}

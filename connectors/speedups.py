@@ -77,7 +77,7 @@ def install() -> bool:
         )
         return False
 
-    def _validate(self: RemoteAction, result: Dict[Text, Any]) -> bool:  # noqa: ARG001
+    def _validate(self: RemoteAction, result: Dict[Text, Any]) -> bool:  # self: method signature
         return validate_action_result(result)
 
     RemoteAction._validate_action_result = _validate  # type: ignore[method-assign]

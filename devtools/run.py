@@ -37,7 +37,7 @@ class WidgetPageHandler(BaseHTTPRequestHandler):
     rasa_url = "http://127.0.0.1:5005"
     sign_in = False
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:  # the name http.server calls
         name = urlsplit(self.path).path.lstrip("/") or "index.html"
         headers: Dict[str, str]
         if name == webchat_assets.CONFIG_NAME:

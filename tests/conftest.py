@@ -126,7 +126,7 @@ def http_request(
     """Send a request; return status, body and headers (also for 4xx/5xx)."""
     request = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - local
+        with urllib.request.urlopen(request, timeout=timeout) as resp:  # a local http:// URL
             return resp.status, resp.read(), dict(resp.headers)
     except urllib.error.HTTPError as error:
         return error.code, error.read(), dict(error.headers or {})

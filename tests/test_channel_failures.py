@@ -228,7 +228,7 @@ def test_install_action_guard_is_idempotent() -> None:
     class Agent:
         action_endpoint = EndpointConfig(url="http://127.0.0.1:1/webhook", token="t")
 
-        class processor:  # noqa: N801 - stands in for the MessageProcessor
+        class processor:  # stands in for the agent's MessageProcessor attribute
             action_endpoint = None
 
     agent = Agent()

@@ -1,4 +1,4 @@
-"""Measure a trained model on the realistic held-out set (issue 10).
+"""Measure a trained model on the realistic held-out set (chat-style messages as staff type them).
 
     .venv/bin/python -m devtools.nlu_heldout [--model PATH] [--data tests/data/nlu_heldout.yml]
                                              [--json]

@@ -111,7 +111,10 @@ def test_unclear_correction_asks_with_buttons(chat, sender):
 
 def test_correction_to_our_fault_inside_the_abuse_form(chat, tracker, sender):
     chat(sender, "der kunde hat mich am telefon als idioten beschimpft")
-    chat(sender, "du hast mich falsch verstanden, der fehler liegt bei uns, wir haben zu spaet geliefert")
+    chat(
+        sender,
+        "du hast mich falsch verstanden, der fehler liegt bei uns, wir haben zu spaet geliefert",
+    )
     assert tracker(sender)["slots"]["case"] == "our_fault"
 
 
@@ -157,7 +160,9 @@ def test_safety_inside_the_role_play_steps_out_of_character(chat, tracker, sende
     chat(sender, "late_payer")
     chat(sender, "1")
     assert tracker(sender)["slots"]["roleplay_active"] is True
-    replies = chat(sender, "sorry kurz raus: ein echter kunde hat mir gerade gedroht mich zu schlagen")
+    replies = chat(
+        sender, "sorry kurz raus: ein echter kunde hat mir gerade gedroht mich zu schlagen"
+    )
     assert_safety_first(replies)
     assert tracker(sender)["slots"]["roleplay_active"] is False
 

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import latest_intent, repository, send, store_quietly
 from actions.playbook_form import Events, QuestionFormValidation, after_form
-from bot import interrupts, playbooks
+from bot import drafts, followups, interrupts, playbooks
 
 
 def start_case(
@@ -165,3 +165,152 @@ class ActionCorrectCase(Action):
             return []
         dispatcher.utter_message(response="utter_case_switched")
         return start_case(dispatcher, tracker, target)
+
+
+# --------------------------------------------------------------------------- after the advice
+# The draft last shown (bot/drafts.Draft.to_slot) and where the follow-ups stand on the
+# case's ladder (bot/followups.Reply.state).
+DRAFT_SLOT = "draft"
+FOLLOWUP_SLOT = "case_followup"
+DRAFT_CHOICE_ENTITY = "draft_choice"
+#: the intents asking for another version of the last draft; ask_rephrase is computed
+VARIANT_INTENTS = {"ask_shorter": drafts.SHORT, "ask_formal": drafts.FORMAL}
+
+
+def _case_state(tracker: Tracker) -> tuple[Optional[str], Dict[str, Any], Optional[str]]:
+    """The case of the conversation (None if none), its answers and the client's name."""
+    case = tracker.get_slot("case")
+    client = tracker.get_slot("client_name")
+    if case not in playbooks.CASES:
+        return None, {}, client
+    book = playbooks.playbooks()[case]
+    return case, {slot: tracker.get_slot(slot) for slot in book.slots}, client
+
+
+def _ask_case(
+    dispatcher: CollectingDispatcher, domain: Dict[Text, Any], case: Optional[str]
+) -> Events:
+    """No advice to build on: ask what it is about (the case buttons, the current one first)."""
+    first = [case] if case in playbooks.CASES else []
+    dispatcher.utter_message(
+        text=drafts.say("coach", "no_case"), buttons=case_buttons(domain, first=first)
+    )
+    return []
+
+
+def _message_text(tracker: Tracker) -> str:
+    return str((tracker.latest_message or {}).get("text") or "")
+
+
+def _entity(tracker: Tracker, name: str) -> Optional[str]:
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        if entity.get("entity") == name and entity.get("value"):
+            return str(entity["value"])
+    return None
+
+
+class ActionCaseFollowup(Action):
+    """After the advice: "und wenn er trotzdem …" – the next step of the case's ladder."""
+
+    def name(self) -> Text:
+        return "action_case_followup"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        case, answers, client = _case_state(tracker)
+        if case is None or not drafts.complete(case, answers):
+            return _ask_case(dispatcher, domain, case)
+        reply = followups.respond(
+            case, answers, client, tracker.get_slot(FOLLOWUP_SLOT), _message_text(tracker)
+        )
+        *first, last = reply.messages
+        send(dispatcher, first)
+        if reply.ending:
+            dispatcher.utter_message(text=last, buttons=followups.ending_buttons())
+        else:
+            dispatcher.utter_message(text=last)
+        events: Events = [SlotSet(slot, value) for slot, value in reply.changed.items()]
+        events.append(SlotSet(FOLLOWUP_SLOT, reply.state))
+        if reply.draft is not None:
+            events.append(SlotSet(DRAFT_SLOT, reply.draft.to_slot()))
+        return events
+
+
+class ActionChangeDraft(Action):
+    """A changed draft ("mach den Entwurf mit Rabatt", "lieber neu drucken")."""
+
+    def name(self) -> Text:
+        return "action_change_draft"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        case, answers, client = _case_state(tracker)
+        if case is None or not drafts.complete(case, answers):
+            return _ask_case(dispatcher, domain, case)
+        changed = drafts.change(
+            case, answers, _message_text(tracker), _entity(tracker, DRAFT_CHOICE_ENTITY)
+        )
+        if changed is None:
+            return self._unchanged(dispatcher, tracker, case, answers, client)
+        draft = drafts.for_advice(case, changed.answers, client)
+        events: Events = [SlotSet(changed.slot, changed.value)]
+        before = playbooks.extra_requests_verdict(answers) if case == "extra_requests" else None
+        if before is not None:
+            after = playbooks.extra_requests_verdict(changed.answers)
+            if after != before:
+                dispatcher.utter_message(text=drafts.say("coach", "verdict_changed", after))
+        if draft is None:  # an answer that leaves no draft (abusive: a talk, not a letter)
+            dispatcher.utter_message(text=drafts.say("coach", "no_draft_step"))
+            return events
+        label = changed.label()
+        if label:
+            shown = drafts.message(draft, "changed", label=label)
+        else:
+            shown = drafts.message(draft, "changed_plain")
+        dispatcher.utter_message(text=shown)
+        return events + [SlotSet(DRAFT_SLOT, draft.to_slot())]
+
+    @staticmethod
+    def _unchanged(
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        case: str,
+        answers: Dict[str, Any],
+        client: Optional[str],
+    ) -> Events:
+        """Nothing new named: the last draft again, with the choices it can offer."""
+        draft = drafts.last_draft(tracker.get_slot(DRAFT_SLOT), case, answers, client)
+        if draft is None:
+            dispatcher.utter_message(text=drafts.say("coach", "no_draft_step"))
+            return []
+        dispatcher.utter_message(text=drafts.message(draft))
+        buttons = drafts.choice_buttons(case)
+        if buttons:
+            dispatcher.utter_message(text=drafts.say("coach", "ask_choice"), buttons=buttons)
+        return [SlotSet(DRAFT_SLOT, draft.to_slot())]
+
+
+class ActionDraftVariant(Action):
+    """Another version of the last draft ("kürzer", "förmlicher", "anders formulieren")."""
+
+    def name(self) -> Text:
+        return "action_draft_variant"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        case, answers, client = _case_state(tracker)
+        draft = drafts.last_draft(tracker.get_slot(DRAFT_SLOT), case, answers, client)
+        if draft is None:
+            if case is None or not drafts.complete(case, answers):
+                return _ask_case(dispatcher, domain, case)
+            dispatcher.utter_message(text=drafts.say("coach", "no_draft_step"))
+            return []
+        variant = VARIANT_INTENTS.get(latest_intent(tracker) or "") or drafts.rephrased(
+            draft.variant
+        )
+        new = draft.with_variant(variant)
+        dispatcher.utter_message(text=drafts.message(new))
+        return [SlotSet(DRAFT_SLOT, new.to_slot())]

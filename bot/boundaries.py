@@ -292,7 +292,8 @@ def describe_threshold(
     prefix = "short_" if short else ""
     if not max_count:
         return text("history", f"threshold.{prefix}absolute")
-    return text("history", f"threshold.{prefix}count", count=max_count, days=period_days)
+    period = plural("days", period_days or 0)  # "1 Tag", "30 Tagen"
+    return text("history", f"threshold.{prefix}count", count=max_count, period=period)
 
 
 def describe(

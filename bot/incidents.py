@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable, Mapping, Sequence
 
-from bot import answers, escalation
+from bot import answers, clients, escalation
 from bot.boundaries import describe_boundary, label, plural
 from bot.dates import format_date
 from bot.playbooks import config as playbook_config
@@ -82,10 +82,13 @@ def _shorten(value: str, limit: int = 60) -> str:
 
 
 def parse_client(value: object) -> str:
-    """A client name from an answer; InvalidInput with a code if unusable."""
+    """A client name from an answer; InvalidInput with a code if unusable.
+
+    The title is normalised ("Herrn Brandt" -> "Herr Brandt"), a leading article dropped.
+    """
     if not isinstance(value, str):
         raise InvalidInput("client_name_missing")
-    return clean_incident_client(value)
+    return clients.display_name(clean_incident_client(value))
 
 
 def parse_note(value: object) -> str:
@@ -166,9 +169,8 @@ def case_incident(case: str | None, answers_: Mapping[str, str | None]) -> dict 
 def offer_text(offer: Mapping, client: str | None, today: date) -> str:
     """The question after a case flow whether to record it as an incident (dated today)."""
     if client:
-        return t(
-            "incident.offer", client=client, label=label(offer["behavior"]), date=format_date(today)
-        )
+        forms = clients.forms(client)
+        return t("incident.offer", **forms, label=label(offer["behavior"]), date=format_date(today))
     return t("incident.offer_no_client", label=label(offer["behavior"]), date=format_date(today))
 
 
@@ -177,10 +179,14 @@ def _weekday(value: date) -> str:
     return text("history", f"weekdays.{value.weekday()}")
 
 
-def _step_texts(state: escalation.LadderState, step: escalation.Step | None = None) -> dict:
+def _step_texts(
+    state: escalation.LadderState, step: escalation.Step | None = None, client: str | None = None
+) -> dict:
+    """Title and advice of a ladder step, with the client's forms filled in."""
     step = step or state.step
     key = f"steps.{state.ladder.key}.{step.key}"
-    return {part: text("history", f"{key}.{part}") for part in lookup("history", key)}
+    forms = clients.forms(client)
+    return {part: text("history", f"{key}.{part}", **forms) for part in lookup("history", key)}
 
 
 def level_lines(
@@ -190,11 +196,12 @@ def level_lines(
     state = assessment.primary
     if state is None:
         return []
-    current = _step_texts(state)
+    forms = clients.forms(client)
+    current = _step_texts(state, client=client)
     lines = [
         t(
             "level.status",
-            client=client,
+            **forms,
             ladder=t(f"ladders.{state.ladder.key}"),
             number=state.level + 1,
             total=len(state.ladder.steps),
@@ -226,6 +233,7 @@ def crossing_lines(
     ``only_latest`` keeps only the crossings caused by the client's newest incident.
     """
     lines = []
+    forms = clients.forms(client)
     for crossing in assessment.crossings:
         if only_latest and not crossing.latest:
             continue
@@ -234,16 +242,16 @@ def crossing_lines(
             lines.append(
                 t(
                     "level.crossed_count",
-                    client=client,
+                    **forms,
                     boundary=boundary,
                     count=crossing.count,
                     since=format_date(crossing.since),
                 )
             )
         else:
-            lines.append(t("level.crossed", client=client, boundary=boundary))
+            lines.append(t("level.crossed", **forms, boundary=boundary))
     if lines:
-        lines.append(t("level.crossed_advice"))
+        lines.append(t("level.crossed_advice", **forms))
     return lines
 
 
@@ -252,33 +260,31 @@ def after_logging(
 ) -> list[str]:
     """The coach's answer once an incident is saved: what, level, crossed boundary, next step."""
     client = incident.client
+    forms = clients.forms(client)
     assessment = escalation.assess(client_incidents, boundaries, today)
     msgs = [
         t(
             "incident.saved",
             date=format_date(incident.occurred_on),
-            client=client,
+            **forms,
             label=label(incident.behavior),
         )
     ]
     count = len(client_incidents)
-    msgs.append(
-        t("incident.nth", n=count, client=client)
-        if count > 1
-        else t("incident.first", client=client)
-    )
+    msgs.append(t("incident.nth", n=count, **forms) if count > 1 else t("incident.first", **forms))
     msgs += crossing_lines(client, assessment, only_latest=True)
     msgs.append("\n".join(level_lines(client, assessment)))
     state = assessment.primary
     if state is not None and state.step.summary:
-        msgs.append(t("level.summary_hint", client=client))
+        msgs.append(t("level.summary_hint", **forms))
     return msgs
 
 
 def timeline(client: str, incidents: Sequence, boundaries: Iterable, today: date) -> list[str]:
     """`show_history` for one client: dated timeline, level, crossed boundaries, summary."""
     assessment = escalation.assess(incidents, boundaries, today)
-    items = [t("history.timeline_intro", client=client, count=plural("incidents", len(incidents)))]
+    forms = clients.forms(client)
+    items = [t("history.timeline_intro", **forms, count=plural("incidents", len(incidents)))]
     for incident in sorted(incidents, key=lambda i: (i.occurred_on, getattr(i, "id", 0) or 0)):
         key = "history.timeline_item_note" if incident.note else "history.timeline_item"
         items.append(
@@ -315,16 +321,24 @@ def summary(client: str, assessment: escalation.Assessment) -> str:
     """A short factual text for the supervisor: incidents, dates, boundary crossed, next step."""
     state = assessment.primary
     incidents = list(state.incidents)
-    lines = [
-        t("history.summary_subject", client=client, ladder=t(f"ladders.{state.ladder.key}")),
-        "",
-    ]
+    forms = clients.forms(client)
+    one = len(incidents) == 1
+    ladder = t(f"ladders.{state.ladder.key}")
+    subject = "history.summary_subject_one" if one else "history.summary_subject"
+    lines = [t(subject, **forms, ladder=ladder), ""]
+    first, last = incidents[0].occurred_on, incidents[-1].occurred_on
+    if one:
+        body = "history.summary_body_one"
+    elif first == last:  # several incidents on one day: one date
+        body = "history.summary_body_same_day"
+    else:
+        body = "history.summary_body"
     lines.append(
         t(
-            "history.summary_body",
-            first=format_date(incidents[0].occurred_on),
-            last=format_date(incidents[-1].occurred_on),
-            client=client,
+            body,
+            first=format_date(first),
+            last=format_date(last),
+            **forms,
             count=plural("incidents", len(incidents)),
         )
     )
@@ -345,7 +359,7 @@ def summary(client: str, assessment: escalation.Assessment) -> str:
                 boundary=describe_boundary(crossing.boundary, with_note=False),
             )
         )
-    lines.append(t("history.summary_close", title=_step_texts(state)["title"]))
+    lines.append(t("history.summary_close", title=_step_texts(state, client=client)["title"]))
     return "\n".join(lines)
 
 
@@ -371,7 +385,7 @@ def overview(by_client: Mapping[str, Sequence], boundaries: Iterable, today: dat
             t(
                 key,
                 rank=rank,
-                client=name,
+                **clients.forms(name),
                 number=state.level + 1,
                 total=len(state.ladder.steps),
                 title=_step_texts(state)["title"],
@@ -379,7 +393,7 @@ def overview(by_client: Mapping[str, Sequence], boundaries: Iterable, today: dat
                 date=format_date(assessment.incidents[-1].occurred_on),
             )
         )
-    return ["\n".join(lines), t("history.overview_outro", client=ranked[0])]
+    return ["\n".join(lines), t("history.overview_outro", **clients.forms(ranked[0]))]
 
 
 def warning_prefill(incidents: Sequence, today: date) -> dict[str, dict]:
@@ -416,7 +430,11 @@ def prefill_question(
         order: the signs in the order of the check.
         total: number of signs in the check (the rest is still asked).
     """
-    lines = [t("prefill.ask", client=client, count=len(prefill))]
+    forms = clients.forms(client)
+    if len(prefill) == 1:
+        lines = [t("prefill.ask_one", **forms)]
+    else:
+        lines = [t("prefill.ask", **forms, count=plural("signs", len(prefill)))]
     for key in order:
         if key in prefill:
             item = prefill[key]
@@ -427,5 +445,9 @@ def prefill_question(
             )
             sign = text("knowledge", f"short_names.{key}")
             lines.append(t("prefill.line", sign=sign, evidence=evidence))
-    lines.append(t("prefill.question", rest=total - len(prefill)))
+    rest = total - len(prefill)
+    if rest == 1:
+        lines.append(t("prefill.question_one"))
+    else:
+        lines.append(t("prefill.question", rest=plural("signs", rest)))
     return "\n".join(lines)

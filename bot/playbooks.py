@@ -13,7 +13,7 @@ from typing import Callable, Mapping
 
 import yaml
 
-from bot import answers
+from bot import answers, clients
 from bot.texts import text
 
 CASES = ("our_fault", "extra_requests", "false_claims", "abusive")
@@ -145,13 +145,8 @@ def case_for_intent(intent: str | None) -> str | None:
 
 
 def _names(client: str | None) -> dict[str, str]:
-    if client:
-        return {"client": client, "client_dative": client, "client_acc": client}
-    return {
-        "client": text("cases", "client_fallback"),
-        "client_dative": text("cases", "client_fallback_dative"),
-        "client_acc": text("cases", "client_fallback_accusative"),
-    }
+    """The client's forms for the texts (cases, salutation; "der Kunde" without a name)."""
+    return clients.forms(client)
 
 
 def intro(case: str, client: str | None = None) -> str:
@@ -180,21 +175,23 @@ def _case_texts(case: str, names: dict) -> Callable[..., str]:
     return t
 
 
-def _sentence(value: str | None) -> str:
-    value = (value or "").strip()
-    if value and value[-1] not in ".!?…":
-        value += "."
-    return value
+def _draft(case: str, a: Mapping[str, str | None], client: str | None) -> list[str]:
+    """The drafted message to the client the advice comes with (none: an empty list).
+
+    Built by :mod:`bot.drafts` from the choices and yes/no answers only – what the user typed
+    never goes into a letter to the client.
+    """
+    from bot import drafts  # drafts builds on this module (verdicts, abuse steps)
+
+    draft = drafts.for_advice(case, a, client)
+    return [drafts.message(draft)] if draft is not None else []
 
 
 def _our_fault(a: Mapping[str, str | None], names: dict, client: str | None) -> list[str]:
     t = _case_texts("our_fault", names)
-    greeting = t("greeting_named") if client else t("greeting_plain")
     msgs = [t("heard_no" if a.get("fault_heard") == "no" else "heard_yes"), t("steps")]
     msgs.append(t(f"impact.{a.get('fault_impact') or 'medium'}"))
-    # several offers ("redo+discount") become one sentence each, in the order named
-    offer = " ".join(t(f"offer.{key}") for key in _choices(a.get("fault_offer"), "other"))
-    msgs.append(t("draft", greeting=greeting, what=_sentence(a.get("fault_what")), offer=offer))
+    msgs += _draft("our_fault", a, client)  # one offer sentence per offer named, in that order
     msgs.append(t("closing"))
     return msgs
 
@@ -238,7 +235,7 @@ def _extra_requests(a: Mapping[str, str | None], names: dict, client: str | None
         "negotiate_counter": "negotiate",
     }.get(verdict, "decline")
     msgs.append(t(f"phrasing.{phrasing}"))
-    return msgs
+    return msgs + _draft("extra_requests", a, client)
 
 
 def _false_claims(a: Mapping[str, str | None], names: dict, client: str | None) -> list[str]:
@@ -251,8 +248,7 @@ def _false_claims(a: Mapping[str, str | None], names: dict, client: str | None) 
     msgs.append(t("checked_yes" if a.get("false_checked") == "yes" else "checked_no"))
     # several kinds of evidence ("documents+witnesses"): one hint each, in the order named
     msgs.extend(t(f"evidence.{key}") for key in _choices(a.get("false_evidence"), "unsure"))
-    msgs.append(t("draft"))
-    return msgs
+    return msgs + _draft("false_claims", a, client)
 
 
 def abuse_step(frequency: str | None, severity: str | None) -> tuple[str, str | None]:
@@ -268,6 +264,9 @@ def _abusive(a: Mapping[str, str | None], names: dict, client: str | None) -> li
     t = _case_texts("abusive", names)
     step, following = abuse_step(a.get("abuse_frequency"), a.get("abuse_severity"))
     msgs = [t(f"step.{step}")]
+    if a.get("abuse_severity") == "threat":  # a pressure threat: a clarifying talk first
+        msgs.append(t("threat_note"))
+    msgs += _draft("abusive", a, client)  # only a step that recommends writing has one
     if following:
         msgs.append(t("next", next_step=t(f"next_names.{following}")))
     msgs.append(t("self_care"))

@@ -1,9 +1,10 @@
 """The one lookup for every sentence the coach shows (no Rasa imports).
 
 Texts live in YAML files, each registered here under a *source* name: the knowledge texts in
-``bot/texts/*.yml`` (``cases``, ``groups``, ``history``, ``knowledge``), the role-play's lines
-(``roleplay``), the rubric's tips and suggestions (``rubric``); the channel layer registers
-its own files next to its code (``channels``, ``messages``, see :func:`register`).
+``bot/texts/*.yml`` (``cases``, ``clients``, ``drafts``, ``groups``, ``history``,
+``knowledge``), the role-play's lines (``roleplay``), the rubric's tips and suggestions
+(``rubric``); the channel layer registers its own files next to its code (``channels``,
+``messages``, see :func:`register`).
 
 ``text("cases", "intro.our_fault", client=...)`` looks up a dotted key (list items by their
 index, ``"briefing.intro.0"``) and fills its ``{placeholders}``. There is one behaviour for
@@ -32,6 +33,8 @@ TEXT_DIR = Path(__file__).with_name("texts")
 #: source name -> YAML file; the channel layer adds its own files with :func:`register`
 SOURCES: dict[str, Path] = {
     "cases": TEXT_DIR / "cases.yml",
+    "clients": TEXT_DIR / "clients.yml",
+    "drafts": TEXT_DIR / "drafts.yml",
     "groups": TEXT_DIR / "groups.yml",
     "history": TEXT_DIR / "history.yml",
     "knowledge": TEXT_DIR / "knowledge.yml",

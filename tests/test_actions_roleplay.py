@@ -165,7 +165,11 @@ async def test_progress_report():
     dispatcher = CollectingDispatcher()
     await rp.ActionRoleplayProgress().run(dispatcher, make_tracker(sender="dora"), DOMAIN)
     report = texts(dispatcher)
-    assert "2 Rollenspiele" in report and "Klarheit: 30 % → 80 %" in report and "↑" in report
+    assert (
+        "abgeschlossene Rollenspiele: 2" in report
+        and "Klarheit: 30 % → 80 %" in report
+        and "↑" in report
+    )
     dispatcher = CollectingDispatcher()
     await rp.ActionRoleplayProgress().run(dispatcher, make_tracker(sender="nobody"), DOMAIN)
     assert "noch kein Rollenspiel" in texts(dispatcher)

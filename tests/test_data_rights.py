@@ -341,9 +341,7 @@ async def test_export_action_sends_a_link_for_this_user_only(env, monkeypatch):
         if word.startswith("https://coach.example/webhooks/export/download/")
     )
     assert data_rights.verify_token(link.rsplit("/", 1)[1]) == a
-    assert (
-        "15 Minuten" in text and "1 Grenze, 1 Kunde, 1 Vorfall und 1 Rollenspiel-Ergebnis" in text
-    )
+    assert "15 Min." in text and "1 Grenze, 1 Kunde, 1 Vorfall und 1 Rollenspiel-Ergebnis" in text
 
 
 async def test_delete_actions(env):

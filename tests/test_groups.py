@@ -77,7 +77,10 @@ def test_results_only_for_the_sessions_trainer(repo):
     results = repo.results(trainer, session.code)
     assert len(results) == 3
     text = "\n".join(groups.results_messages(session, "Der Dauer-Zuspätzahler", results))
-    assert "Teilnehmer 1: 80 Punkte" in text and "3 Rollenspiele von 3 Teilnehmenden" in text
+    assert (
+        "Teilnehmer 1: 80 von 100 Punkten" in text
+        and "abgeschlossene Rollenspiele: 3, Teilnehmende: 3" in text
+    )
     assert "Klarheit" in text and "Vielleicht sollten wir mal schauen" in text
     assert a not in text  # trainers see pseudonyms, not channel ids
     with pytest.raises(InvalidInput):

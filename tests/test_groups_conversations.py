@@ -38,7 +38,7 @@ def test_trainer_session_with_three_trainees(chat, tracker, servers, tmp_path, m
         finish_roleplay(chat, tracker, trainee, script)
 
     results = joined(chat(trainer, f"Ergebnisse {code}"))
-    assert "3 Rollenspiele von 3 Teilnehmenden" in results
+    assert "abgeschlossene Rollenspiele: 3, Teilnehmende: 3" in results
     assert "Gemeinsamer Schwachpunkt" in results
     for trainee in trainees:
         assert trainee not in results

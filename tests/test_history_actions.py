@@ -410,8 +410,8 @@ async def test_accepting_without_a_client_asks_only_for_the_client():
 
 # --------------------------------------------------------------------------- history
 async def test_show_history_for_a_client_and_overall():
-    repo().log_incident("alice", "Müller GmbH", "threat", TODAY - timedelta(days=1))
-    repo().log_incident("alice", "Becker AG", "late_payment", TODAY)
+    repo().log_incident("alice", "Müller GmbH", "physical_threat", TODAY - timedelta(days=1))
+    repo().log_incident("alice", "Becker AG", "late_payment", TODAY - timedelta(days=2))
     dispatcher, events = await run(
         h.ActionShowHistory(),
         make_tracker(
@@ -421,8 +421,12 @@ async def test_show_history_for_a_client_and_overall():
         ),
     )
     said = texts(dispatcher)
-    assert "Verlauf mit Müller GmbH – 1 Vorfall" in said and "Becker" not in said
-    assert "Betreff: Kunde Müller GmbH" in said  # threat: supervisor step, summary to forward
+    assert "Verlauf mit der Müller GmbH – 1 Vorfall" in said and "Becker" not in said
+    # a threat of violence: the safety ladder has a summary to forward from the first incident,
+    # and one incident reads as one
+    assert "Betreff: Vorfall mit der Müller GmbH (Sicherheit)" in said
+    assert "habe ich mit der Müller GmbH einen Vorfall dokumentiert" in said
+    assert "Zwischen" not in said and "wiederholte" not in said.lower()
     assert SlotSet("client_name", "Müller GmbH") in events
     dispatcher, _ = await run(
         h.ActionShowHistory(), make_tracker("show_history", "Zeig mir alle Vorfälle")

@@ -220,8 +220,11 @@ def test_first_incident_severity_and_case_hint_raise_the_start():
     assert (
         escalation.assess([Inc("insult", TODAY)], [], TODAY).primary.step.key == "constructive_hint"
     )
+    # a pressure threat (lawyer, review, switching) starts with a clarifying talk (seed 000)
     threat = escalation.assess([Inc("threat", TODAY)], [], TODAY)
-    assert threat.primary.step.key == "involve_supervisor"
+    assert threat.primary.step.key == "constructive_hint"
+    violence = escalation.assess([Inc("physical_threat", TODAY)], [], TODAY)
+    assert violence.primary.ladder.key == "safety"
     assert (
         escalation.assess([Inc("shouting", TODAY, level_hint=3)], [], TODAY).primary.step.key
         == "written_communication"
@@ -275,7 +278,7 @@ def test_a_crossed_boundary_calls_for_at_least_addressing_it():
 def test_rank_most_urgent_first():
     assessments = {
         "Alpha": escalation.assess([Inc("late_payment", days_ago(3))], [], TODAY),
-        "Beta": escalation.assess([Inc("threat", days_ago(40))], [], TODAY),
+        "Beta": escalation.assess([Inc("insult", days_ago(40))] * 3, [], TODAY),
         "Gamma": escalation.assess(
             [Inc("shouting", days_ago(1)), Inc("shouting", days_ago(0))], [], TODAY
         ),
@@ -288,12 +291,13 @@ def test_after_logging_names_level_next_step_and_crossed_boundary():
     history = [Inc("shouting", days_ago(3), id=1), Inc("shouting", days_ago(1), id=2)]
     msgs = "\n".join(inc.after_logging(history[-1], history, [B("shouting", 2, 30)], TODAY))
     assert "Festgehalten: 10.03.2026 · Müller GmbH · Anschreien" in msgs
-    assert "2. Vorfall" in msgs
+    assert "Das ist der 2. Vorfall mit der Müller GmbH." in msgs
     assert (
         "deine Grenze „Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen“ "
         "überschritten" in msgs
     )
-    assert "Stufe 2 von 6 – Konstruktiver Hinweis auf den Ton" in msgs
+    assert "Stand bei der Müller GmbH (Ausfälligkeiten): Stufe 2 von 6" in msgs
+    assert "Sag der Müller GmbH ruhig und konstruktiv" in msgs
     assert "Falls es wieder passiert: Zweites Gespräch nach interner Klärung" in msgs
 
 
@@ -307,12 +311,12 @@ def test_timeline_and_summary_at_the_supervisor_step():
     ]
     msgs = inc.timeline("Müller GmbH", history, [B("insult")], TODAY)
     joined = "\n".join(msgs)
-    assert "Verlauf mit Müller GmbH – 5 Vorfälle:" in joined
+    assert "Verlauf mit der Müller GmbH – 5 Vorfälle:" in joined
     assert "Mo, 02.03.2026 · Anschreien – „laut am Telefon“" in joined
     assert "Stufe 5 von 6 – Vorgesetzte einbeziehen" in joined
     summary = msgs[-1]
-    assert summary.startswith("Betreff: Kunde Müller GmbH")
-    assert "Zwischen dem 02.03.2026 und dem 10.03.2026" in summary
+    assert summary.startswith("Betreff: Wiederholte Vorfälle mit der Müller GmbH")
+    assert "Zwischen dem 02.03.2026 und dem 10.03.2026 habe ich mit der Müller GmbH" in summary
     assert "meine persönliche Grenze „Beleidigung: absolutes No-Go" in summary
     assert "- 09.03.2026: Beleidigung – „Sie Versager“" in summary
 
@@ -325,9 +329,9 @@ def test_no_summary_below_the_supervisor_step():
 def test_overview():
     by_client = {
         "Alpha AG": [Inc("late_payment", days_ago(3), client="Alpha AG")],
-        "Beta KG": [Inc("threat", days_ago(2), client="Beta KG")],
+        "Beta KG": [Inc("insult", days_ago(2), client="Beta KG", level_hint=4)],
     }
-    first, outro = inc.overview(by_client, [B("threat")], TODAY)
+    first, outro = inc.overview(by_client, [B("insult")], TODAY)
     lines = first.splitlines()
     assert lines[1].startswith("1. Beta KG – Stufe 5/6") and "Grenze überschritten" in lines[1]
     assert lines[2].startswith("2. Alpha AG – Stufe 1/4")

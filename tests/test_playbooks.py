@@ -19,11 +19,24 @@ def test_every_case_has_a_playbook_with_questions():
         ("repeated", "insult", "second_conversation"),
         ("persistent", "insult", "involve_supervisor"),
         ("persistent", "threat", "end_relationship"),
-        ("first", "threat", "involve_supervisor"),
+        # a pressure threat (lawyer, review, switching): a clarifying talk first (seed 000)
+        ("first", "threat", "constructive_hint"),
+        ("repeated", "threat", "second_conversation"),
     ],
 )
 def test_abuse_ladder(frequency, severity, step):
     assert playbooks.abuse_step(frequency, severity)[0] == step
+
+
+def test_pressure_threat_advice_starts_with_a_clarifying_talk():
+    text = "\n".join(
+        playbooks.advice("abusive", {"abuse_frequency": "first", "abuse_severity": "threat"})
+    )
+    assert "klärendes Gespräch" in text and "Führungskraft einschalten" not in text
+    insult = "\n".join(
+        playbooks.advice("abusive", {"abuse_frequency": "first", "abuse_severity": "insult"})
+    )
+    assert "Zur Drohung" not in insult
 
 
 def test_abuse_advice_names_the_next_step():
@@ -102,7 +115,7 @@ def test_our_fault_drafts_a_message_with_the_users_own_words():
     )
     text = "\n".join(msgs)
     assert "Lass Frau Becker ausreden" in text
-    assert "Guten Tag Frau Becker, es tut mir leid: Die Ware kam zu spät." in text
+    assert "Sehr geehrte Frau Becker," in text  # the salutation follows the client (bot.clients)
     assert "Führungskraft" in text  # large impact
 
 

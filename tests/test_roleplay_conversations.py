@@ -114,7 +114,7 @@ def test_progress_over_sessions(chat, tracker, sender):
     play(chat, tracker, sender, "price_squeezer", 1, BAD)
     play(chat, tracker, sender, "price_squeezer", 1, GOOD)
     report = joined(chat(sender, "Wie habe ich mich entwickelt?"))
-    assert "2 Rollenspiele" in report and "↑" in report
+    assert "abgeschlossene Rollenspiele: 2" in report and "↑" in report
 
 
 def test_real_case_is_offered_as_scenario(chat, sender):

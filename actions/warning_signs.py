@@ -24,7 +24,7 @@ class ActionStartWarningCheck(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(response="utter_warning_check_intro")
-        events = [SlotSet(slot, None) for slot in warning_signs.slots()]
+        events = [SlotSet(slot, None) for slot in warning_signs.form_slots()]
         # signs the client's incident history already shows are pre-filled (actions/history.py)
         return events + await warning_prefill_events(dispatcher, tracker)
 
@@ -34,7 +34,21 @@ class ValidateWarningSignsForm(WarningPrefillMixin, QuestionFormValidation):
         return warning_signs.form_name()
 
     def handles(self, slot: str) -> bool:
-        return slot in warning_signs.slots()
+        return slot in warning_signs.form_slots()
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[Text]:
+        """The clarifying-talk question only follows when at least one sign is "yes"."""
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        given = {k: tracker.get_slot(warning_signs.SLOT_PREFIX + k) for k in warning_signs.keys()}
+        if warning_signs.asks_followup(given):
+            return slots
+        return [s for s in slots if s != warning_signs.followup_slot()]
 
     def parse_answer(self, slot: str, value: Any) -> Optional[str]:
         return answers.parse_yes_no(value, allow_skip=True) if isinstance(value, str) else None
@@ -53,15 +67,14 @@ class ActionWarningSignsResult(Action):
         cancelled = after_cancel(dispatcher, tracker)
         if cancelled is not None:
             return cancelled
-        given = {
-            key: tracker.get_slot(warning_signs.SLOT_PREFIX + key) for key in warning_signs.keys()
-        }
+        keys = warning_signs.keys() + (warning_signs.followup_key(),)
+        given = {key: tracker.get_slot(warning_signs.SLOT_PREFIX + key) for key in keys}
         send(dispatcher, warning_signs.evaluate(given))
         return []
 
 
 def _ask_action(key: str) -> type:
-    """`action_ask_sign_<key>`: the question text comes from bot/texts/knowledge.yml."""
+    """`action_ask_sign_<key>` (also the follow-up `sign_clarified`): text from knowledge.yml."""
 
     class _Ask(Action):
         def name(self) -> Text:
@@ -87,4 +100,4 @@ def _buttons(domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
     return variants[0].get("buttons", [])
 
 
-ASK_ACTIONS = [_ask_action(key) for key in warning_signs.keys()]
+ASK_ACTIONS = [_ask_action(key) for key in warning_signs.keys() + (warning_signs.followup_key(),)]

@@ -132,8 +132,9 @@ async def test_warning_check_start_and_questions():
     for slot in warning_signs.slots():
         assert SlotSet(slot, None) in events
     assert dispatcher.messages[0]["response"] == "utter_warning_check_intro"
+    assert SlotSet("sign_clarified", None) in events  # the follow-up is reset too
     names = {cls().name() for cls in ws_actions.ASK_ACTIONS}
-    assert names == {f"action_ask_{slot}" for slot in warning_signs.slots()}
+    assert names == {f"action_ask_{slot}" for slot in warning_signs.form_slots()}
     ask = next(cls() for cls in ws_actions.ASK_ACTIONS if cls().name() == "action_ask_sign_payment")
     dispatcher = CollectingDispatcher()
     await ask.run(dispatcher, make_tracker(), DOMAIN)

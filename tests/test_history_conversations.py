@@ -125,7 +125,7 @@ def test_boundaries_incidents_ladder_history_export_and_delete(
     )
     assert "Stufe 1 von 6 – Erstes Dampfablassen akzeptieren" in one and "überschritten" not in one
     two = log_incident(bot, a, "müller gmbh", "Anschreien", "vor 4 Tagen", "keine Notiz")
-    assert "Stufe 2 von 6 – Konstruktiver Hinweis auf den Ton" in two
+    assert "Stufe 2 von 6 – Klärendes Gespräch, konstruktiver Hinweis" in two
     assert (
         "deine Grenze „Anschreien: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen“ "
         "überschritten" in two
@@ -144,7 +144,7 @@ def test_boundaries_incidents_ladder_history_export_and_delete(
     assert "Falls es wieder passiert: Vorgesetzte einbeziehen" in four
 
     timeline = bot.say(a, "Zeig mir den Verlauf mit Müller GmbH")
-    assert "Verlauf mit Müller GmbH – 4 Vorfälle" in timeline
+    assert "Verlauf mit der Müller GmbH – 4 Vorfälle" in timeline
     assert len(re.findall(r"• \w\w, \d\d\.\d\d\.\d{4} · ", timeline)) == 4
     assert "„Hat mich Versager genannt“" in timeline and "Rechnung 17" not in timeline
     assert "Stufe 4 von 6" in timeline
@@ -200,7 +200,7 @@ def test_boundaries_incidents_ladder_history_export_and_delete(
     exported_b = bot.export(b)
     assert [x["note"] for x in exported_b["incidents"]] == ["Rechnung 17 offen"]
     assert [(x["behavior"], x["max_count"]) for x in exported_b["boundaries"]] == [("insult", 3)]
-    assert "Verlauf mit Müller GmbH – 1 Vorfall" in bot.say(
+    assert "Verlauf mit der Müller GmbH – 1 Vorfall" in bot.say(
         b, "Zeig mir den Verlauf mit Müller GmbH"
     )
 
@@ -224,11 +224,12 @@ def test_bad_input_gets_a_clear_answer_and_stores_nothing(sqlite_bot: Bot, sende
     assert [(i["client"], i["behavior"], i["note"]) for i in exported["incidents"]] == [
         ("Robert'); DROP TABLE clients;--", "threat", "Er hat mit dem Anwalt gedroht")
     ]
-    # a threat calls for the supervisor: the history has a summary to forward
+    # a pressure threat (lawyer): a clarifying talk first, no summary for the supervisor yet
     history = bot.say(sender, "Zeig mir die Vorfälle")
-    assert "Stufe 5/6 Vorgesetzte einbeziehen" in history
-    summary = bot.say(sender, "Zeig mir den Verlauf mit Robert'); DROP TABLE clients;--")
-    assert "Betreff: Kunde Robert'); DROP TABLE clients;--" in summary
+    assert "Stufe 2/6" in history
+    timeline = bot.say(sender, "Zeig mir den Verlauf mit Robert'); DROP TABLE clients;--")
+    assert "Verlauf mit Robert'); DROP TABLE clients;-- – 1 Vorfall" in timeline
+    assert "Betreff" not in timeline
 
     # boundary: unknown behaviour and out-of-range threshold are refused, nothing saved on "Nein"
     assert "noch keine persönlichen Grenzen" in bot.say(
@@ -304,12 +305,13 @@ def test_ending_check_is_prefilled_from_the_history(sqlite_bot: Bot, sender: str
     log_incident(bot, sender, "Becker AG", "Zahlungsverzug", "vor 10 Tagen", "keine Notiz")
     log_incident(bot, sender, "Becker AG", "Beleidigung", "gestern", "keine Notiz")
     start = bot.say(sender, "Sollte ich die Zusammenarbeit mit Becker AG beenden?")
-    assert "Aus deinem Verlauf mit Becker AG" in start
+    assert "Aus deinem Verlauf mit der Becker AG" in start
     assert "Zahlungsausfälle" in start and "fehlender Respekt" in start
     first_question = bot.say(sender, "Ja, stimmt")
     assert "1/10" in first_question
     replies = bot.talk(sender, *["Nein"] * 8)
-    assert "2 von 10" in replies[-1]
+    assert "Zusatzfrage" in replies[-1]  # signs apply: was there a clarifying talk already?
+    assert "2 von 10" in bot.say(sender, "Nein")
 
 
 def test_two_users_cannot_touch_each_others_data(sqlite_bot: Bot, new_sender: Callable[[], str]):

@@ -22,7 +22,7 @@ import pytest
 
 import connectors.channel_common  # noqa: F401  (registers the "channels" source)
 import connectors.texts  # noqa: F401  (registers the "messages" source)
-from bot import escalation, knowledge, playbooks, texts, warning_signs
+from bot import clients, drafts, escalation, knowledge, playbooks, texts, warning_signs
 from bot.roleplay import engine
 from bot.roleplay.scenarios import DIFFICULTY_LEVELS, default_scenarios
 from bot.rubric.engine import CRITERIA as RUBRIC_CRITERIA
@@ -40,6 +40,8 @@ def _scenario_values() -> set[str]:
 #: ``**name`` / ``**name(…)`` arguments (file, name) whose keys are known: every text of the
 #: call may use them (or not)
 AMBIENT: dict[tuple[str, str], Callable[[], set[str]]] = {
+    ("bot/incidents.py", "forms"): lambda: set(clients.FORM_KEYS),  # the client's forms
+    ("bot/incidents.py", "forms(…)"): lambda: set(clients.FORM_KEYS),
     ("bot/playbooks.py", "names"): lambda: set(playbooks._names(None)),  # the client's names
     ("bot/playbooks.py", "_names"): lambda: set(playbooks._names(None)),
     ("bot/roleplay/engine.py", "values"): _scenario_values,  # scenario and level
@@ -745,6 +747,43 @@ def _warning_sign_texts() -> list[str]:
     ]
 
 
+def _warning_outcomes() -> list[str]:
+    """Every verdict :func:`bot.warning_signs.assessment` can give (but no_answers: own call)."""
+    cfg = playbooks.config()["warning_signs"]
+    outcomes = list(cfg["levels"]) + list(cfg["overriding"]) + ["after_talk", "after_talk_few"]
+    outcomes += [f"{k}_after_talk" for k in cfg["overriding_after_talk"]]
+    return [f"warning_result.{o}" for o in outcomes]
+
+
+def _topic_fields() -> list[str]:
+    """Every text under ``topics.<name>`` (short, step, gist, next, buttons, details)."""
+
+    def walk(node: Any, key: str) -> Iterable[str]:
+        if isinstance(node, str):
+            yield key
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                if k != "payload":
+                    yield from walk(v, f"{key}.{k}")
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                yield from walk(v, f"{key}.{i}")
+
+    return [
+        k
+        for name in knowledge.TOPICS
+        for k in walk(texts.lookup("knowledge", f"topics.{name}"), f"topics.{name}")
+    ]
+
+
+def _client_forms() -> list[str]:
+    return [
+        f"forms.{kind}.{part}"
+        for kind in _keys_of("clients", "forms")
+        for part in clients.FORM_KEYS
+    ]
+
+
 def _rubric_tips() -> list[str]:
     return [f"tips.rules.{i}.text" for i in range(len(texts.lookup("rubric", "tips.rules")))]
 
@@ -797,6 +836,11 @@ DYNAMIC: dict[tuple[str, str, str], tuple[int, Callable[[], Iterable[Any]]]] = {
         _each("progress.arrows.{}", lambda: ("up", "down", "flat", "new")),
     ),
     # bot
+    ("bot/clients.py", "clients", "forms.{}.client_name"): (
+        1,
+        _each("forms.{}.client_name", lambda: (clients.FEMALE, clients.MALE)),
+    ),
+    ("bot/clients.py", "clients", "{}.{}"): (1, _client_forms),
     ("bot/boundaries.py", "history", "counts.{}.{}"): (  # plural(): [one, many]
         2,
         lambda: [f"counts.{k}.{i}" for k in _keys_of("history", "counts") for i in (0, 1)],
@@ -822,6 +866,12 @@ DYNAMIC: dict[tuple[str, str, str], tuple[int, Callable[[], Iterable[Any]]]] = {
     ("bot/incidents.py", "knowledge", "short_names.{}"): (
         1,
         _each("short_names.{}", warning_signs.keys),
+    ),
+    ("bot/drafts.py", "drafts", "{}"): (1, drafts.text_keys),
+    ("bot/knowledge.py", "knowledge", "topics.{}.{}"): (1, _topic_fields),
+    ("bot/knowledge.py", "knowledge", "stress_now.cues.{}"): (
+        1,
+        _each("stress_now.cues.{}", lambda: _keys_of("knowledge", "stress_now.cues")),
     ),
     ("bot/knowledge.py", "knowledge", "topics.{}"): (
         1,
@@ -857,10 +907,6 @@ DYNAMIC: dict[tuple[str, str, str], tuple[int, Callable[[], Iterable[Any]]]] = {
     ("bot/playbooks.py", "cases", "our_fault.impact.{}"): (
         1,
         _each("our_fault.impact.{}", lambda: _choices("our_fault", "fault_impact") + ["medium"]),
-    ),
-    ("bot/playbooks.py", "cases", "our_fault.offer.{}"): (
-        1,
-        _each("our_fault.offer.{}", lambda: _choices("our_fault", "fault_offer") + ["other"]),
     ),
     ("bot/roleplay/engine.py", "roleplay", "briefing.{}"): (
         1,
@@ -898,10 +944,7 @@ DYNAMIC: dict[tuple[str, str, str], tuple[int, Callable[[], Iterable[Any]]]] = {
         1,
         _each("short_names.{}", warning_signs.keys),
     ),
-    ("bot/warning_signs.py", "knowledge", "warning_result.{}"): (
-        1,
-        _each("warning_result.{}", lambda: playbooks.config()["warning_signs"]["levels"]),
-    ),
+    ("bot/warning_signs.py", "knowledge", "warning_result.{}"): (1, _warning_outcomes),
     ("bot/warning_signs.py", "knowledge", "warning_signs.{}.{}"): (1, _warning_sign_texts),
     # connectors
     ("connectors/channel_common.py", "channels", "{}"): (  # section(name)

@@ -1,12 +1,17 @@
 """Fast stand-in for the NLU cross-validation, for iterating on training data.
 
     .venv/bin/python -m devtools.nlu_proxy_cv [--folds 5] [--errors] [--thresholds]
+                                              [--raw] [--no-safety]
 
 Reads ``data/nlu/*.yml`` (entity markup stripped) and cross-validates the shipped
 classifier's recipe in plain scikit-learn: word (1–2) + char_wb (2–5) n-gram counts and a
 class-balanced logistic regression, like ``config.yml``'s CountVectorsFeaturizers and
-``LogisticRegressionClassifier``. It takes well under a minute instead of several, so it
-is the tool for adding and fixing examples; the figure of record is still
+``LogisticRegressionClassifier``. Like the shipped pipeline it featurises the text as
+normalised by ``bot.normalize`` (the lemmas of ``NormalizingWhitespaceTokenizer``; ``--raw``:
+the lower-cased text, as before) and lets ``bot.safety`` override the prediction with
+``report_danger`` where it finds danger (``SafetyIntentClassifier``; ``--no-safety``: off).
+It takes well under a minute instead of several, so it is the tool for adding and fixing
+examples; the figure of record is still
 ``devtools.nlu_cv`` (``rasa test nlu --cross-validation``), which the proxy tracks to within
 about ±0.01.
 
@@ -58,10 +63,20 @@ def main(argv: List[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--errors", action="store_true", help="list misclassified examples")
     parser.add_argument("--thresholds", action="store_true", help="fallback rate per threshold")
+    parser.add_argument("--raw", action="store_true", help="lower-cased, not normalised text")
+    parser.add_argument("--no-safety", action="store_true", help="no report_danger override")
     args = parser.parse_args(argv)
 
+    from bot.normalize import normalize
+    from bot.safety import detect
+
     texts, intents = load_examples(args.nlu)
-    X, y = np.array(texts), np.array(intents)
+    X = np.array(texts if args.raw else [normalize(t) for t in texts])
+    y = np.array(intents)
+    print(
+        f"features: {'lower-cased' if args.raw else 'normalised'} text; "
+        f"safety override: {'off' if args.no_safety else 'on'}"
+    )
     print(f"{len(X)} examples, {len(set(intents))} intents")
     features = make_union(
         CountVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w+\b"),
@@ -72,6 +87,11 @@ def main(argv: List[str] | None = None) -> int:
     proba = cross_val_predict(model, X, y, cv=folds, method="predict_proba")
     classes = np.array(sorted(set(intents)))
     pred = classes[proba.argmax(1)]
+    if not args.no_safety and "report_danger" in classes:
+        danger = np.array([detect(t) is not None for t in texts])
+        pred = np.where(danger, "report_danger", pred)
+        proba = np.where(danger[:, None], (classes == "report_danger").astype(float), proba)
+        print(f"safety override: {int(danger.sum())} examples set to report_danger")
     print(f"intent macro F1 (proxy): {f1_score(y, pred, average='macro'):.4f}")
 
     report = classification_report(y, pred, output_dict=True, zero_division=0)
@@ -93,7 +113,9 @@ def main(argv: List[str] | None = None) -> int:
                 f"  threshold {t}: {int((top < t).sum())} of {len(X)} held-out examples fall back"
             )
     if args.errors:
-        for text, true, guess in sorted(zip(X, y, pred, strict=True), key=lambda r: (r[1], r[2])):
+        for text, true, guess in sorted(
+            zip(texts, y, pred, strict=True), key=lambda r: (r[1], r[2])
+        ):
             if true != guess:
                 print(f"  [{true} -> {guess}] {text}")
     return 0

@@ -1,0 +1,116 @@
+"""Rasa NLU components around the domain core's text tools (``config.yml`` uses both).
+
+* :class:`NormalizingWhitespaceTokenizer` – Rasa's whitespace tokenizer whose tokens carry the
+  normalised spelling of ``bot.normalize`` as their lemma ("Büro", "buero", "BUEROOO" ->
+  "buero"; "kudne" -> "kunde"). The token text and offsets stay as typed, so entities such as
+  client names keep their original spelling. The count-vector featurizers featurise
+  ``token.lemma`` (their default ``use_lemma: True``): both the word and the char_wb analyzer
+  join the lemmas of a message with blanks and count n-grams of that string
+  (``_get_message_tokens_by_attribute`` -> ``_convert_attribute_tokens_to_texts`` in
+  ``rasa/nlu/featurizers/sparse_featurizer/count_vectors_featurizer.py``), so the classifier
+  only ever sees the normalised forms, in training and at run time alike.
+* :class:`SafetyIntentClassifier` – runs after the trained intent classifier; when
+  ``bot.safety.detect`` finds danger in the message (violence, threat, sexual harassment,
+  stalking, damage to property) it sets the intent ``report_danger`` with confidence 1.0 on
+  top of the ranking and adds the entity ``danger_kind`` (value = the kind, span = the matched
+  phrase) for the actions. Safety comes before every flow, whatever the classifier guessed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_CONFIDENCE,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    INTENT,
+    INTENT_RANKING_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.normalize import normalize_token
+from bot.safety import detect, load_rules
+
+DANGER_INTENT = "report_danger"
+DANGER_ENTITY = "danger_kind"
+# The classifier's own guesses stay in the ranking (order and relative size), scaled down so
+# that FallbackClassifier's ambiguity check (top two closer than ambiguity_threshold) can
+# never turn the safety intent into nlu_fallback.
+OTHER_INTENTS_SCALE = 0.5
+RANKING_LENGTH = 10
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class NormalizingWhitespaceTokenizer(WhitespaceTokenizer):
+    """Whitespace tokens whose lemma is the normalised spelling (text and offsets unchanged)."""
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        tokens = super().tokenize(message, attribute)
+        for token in tokens:
+            token.lemma = normalize_token(token.text)
+        return tokens
+
+
+def _danger_entity(kind: str, start: int, end: int) -> Dict[Text, Any]:
+    return {
+        ENTITY_ATTRIBUTE_TYPE: DANGER_ENTITY,
+        ENTITY_ATTRIBUTE_VALUE: kind,
+        ENTITY_ATTRIBUTE_START: start,
+        ENTITY_ATTRIBUTE_END: end,
+        ENTITY_ATTRIBUTE_CONFIDENCE: 1.0,
+        EXTRACTOR: SafetyIntentClassifier.__name__,
+    }
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class SafetyIntentClassifier(GraphComponent, IntentClassifier):
+    """Sets ``report_danger`` when the message describes danger; place it after the classifier."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SafetyIntentClassifier":
+        load_rules()  # a broken safety.yml fails at start-up, not on the first message
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            danger = detect(text) if isinstance(text, str) else None
+            if danger is None:
+                continue
+            ranking = [
+                {**r, "confidence": float(r.get("confidence") or 0.0) * OTHER_INTENTS_SCALE}
+                for r in (message.get(INTENT_RANKING_KEY) or [])
+                if r.get("name") != DANGER_INTENT
+            ]
+            top = {"name": DANGER_INTENT, "confidence": 1.0}
+            message.set(INTENT, dict(top), add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY, [top] + ranking[: RANKING_LENGTH - 1], add_to_output=True
+            )
+            entities = [
+                e
+                for e in (message.get(ENTITIES) or [])
+                if e.get(ENTITY_ATTRIBUTE_TYPE) != DANGER_ENTITY
+            ]
+            entities.append(_danger_entity(danger.kind, danger.start, danger.end))
+            message.set(ENTITIES, entities, add_to_output=True)
+        return messages

@@ -7,6 +7,7 @@ whether it is something else, and :meth:`ListeningFormValidation.run` acts on it
 * "stopp" (the whole message) ends the form; the action after the form says so.
 * A safety signal (violence, a threat, harassment, stalking, damage) ends the form, and the
   safety reply (``actions/safety.py``) is the first thing the user hears.
+* Acute distress ("ich kann nicht mehr") ends the form with a short, calm reply.
 * "zurück" asks the previous question again; "moment, bei der Preisfrage meinte ich ja"
   corrects that earlier answer and asks the current question again.
 * "falscher Fall …" or a clear description of another case ends the form and starts that
@@ -106,6 +107,8 @@ class ListeningFormValidation(FormValidationAction, abc.ABC):
             return _end(requested, **{CANCELLED_SLOT: True})
         if found.kind == interrupts.SAFETY:  # the action after the form hands over to safety
             return _end(requested, **{EXIT_SLOT: "safety", "danger_kind": found.target})
+        if found.kind == interrupts.DISTRESS:  # a calm reply instead of the next question
+            return _end(requested, **{EXIT_SLOT: "distress"})
         if found.kind == interrupts.SWITCH:
             return _end(requested, **{EXIT_SLOT: "switch", "case": found.target})
         if found.kind == interrupts.CLARIFY:
@@ -153,6 +156,8 @@ def after_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[E
     events: Events = [SlotSet(EXIT_SLOT, None)]
     if exit_kind == "safety":  # the safety reply is the first thing the user hears
         return events + [FollowupAction("action_safety")]
+    if exit_kind == "distress":  # the stress topic picks the short, calm reply
+        return events + [FollowupAction("action_explain_topic")]
     if exit_kind == "switch":
         from actions.cases import start_case  # the case module builds on this one
 

@@ -7,11 +7,10 @@ NLU's reading of it, which of these it is – in one place for every form. The R
 (``actions/playbook_form.py``) then acts on the decision. Vocabulary and thresholds live in
 ``interrupts.yml``.
 
-Order matters and is fixed: cancel, safety, back, a corrected earlier answer ("moment, bei
-der Preisfrage meinte ich ja", :mod:`bot.corrections`), a correction of the case, another
-case, a question. A
-message that is understood as the answer to a yes/no or choice question is never taken for
-a case switch or a question.
+Order matters and is fixed: cancel, safety, acute distress ("ich kann nicht mehr"), back,
+a corrected earlier answer ("moment, bei der Preisfrage meinte ich ja", :mod:`bot.corrections`),
+a correction of the case, another case, a question. A message that is understood as the
+answer to a yes/no or choice question is never taken for a case switch or a question.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from typing import Mapping, Optional, Sequence, Tuple
 
 import yaml
 
-from bot import answers, corrections, playbooks, safety
+from bot import answers, corrections, distress, playbooks, safety
 
 CANCEL = "cancel"
 SAFETY = "safety"
@@ -32,6 +31,7 @@ SWITCH = "switch"
 CLARIFY = "clarify"
 QUESTION = "question"
 EARLIER = "earlier"
+DISTRESS = "distress"
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,8 @@ def classify(message: Message, context: Context) -> Optional[Interruption]:
         return Interruption(SAFETY, danger.kind)
     if not context.listens:
         return None
+    if distress.detect(text) is not None:
+        return Interruption(DISTRESS)
     limits = vocabulary()["thresholds"]
     intent, confidence = message.intent, message.confidence
     if is_back(text) or (

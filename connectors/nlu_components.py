@@ -14,6 +14,10 @@
   stalking, damage to property) it sets the intent ``report_danger`` with confidence 1.0 on
   top of the ranking and adds the entity ``danger_kind`` (value = the kind, span = the matched
   phrase) for the actions. Safety comes before every flow, whatever the classifier guessed.
+* :class:`DistressIntentClassifier` – likewise sets ``report_stress`` when ``bot.distress``
+  finds acute distress or a crisis ("ich kann nicht mehr", "lieg seit stunden wach") or the
+  user repeats one of the coach's own suggested phrases ("Das lässt mich nicht los"); placed
+  before the safety classifier, so danger still wins.
 """
 
 from __future__ import annotations
@@ -41,10 +45,12 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot import distress
 from bot.normalize import normalize_token
 from bot.safety import detect, load_rules
 
 DANGER_INTENT = "report_danger"
+STRESS_INTENT = "report_stress"
 DANGER_ENTITY = "danger_kind"
 # The classifier's own guesses stay in the ranking (order and relative size), scaled down so
 # that FallbackClassifier's ambiguity check (top two closer than ambiguity_threshold) can
@@ -62,6 +68,18 @@ class NormalizingWhitespaceTokenizer(WhitespaceTokenizer):
         for token in tokens:
             token.lemma = normalize_token(token.text)
         return tokens
+
+
+def _put_on_top(message: Message, intent: Text) -> None:
+    """Make ``intent`` the message's intent (confidence 1.0), the classifier's guesses scaled."""
+    ranking = [
+        {**r, "confidence": float(r.get("confidence") or 0.0) * OTHER_INTENTS_SCALE}
+        for r in (message.get(INTENT_RANKING_KEY) or [])
+        if r.get("name") != intent
+    ]
+    top = {"name": intent, "confidence": 1.0}
+    message.set(INTENT, dict(top), add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [top] + ranking[: RANKING_LENGTH - 1], add_to_output=True)
 
 
 def _danger_entity(kind: str, start: int, end: int) -> Dict[Text, Any]:
@@ -96,16 +114,7 @@ class SafetyIntentClassifier(GraphComponent, IntentClassifier):
             danger = detect(text) if isinstance(text, str) else None
             if danger is None:
                 continue
-            ranking = [
-                {**r, "confidence": float(r.get("confidence") or 0.0) * OTHER_INTENTS_SCALE}
-                for r in (message.get(INTENT_RANKING_KEY) or [])
-                if r.get("name") != DANGER_INTENT
-            ]
-            top = {"name": DANGER_INTENT, "confidence": 1.0}
-            message.set(INTENT, dict(top), add_to_output=True)
-            message.set(
-                INTENT_RANKING_KEY, [top] + ranking[: RANKING_LENGTH - 1], add_to_output=True
-            )
+            _put_on_top(message, DANGER_INTENT)
             entities = [
                 e
                 for e in (message.get(ENTITIES) or [])
@@ -113,4 +122,29 @@ class SafetyIntentClassifier(GraphComponent, IntentClassifier):
             ]
             entities.append(_danger_entity(danger.kind, danger.start, danger.end))
             message.set(ENTITIES, entities, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class DistressIntentClassifier(GraphComponent, IntentClassifier):
+    """Sets ``report_stress`` for acute distress or a cue phrase; place it after the classifier."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "DistressIntentClassifier":
+        distress.load_rules()  # a broken distress.yml fails at start-up
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or not text.strip():
+                continue
+            if distress.detect(text) is not None or distress.cue(text) is not None:
+                _put_on_top(message, STRESS_INTENT)
         return messages

@@ -289,3 +289,13 @@ async def test_correcting_an_earlier_answer_fixes_it_and_asks_again():
     assert slots["extra_chronic"] == "yes"
     assert slots["extra_effort"] is None and "requested_slot" not in slots
     assert dispatcher.messages[0]["response"] == "utter_corrected_earlier"
+
+
+@pytest.mark.parametrize("validation, form, requested, answered, case", FORMS, ids=IDS)
+async def test_acute_distress_ends_the_form(validation, form, requested, answered, case):
+    tracker = tracker_in_form(
+        form, requested, answered, case, "ich kann echt nicht mehr", [("report_stress", 1.0)]
+    )
+    events, _ = await run(validation, tracker)
+    assert stored(events, requested) is None
+    assert slot_events(events).get("form_exit") == "distress"

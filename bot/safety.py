@@ -38,6 +38,7 @@ from bot.normalize import normalize_with_offsets
 
 RULES_FILE = Path(__file__).with_name("safety.yml")
 KINDS = ("violence", "threat", "harassment", "stalking", "property")
+HARASSMENT = "harassment"
 MAX_TEXT = 4000  # longer messages are checked on their first MAX_TEXT characters
 MAX_TRIES = 25  # vetoed matches per pattern before the pattern is given up for this text
 NEGATION_REACH = 3  # words after the phrase that a negator may stand in ("schlägt mich nicht")
@@ -265,8 +266,9 @@ def detect(text: Optional[str]) -> Optional[Danger]:
         text: The user's message as typed.
 
     Returns:
-        The danger of the first rule that fires (see the module docstring), with the
-        matched phrase and its span in ``text``; None when the message describes no danger.
+        The danger of the first rule that fires (see the module docstring) – except that
+        harassment anywhere in the message wins, since it names the whole situation – with
+        the matched phrase and its span in ``text``; None when the message describes no danger.
     """
     if not text or not text.strip():
         return None
@@ -282,6 +284,12 @@ def detect(text: Optional[str]) -> Optional[Danger]:
             break
     else:
         return None
+    if rule.kind != HARASSMENT:  # harassment names the whole situation (and the employer's duty)
+        for other in rules.rules:
+            found = _first_match(other, prepared, rules) if other.kind == HARASSMENT else None
+            if found is not None:
+                rule, match = other, found
+                break
     start, end = match.span()
     while end > start and normalized[end - 1] == " ":
         end -= 1

@@ -158,8 +158,7 @@ class ActionCorrectCase(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         message = interrupts.Message.from_parse(tracker.latest_message or {})
-        minimum = interrupts.vocabulary()["thresholds"]["correction_case"]
-        target = interrupts.best_other_case(message, tracker.get_slot("case"), minimum)
+        target = interrupts.corrected_case(message, tracker.get_slot("case"))
         if target is None:
             dispatcher.utter_message(response="utter_clarify_case")
             return []

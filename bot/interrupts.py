@@ -130,16 +130,42 @@ def is_question(text: str) -> bool:
     return bool(words) and words[0] in vocabulary()["question_starts"]
 
 
-def best_other_case(message: Message, current: Optional[str], minimum: float) -> Optional[str]:
-    """The case (not ``current``) the NLU ranks highest, if its confidence reaches ``minimum``."""
+def best_other_case(
+    message: Message, current: Optional[str], minimum: float, lead: float = 1.0
+) -> Optional[str]:
+    """The case (not ``current``) the NLU ranks highest and clearly above the next case.
+
+    Its confidence must reach ``minimum`` and ``lead`` times that of the next other case.
+    """
     candidates: Sequence[Tuple[str, float]] = message.ranking or (
         ((message.intent or ""), message.confidence),
     )
-    for intent, confidence in sorted(candidates, key=lambda item: -item[1]):
-        case = case_for_intent(intent)
-        if case and case != current and confidence >= minimum:
+    ranked = [
+        (case_for_intent(intent), confidence)
+        for intent, confidence in sorted(candidates, key=lambda item: -item[1])
+        if case_for_intent(intent) and case_for_intent(intent) != current
+    ]
+    if not ranked or ranked[0][1] < minimum:
+        return None
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    return ranked[0][0] if ranked[0][1] >= lead * runner_up else None
+
+
+def named_case(text: str, current: Optional[str]) -> Optional[str]:
+    """The case (not ``current``) a correction names by its words, or None."""
+    norm = f" {answers.normalize(text)} "
+    for case, words in vocabulary()["case_words"].items():
+        if case != current and any(f" {answers.normalize(w)} " in norm for w in words):
             return case
     return None
+
+
+def corrected_case(message: Message, current: Optional[str]) -> Optional[str]:
+    """The case a correction switches to: named by its words, else clearly ranked by the NLU."""
+    limits = vocabulary()["thresholds"]
+    return named_case(message.text, current) or best_other_case(
+        message, current, limits["correction_case"], limits["correction_lead"]
+    )
 
 
 def classify(message: Message, context: Context) -> Optional[Interruption]:
@@ -171,7 +197,7 @@ def classify(message: Message, context: Context) -> Optional[Interruption]:
         intent == "correct_case" and confidence >= limits["correct_intent"]
     )
     if corrected:
-        target = best_other_case(message, context.case, limits["correction_case"])
+        target = corrected_case(message, context.case)
         return Interruption(SWITCH, target) if target else Interruption(CLARIFY)
     if context.understood:
         return None

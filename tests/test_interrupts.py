@@ -97,3 +97,16 @@ def test_role_play_only_listens_for_cancel_and_safety():
     assert kind(msg("falscher fall", ("correct_case", 0.99)), play) is None
     assert kind(msg("stopp"), play) == ("cancel", None)
     assert kind(msg("er wartet nach feierabend auf mich"), play)[0] == "safety"
+
+
+def test_correction_names_the_case_by_its_words_when_the_nlu_hears_only_the_correction():
+    message = msg(
+        "nein, wir haben keinen fehler gemacht! der kunde behauptet was, was nicht stimmt",
+        ("correct_case", 0.96),
+        ("report_false_claims", 0.04),
+    )
+    assert kind(message) == ("switch", "false_claims")
+    unclear = msg(
+        "falscher fall", ("correct_case", 0.99), ("report_abuse", 0.01), ("report_own_fault", 0.01)
+    )
+    assert kind(unclear) == ("clarify", None)

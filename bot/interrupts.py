@@ -10,7 +10,9 @@ NLU's reading of it, which of these it is – in one place for every form. The R
 Order matters and is fixed: cancel, safety, acute distress ("ich kann nicht mehr"), back,
 a corrected earlier answer ("moment, bei der Preisfrage meinte ich ja", :mod:`bot.corrections`),
 a correction of the case, another case, a question. A message that is understood as the
-answer to a yes/no or choice question is never taken for a case switch or a question.
+answer to a yes/no or choice question is never taken for a case switch or a question, and
+only a question (a question mark or a question word first) is taken for a question: "hmm,
+schwer zu sagen" is an unclear answer, asked again with its options.
 """
 
 from __future__ import annotations
@@ -212,7 +214,7 @@ def classify(message: Message, context: Context) -> Optional[Interruption]:
     if (
         intent in vocabulary()["question_intents"]
         and confidence >= limits["question"]
-        and (not context.free_text or is_question(text))
+        and is_question(text)
     ):
         return Interruption(QUESTION, intent)
     return None

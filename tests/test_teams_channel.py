@@ -55,8 +55,12 @@ def test_valid_activity_is_answered_with_a_hero_card(teams, channel_fakes, wait_
         "displayText": "Ein Kunde ist ausfällig",
         "value": {"payload": "/report_abuse"},
     }
-    # plain-text channel: the *emphasis* markers of the coach's texts are dropped
-    assert "*Einordnen:*" not in texts(replies) and "Einordnen:" in texts(replies)
+    # plain-text channel: the *emphasis* markers of the coach's texts are dropped (the
+    # details of the help text, asked for with "mehr dazu", carry some)
+    teams.say(user, conversation, "mehr dazu")
+    wait_turn(user, 2)
+    details = texts(channel_fakes.connector.activities(conversation))
+    assert "*Einordnen:*" not in details and "Einordnen:" in details
 
 
 def test_card_button_click_continues_the_conversation(

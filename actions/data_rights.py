@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import STORAGE_ERRORS, in_thread
 from actions.history_common import t, yes_no_answer, yes_no_buttons
-from actions.playbook_form import CANCELLED_SLOT, CancellableFormValidation
+from actions.playbook_form import CANCELLED_SLOT, CancellableFormValidation, after_form
 from bot import data_rights
 from bot.boundaries import plural
 from bot.storage.tracker_events import ERASE_SLOT
@@ -114,9 +114,15 @@ class ActionDeleteMyData(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Events:
-        if tracker.get_slot(CANCELLED_SLOT) or tracker.get_slot("delete_confirm") != "yes":
+        if tracker.get_slot(CANCELLED_SLOT):
             dispatcher.utter_message(text=t("data.kept"))
             return [SlotSet("delete_confirm", None), SlotSet(CANCELLED_SLOT, False)]
+        left = after_form(dispatcher, tracker)
+        if left is not None:  # a safety signal or another case took over: nothing deleted
+            return [SlotSet("delete_confirm", None)] + left
+        if tracker.get_slot("delete_confirm") != "yes":
+            dispatcher.utter_message(text=t("data.kept"))
+            return [SlotSet("delete_confirm", None)]
         try:
             deleted = await in_thread(data_rights.erase, tracker.sender_id)
         except STORAGE_ERRORS:  # the database transaction rolled back

@@ -79,6 +79,10 @@ class ValidateIncidentForm(CancellableFormValidation):
     def name(self) -> Text:
         return "validate_incident_form"
 
+    def hears_danger(self, slot: str, tracker: Tracker) -> bool:
+        # recording an incident after the safety reply: its description is the answer
+        return "safety" not in (tracker.get_slot("incident_source") or {})
+
     async def validate_incident_client(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:

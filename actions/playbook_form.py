@@ -53,6 +53,10 @@ class ListeningFormValidation(FormValidationAction, abc.ABC):
     #: False for the role-play: every message is the user's line except cancel and safety
     listens: bool = True
 
+    def hears_danger(self, slot: str, tracker: Tracker) -> bool:
+        """False where describing danger is the answer (recording a dangerous incident)."""
+        return True
+
     @abc.abstractmethod
     def name(self) -> str:  # pragma: no cover - abstract
         """The validation action's name (``validate_<form>``)."""
@@ -90,6 +94,9 @@ class ListeningFormValidation(FormValidationAction, abc.ABC):
                 answered=answered if self.listens else {},
             )
             found = interrupts.classify(message, context)
+            if found is not None and found.kind == interrupts.SAFETY:
+                if not self.hears_danger(requested, tracker):
+                    found = None
             if found is not None:
                 return await self.interrupted(found, requested, dispatcher, tracker, domain)
         return await super().run(dispatcher, tracker, domain)
@@ -156,8 +163,15 @@ def after_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[E
     events: Events = [SlotSet(EXIT_SLOT, None)]
     if exit_kind == "safety":  # the safety reply is the first thing the user hears
         return events + [FollowupAction("action_safety")]
-    if exit_kind == "distress":  # the stress topic picks the short, calm reply
-        return events + [FollowupAction("action_explain_topic")]
+    if exit_kind == "distress":  # the short, calm reply of the stress topic, right here
+        from actions.knowledge import send_reply  # knowledge builds on the text tools only
+        from bot import knowledge
+
+        message = (tracker.latest_message or {}).get("text") or ""
+        previous = knowledge.previous_texts(tracker.events or [])
+        return events + send_reply(
+            dispatcher, tracker, knowledge.answer("stress", message, previous)
+        )
     if exit_kind == "switch":
         from actions.cases import start_case  # the case module builds on this one
 

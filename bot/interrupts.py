@@ -195,8 +195,11 @@ def classify(message: Message, context: Context) -> Optional[Interruption]:
         earlier = corrections.earlier_correction(text, context.answered, current=context.slot)
         if earlier is not None and earlier.slot != context.slot:
             return Interruption(EARLIER, earlier.slot, value=str(earlier.value))
+    # in a free-text answer only a correction phrase counts: "falsche farbe" describes the fault
     corrected = has_correction(text, context.case) or (
-        intent == "correct_case" and confidence >= limits["correct_intent"]
+        intent == "correct_case"
+        and confidence >= limits["correct_intent"]
+        and not context.free_text
     )
     if corrected:
         target = corrected_case(message, context.case)

@@ -6,8 +6,8 @@ answers instead of buttons – and checks what the user sees (the replies' text 
 and what the tracker holds. Both servers run (tests/conftest.py). Items 1–6 are in
 tests/test_conversations_real.py.
 
-The tests marked ``xfail(strict=True)`` at the end show coach bugs found while writing these
-conversations (see their reasons); they pass once the coach is fixed – then drop the mark.
+The tests at the end cover coach bugs found while writing these conversations (a danger
+note recorded, distress inside a form, "falscher farbton" as an answer).
 """
 
 from __future__ import annotations
@@ -335,12 +335,6 @@ def test_item11_ending_questions_get_the_ending_path_not_a_boundary(
 
 
 # --------------------------------------------------------------------------- found on the way
-@pytest.mark.xfail(
-    reason="coach bug: in the incident form that records a danger (after the safety offer was "
-    "accepted), a note that describes the danger triggers the safety reply again and the offer "
-    "to record it – a loop; the note is lost and the kind can change (threat -> violence)",
-    strict=True,
-)
 def test_the_danger_note_is_saved_not_answered_with_the_safety_reply_again(
     chat: Chat, tracker, sender
 ):
@@ -351,13 +345,6 @@ def test_the_danger_note_is_saved_not_answered_with_the_safety_reply_again(
     assert "Festgehalten" in saved, saved
 
 
-@pytest.mark.xfail(
-    reason="coach bug: a distress or crisis message inside a form ends the form with the calm "
-    "reply, then RulePolicy predicts action_default_fallback after the FollowupAction "
-    "action_explain_topic: the user also reads 'Das habe ich nicht ganz verstanden …' and the "
-    "message is reverted",
-    strict=True,
-)
 def test_distress_inside_a_form_gets_no_not_understood(chat: Chat, sender):
     chat(sender, "der kunde will staendig extras, die er nicht zahlt")
     replies = joined(chat(sender, "ich kann echt nicht mehr"))
@@ -365,12 +352,6 @@ def test_distress_inside_a_form_gets_no_not_understood(chat: Chat, sender):
     assert "nicht ganz verstanden" not in replies, replies
 
 
-@pytest.mark.xfail(
-    reason="coach bug: 'falsche farbe' / 'falscher farbton' as the answer to 'Was ist "
-    "schiefgelaufen?' is taken as a case correction ('falscher Fall'): the form ends and the "
-    "user gets 'Dann habe ich dich falsch verstanden, sorry. Worum geht es eher?'",
-    strict=True,
-)
 def test_a_short_answer_with_falsch_is_an_answer_not_a_correction(chat: Chat, tracker, sender):
     chat(sender, "wir haben mist gebaut, der kunde ist sauer")
     assert tracker(sender)["slots"]["case"] == "our_fault"

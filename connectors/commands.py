@@ -21,10 +21,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.storage.groups import is_code, normalize_code
+from connectors.nlu_components import put_on_top
 
 COMMANDS_FILE = Path(__file__).with_name("commands.yml")
 ARGUMENTS = ("join_code", "any")
@@ -87,13 +88,5 @@ class CommandIntentClassifier(GraphComponent, IntentClassifier):
             intent = command_intent(message.get(TEXT))
             if intent is None:
                 continue
-            ranking = [
-                r for r in (message.get(INTENT_RANKING_KEY) or []) if r.get("name") != intent
-            ]
-            message.set(INTENT, {"name": intent, "confidence": 1.0}, add_to_output=True)
-            message.set(
-                INTENT_RANKING_KEY,
-                [{"name": intent, "confidence": 1.0}] + ranking[:9],
-                add_to_output=True,
-            )
+            put_on_top(message, intent)
         return messages

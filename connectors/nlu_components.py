@@ -70,8 +70,11 @@ class NormalizingWhitespaceTokenizer(WhitespaceTokenizer):
         return tokens
 
 
-def _put_on_top(message: Message, intent: Text) -> None:
-    """Make ``intent`` the message's intent (confidence 1.0), the classifier's guesses scaled."""
+def put_on_top(message: Message, intent: Text) -> None:
+    """Make ``intent`` the message's intent (confidence 1.0), the classifier's guesses scaled.
+
+    Every rule-based intent component uses this (also ``connectors/commands.py``).
+    """
     ranking = [
         {**r, "confidence": float(r.get("confidence") or 0.0) * OTHER_INTENTS_SCALE}
         for r in (message.get(INTENT_RANKING_KEY) or [])
@@ -114,7 +117,7 @@ class SafetyIntentClassifier(GraphComponent, IntentClassifier):
             danger = detect(text) if isinstance(text, str) else None
             if danger is None:
                 continue
-            _put_on_top(message, DANGER_INTENT)
+            put_on_top(message, DANGER_INTENT)
             entities = [
                 e
                 for e in (message.get(ENTITIES) or [])
@@ -146,5 +149,5 @@ class DistressIntentClassifier(GraphComponent, IntentClassifier):
             if not isinstance(text, str) or not text.strip():
                 continue
             if distress.detect(text) is not None or distress.cue(text) is not None:
-                _put_on_top(message, STRESS_INTENT)
+                put_on_top(message, STRESS_INTENT)
         return messages

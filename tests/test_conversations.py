@@ -92,8 +92,10 @@ def test_false_claims_asks_for_evidence(chat, tracker, sender):
 
 def test_unclear_answer_is_asked_again(chat, tracker, sender):
     chat(sender, "Ein Kunde hat mich gerade angebrüllt")
-    again = joined(chat(sender, "hmm, schwer zu sagen, wie man das nennt"))
-    assert "keiner Häufigkeit zuordnen" in again and "Wie oft" in again
+    replies = chat(sender, "hmm, schwer zu sagen, wie man das nennt")
+    again = joined(replies)
+    assert "grobe Häufigkeit reicht" in again and "Wie oft" in again
+    assert sum(1 for r in replies if r.get("buttons")) == 1  # one button set: the question's
     assert "nicht helfen" not in again  # an unclear answer, not an off-topic question
     assert tracker(sender)["slots"]["abuse_frequency"] is None
 

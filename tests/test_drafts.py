@@ -319,7 +319,7 @@ def test_last_draft_is_the_stored_one_for_the_same_case_and_answers():
         ("mach den entwurf mit rabatt", "discount"),
         ("aber ich will ja eigentlich neu drucken", "redo"),
         ("lieber neu drucken", "redo"),
-        ("schreib rein dass wir nachliefern", "redo"),
+        ("schreib rein dass wir nachliefern", "deliver"),
         ("bitte mit gutschrift statt nachbesserung", "discount"),
         ("schreib zusätzlich rein, dass wir neu drucken", "speed+redo"),
     ],
@@ -348,6 +348,34 @@ def test_change_checked_and_evidence_for_false_claims():
     not_yet = {**answers, "false_checked": "yes"}
     unchecked = drafts.change("false_claims", not_yet, "hab ich noch nicht geprüft")
     assert (unchecked.slot, unchecked.value) == ("false_checked", "no")
+
+
+def test_every_offer_choice_has_its_own_sentence_in_every_variant():
+    """Each choice of fault_offer (bot/playbooks.yml) is its own offer in the letter."""
+    question = playbooks.playbooks()["our_fault"].question("fault_offer")
+    for variant in drafts.variants():
+        sentences = {}
+        for key in question.choices:
+            answers = {**OUR_FAULT, "fault_offer": key}
+            letter = drafts.letter(drafts.Draft("our_fault", "apology", answers, None, variant))
+            sentence = lookup("drafts", f"letters.our_fault.{variant}.offer.{key}")
+            assert sentence and sentence in letter, (variant, key)
+            sentences[key] = sentence
+        assert len(set(sentences.values())) == len(sentences), variant  # no two alike
+        for key in question.choices:  # and the labels of the change buttons
+            assert drafts.say("labels", "change", "fault_offer", key)
+            assert drafts.say("labels", "insist", key)
+
+
+def test_delivering_the_missing_parts_is_not_rework():
+    question = playbooks.playbooks()["our_fault"].question("fault_offer")
+    assert question.parse("nachliefern") == "deliver"
+    assert question.parse("die fehlenden teile schicken wir nach") == "deliver"
+    letter = drafts.letter(
+        drafts.Draft("our_fault", "apology", {**OUR_FAULT, "fault_offer": "deliver"})
+    )
+    assert "Die fehlenden Teile liefern wir Ihnen bis [Datum] nach." in letter
+    assert "bessern" not in letter
 
 
 def test_change_labels_and_buttons():

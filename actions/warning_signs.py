@@ -69,7 +69,14 @@ class ActionWarningSignsResult(Action):
             return cancelled
         keys = warning_signs.keys() + (warning_signs.followup_key(),)
         given = {key: tracker.get_slot(warning_signs.SLOT_PREFIX + key) for key in keys}
-        send(dispatcher, warning_signs.evaluate(given))
+        messages = warning_signs.evaluate(given)
+        send(dispatcher, messages[:-1])
+        # the last message names the ways on ("Wie geht's weiter?"): they come as buttons
+        buttons = warning_signs.next_buttons(given)
+        if buttons:
+            dispatcher.utter_message(text=messages[-1], buttons=buttons)
+        else:
+            send(dispatcher, messages[-1:])
         return []
 
 

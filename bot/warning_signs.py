@@ -132,6 +132,24 @@ def assessment(answers: Mapping[str, str | None]) -> str:
     return level
 
 
+def next_buttons(answers: Mapping[str, str | None]) -> list[dict[str, str]]:
+    """The buttons under the last message of :func:`evaluate`: the ways on it names.
+
+    Args:
+        answers: The answers by sign key, as for :func:`evaluate`.
+
+    Returns:
+        Buttons (``title``, ``payload``) for the legal points, the termination talk and the
+        role-play – none when every sign was skipped (then no way on is named).
+    """
+    if assessment(answers) == "no_answers":
+        return []
+    return [
+        {"title": b["title"], "payload": b["payload"]}
+        for b in lookup("knowledge", "warning_result.next_buttons")
+    ]
+
+
 def evaluate(answers: Mapping[str, str | None]) -> list[str]:
     """Answers by key ('yes'/'no'/'skip'/None) -> the coach's reasoned recommendation.
 

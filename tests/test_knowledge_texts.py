@@ -87,6 +87,10 @@ def iter_texts(data):
         for field in ("question", "explanation"):
             yield ("warning_signs", sign["key"], field), sign[field]
     for key, text in data["warning_result"].items():
+        if key == "next_buttons":  # the ways on under `next`, as buttons
+            for i, button in enumerate(text):
+                yield ("warning_result", key, i), button["title"]
+            continue
         yield ("warning_result", key), text
     for key, text in data["short_names"].items():
         yield ("short_names", key), text

@@ -131,6 +131,28 @@ async def test_the_result_action_reads_the_follow_up():
     assert result("respect_after_talk") in said
 
 
+async def test_the_verdict_offers_the_ways_on_as_buttons():
+    slots = {f"sign_{k}": "no" for k in KEYS}
+    slots.update(sign_payment="yes")
+    dispatcher = CollectingDispatcher()
+    await ws_actions.ActionWarningSignsResult().run(dispatcher, _tracker(slots), {})
+    last = dispatcher.messages[-1]
+    assert last["text"] == result("next")
+    assert [b["payload"] for b in last["buttons"]] == [
+        "/ask_legal",
+        "/ask_how_to_terminate",
+        "/start_roleplay",
+    ]
+    assert all(b["title"] for b in last["buttons"])
+    assert not any(m.get("buttons") for m in dispatcher.messages[:-1])  # one button set
+    # every sign skipped: no verdict, no way on named, no buttons
+    dispatcher = CollectingDispatcher()
+    skipped = {f"sign_{k}": "skip" for k in KEYS}
+    await ws_actions.ActionWarningSignsResult().run(dispatcher, _tracker(skipped), {})
+    assert [m["text"] for m in dispatcher.messages] == [result("no_answers")]
+    assert not dispatcher.messages[0].get("buttons")
+
+
 async def test_the_follow_up_question_is_asked_with_the_buttons():
     ask = next(c() for c in ws_actions.ASK_ACTIONS if c().name() == "action_ask_sign_clarified")
     dispatcher = CollectingDispatcher()

@@ -222,8 +222,8 @@ def extra_requests_verdict(a: Mapping[str, str | None]) -> str:
 def _extra_requests(a: Mapping[str, str | None], names: dict, client: str | None) -> list[str]:
     t = _case_texts("extra_requests", names)
     msgs = []
-    if a.get("extra_what"):
-        msgs.append(t("what_echo", what=a["extra_what"]))
+    if a.get("extra_what"):  # never quoted back: the user knows what they wrote
+        msgs.append(t("confirm_in_writing"))
     msgs.append(t("unclear_yes" if a.get("extra_unclear") == "yes" else "unclear_no"))
     if a.get("extra_chronic") == "yes":
         msgs.append(t("chronic_yes"))
@@ -240,11 +240,7 @@ def _extra_requests(a: Mapping[str, str | None], names: dict, client: str | None
 
 def _false_claims(a: Mapping[str, str | None], names: dict, client: str | None) -> list[str]:
     t = _case_texts("false_claims", names)
-    msgs = []
-    first = t("base")
-    if a.get("false_claim"):
-        first = t("claim_echo", claim=a["false_claim"]) + " " + first
-    msgs.append(first)
+    msgs = [t("base")]  # the claim (free text) is not quoted back
     msgs.append(t("checked_yes" if a.get("false_checked") == "yes" else "checked_no"))
     # several kinds of evidence ("documents+witnesses"): one hint each, in the order named
     msgs.extend(t(f"evidence.{key}") for key in _choices(a.get("false_evidence"), "unsure"))

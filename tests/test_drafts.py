@@ -275,6 +275,16 @@ def test_the_advice_carries_the_draft_without_raw_text(case):
         assert "QWZX" not in draft[0]
 
 
+@pytest.mark.parametrize("case", playbooks.CASES)
+def test_no_free_text_answer_is_quoted_anywhere_in_the_advice(case):
+    """The user knows what they wrote: no advice message quotes a free-text answer."""
+    for answers in all_answers(case)[:200]:
+        advice = "\n".join(playbooks.advice(case, answers, "Herrn Brandt"))
+        assert "QWZX" not in advice, answers
+        for raw in RAW.values():
+            assert raw not in advice
+
+
 def test_draft_slot_round_trip_and_invalid_values():
     draft = drafts.Draft("our_fault", "apology", {"fault_offer": "redo"}, "Frau Keller", "short")
     assert drafts.Draft.from_slot(draft.to_slot()) == draft

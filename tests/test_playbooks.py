@@ -136,12 +136,10 @@ def test_false_claims_advice_depends_on_evidence():
     assert "Erst intern klären" in without
 
 
-def test_user_text_with_braces_is_not_a_format_string():
-    msgs = playbooks.advice(
-        "false_claims",
-        {"false_claim": "{client} {0} }{", "false_checked": "no", "false_evidence": "none"},
-    )
-    assert "{client} {0} }{" in msgs[0]
+def test_user_text_with_braces_is_neither_a_format_string_nor_quoted():
+    for case, slot in (("false_claims", "false_claim"), ("extra_requests", "extra_what")):
+        msgs = playbooks.advice(case, {slot: "{client} {0} }{", "false_checked": "no"})
+        assert msgs and not any("{0}" in m or "}{" in m for m in msgs), case
 
 
 def test_question_parsing():

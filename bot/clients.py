@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.answers import normalize
 from bot.texts import lookup, text
 
 FEMALE, MALE, COMPANY, NAME, WORD, NONE = "female", "male", "company", "name", "word", "none"
@@ -140,6 +141,35 @@ def forms(name: str | Client | None) -> dict[str, str]:
         part: text("clients", f"{key}.{part}", name=client.name, surname=client.surname)
         for part in FORM_KEYS
     }
+
+
+@lru_cache(maxsize=1)
+def _mention_words() -> frozenset[str]:
+    titles, _, _, articles = _vocabulary()
+    words = frozenset(_key(w) for w in lookup("clients", "mention_words"))
+    return words | frozenset(titles) | articles
+
+
+def match_key(name: str | None) -> str:
+    """The core of a client's name, by which a mention is matched against stored names.
+
+    Args:
+        name: A name as stored ("Herr Brandt", "Müller GmbH") or as mentioned in a message
+            ("herrn brandt", "der Firma Müller", "bei Müller").
+
+    Returns:
+        The name without leading prepositions, articles, titles and "Firma" and without a
+        trailing legal form, case-folded with umlauts spelt out ("brandt", "mueller"); empty
+        for no name. A name made of such words only keeps its last word.
+    """
+    tokens = re.sub(r"\s+", " ", name or "").strip().split(" ")
+    skip = _mention_words()
+    while len(tokens) > 1 and _key(tokens[0]) in skip:
+        tokens = tokens[1:]
+    _, legal, _, _ = _vocabulary()
+    if len(tokens) > 1 and _key(tokens[-1]) in legal:
+        tokens = tokens[:-1]
+    return normalize(" ".join(tokens))
 
 
 def display_name(name: str) -> str:

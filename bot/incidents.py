@@ -106,15 +106,31 @@ def parse_note(value: object) -> str:
 def resolve_client(mentioned: str | None, text_: str | None, known: Sequence[str]) -> str | None:
     """Which of the user's ``known`` clients the user means.
 
-    ``mentioned`` (an NLU entity) first, matched case-insensitively, also as a unique part of
-    a stored name ("Müller" → "Müller GmbH"); else the longest known name in the message.
+    ``mentioned`` (an NLU entity) first, matched case-insensitively, then by the core of the
+    name (:func:`bot.clients.match_key`: "herrn brandt" → "Herr Brandt", "der Firma Müller"
+    → "Müller GmbH"; of two clients with the same core the title decides), also as a unique
+    part of a stored name ("Müller" → "Müller GmbH"); else the longest known name in the
+    message, or the longest known name whose core is in the message ("bei herrn brandt").
     """
     keys = {client_key(name): name for name in known}
+    cores = {name: clients.match_key(name) for name in known}
     if mentioned and mentioned.strip():
         key = client_key(mentioned.strip())
         if key in keys:
             return keys[key]
+        core = clients.match_key(mentioned)
+        same = [name for name in known if core and cores[name] == core]
+        if len(same) > 1:  # "Frau Keller" and "Herr Keller": the title decides
+            kind = clients.classify(mentioned).kind
+            same = [name for name in same if clients.classify(name).kind == kind]
+        if len(same) == 1:
+            return same[0]
         partial = [name for k, name in keys.items() if key and (key in k or k in key)]
+        if len(partial) == 1:
+            return partial[0]
+        partial = [
+            name for name in known if _contains(cores[name], core) or _contains(core, cores[name])
+        ]
         if len(partial) == 1:
             return partial[0]
     if text_:
@@ -124,9 +140,16 @@ def resolve_client(mentioned: str | None, text_: str | None, known: Sequence[str
             for k, name in keys.items()
             if f" {client_key(answers.normalize(name))} " in haystack
         ]
+        if not hits:
+            hits = [name for name in known if cores[name] and f" {cores[name]} " in haystack]
         if hits:
             return max(hits, key=len)
     return None
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    """Whether the words of ``shorter`` occur in ``longer`` (both non-empty)."""
+    return bool(longer and shorter) and f" {shorter} " in f" {longer} "
 
 
 # --------------------------------------------------------------------------- case flows

@@ -7,7 +7,7 @@ from typing import Optional
 import pytest
 
 from bot import boundaries as bnd
-from bot import escalation
+from bot import clients, escalation
 from bot import incidents as inc
 from bot.storage.repository import InvalidInput
 from bot.texts import lookup
@@ -204,6 +204,37 @@ def test_client_resolution():
     )
     assert inc.resolve_client(None, "Zeig mir alle Vorfälle", known) is None
     assert inc.resolve_client("Schulz AG", None, known) is None
+
+
+@pytest.mark.parametrize(
+    "mentioned,text_,expected",
+    [
+        ("herrn brandt", None, "Herr Brandt"),
+        ("HERR BRANDT", None, "Herr Brandt"),
+        ("Hr. Brandt", None, "Herr Brandt"),
+        (None, "zeig mir den verlauf mit herrn brandt", "Herr Brandt"),
+        ("der Firma Müller", None, "Müller GmbH"),
+        ("bei Müller", None, "Müller GmbH"),
+        ("mueller", None, "Müller GmbH"),
+        (None, "was ist bei der firma müller passiert", "Müller GmbH"),
+        (None, "Verlauf Autohaus Brandt", "Autohaus Brandt"),
+        ("frau keller", None, "Frau Keller"),
+        ("herrn keller", None, "Herr Keller"),
+        ("Keller", None, None),  # two clients Keller: not a guess
+        ("Schulz", None, None),
+        (None, "zeig mir alle vorfälle", None),
+    ],
+)
+def test_client_resolution_by_the_core_of_the_name(mentioned, text_, expected):
+    known = ["Herr Brandt", "Autohaus Brandt", "Müller GmbH", "Frau Keller", "Herr Keller"]
+    assert inc.resolve_client(mentioned, text_, known) == expected
+
+
+def test_match_key_drops_titles_articles_prepositions_and_legal_forms():
+    assert clients.match_key("Herrn Brandt") == clients.match_key("herr brandt") == "brandt"
+    assert clients.match_key("mit der Firma Müller") == clients.match_key("Müller GmbH")
+    assert clients.match_key("Autohaus Brandt") == "autohaus brandt"
+    assert clients.match_key("Herr") == "herr" and clients.match_key(None) == ""
 
 
 # --------------------------------------------------------------------------- ladders

@@ -51,7 +51,8 @@ def test_unpaid_extra_requests_chronic_client(chat, tracker, sender):
     chat(sender, "Ja, ständig")
     chat(sender, "Nein")
     advice = joined(chat(sender, "nichts davon"))
-    assert "Jeden Monat eine zusätzliche Auswertung" in advice
+    assert "Jeden Monat eine zusätzliche Auswertung" not in advice  # not echoed back
+    assert "schriftlich bestätigen" in advice
     assert "notfalls die Zusammenarbeit beenden" in advice
 
 

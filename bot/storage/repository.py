@@ -154,6 +154,31 @@ def client_key(name: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", name).casefold()).strip()
 
 
+def _mention_client(session, user: User, name: str, case: str | None, now: datetime) -> Client:
+    """Count one mention of the user's client ``name`` (created if new; flushed: it has an id)."""
+    key = client_key(name)
+    client = session.execute(
+        select(Client).where(Client.user_id == user.id, Client.name_key == key)
+    ).scalar_one_or_none()
+    if client is None:
+        client = Client(
+            user_id=user.id,
+            name=name,
+            name_key=key,
+            mentions=1,
+            first_mentioned_at=now,
+            last_mentioned_at=now,
+            last_case=case,
+        )
+        session.add(client)
+    else:
+        client.mentions += 1
+        client.last_mentioned_at = now
+        client.last_case = case or client.last_case
+    session.flush()
+    return client
+
+
 class CoachRepository:
     """All reads and writes of the coach's own data for one database URL."""
 
@@ -181,28 +206,9 @@ class CoachRepository:
         name = clean_client_name(name)
         with db.session_scope(self.url) as session:
             user = self._user(session, sender_id)
-            user.last_seen_at = utcnow()
-            key = client_key(name)
-            client = session.execute(
-                select(Client).where(Client.user_id == user.id, Client.name_key == key)
-            ).scalar_one_or_none()
             now = utcnow()
-            if client is None:
-                client = Client(
-                    user_id=user.id,
-                    name=name,
-                    name_key=key,
-                    mentions=1,
-                    first_mentioned_at=now,
-                    last_mentioned_at=now,
-                    last_case=case,
-                )
-                session.add(client)
-            else:
-                client.mentions += 1
-                client.last_mentioned_at = now
-                client.last_case = case or client.last_case
-            session.flush()
+            user.last_seen_at = now
+            client = _mention_client(session, user, name, case, now)
             return _info(client)
 
     def clients(self, sender_id: str) -> list[ClientInfo]:
@@ -450,26 +456,7 @@ class CoachRepository:
             user = self._user(session, sender_id)
             now = utcnow()
             user.last_seen_at = now
-            key = client_key(name)
-            client = session.execute(
-                select(Client).where(Client.user_id == user.id, Client.name_key == key)
-            ).scalar_one_or_none()
-            if client is None:
-                client = Client(
-                    user_id=user.id,
-                    name=name,
-                    name_key=key,
-                    mentions=1,
-                    first_mentioned_at=now,
-                    last_mentioned_at=now,
-                    last_case=case,
-                )
-                session.add(client)
-                session.flush()
-            else:
-                client.mentions += 1
-                client.last_mentioned_at = now
-                client.last_case = case or client.last_case
+            client = _mention_client(session, user, name, case, now)
             row = Incident(
                 user_id=user.id,
                 client_id=client.id,

@@ -19,7 +19,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import STORAGE_ERRORS, in_thread, repository, send
+from actions.common import STORAGE_ERRORS, entity, in_thread, message_text, repository, send
 from actions.history_common import (
     BOUNDARY_SLOTS,
     Events,
@@ -28,9 +28,7 @@ from actions.history_common import (
     boundaries_of,
     boundary_for,
     canonical_behavior,
-    entity,
     invalid,
-    message_text,
     note_answer,
     t,
     yes_no_answer,

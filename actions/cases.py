@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_intent, repository, send, store_quietly
+from actions.common import entity, latest_intent, message_text, repository, send, store_quietly
 from actions.playbook_form import Events, QuestionFormValidation, after_form
 from bot import drafts, followups, interrupts, playbooks
 
@@ -197,17 +197,6 @@ def _ask_case(
     return []
 
 
-def _message_text(tracker: Tracker) -> str:
-    return str((tracker.latest_message or {}).get("text") or "")
-
-
-def _entity(tracker: Tracker, name: str) -> Optional[str]:
-    for entity in (tracker.latest_message or {}).get("entities") or []:
-        if entity.get("entity") == name and entity.get("value"):
-            return str(entity["value"])
-    return None
-
-
 class ActionCaseFollowup(Action):
     """After the advice: "und wenn er trotzdem …" – the next step of the case's ladder."""
 
@@ -221,7 +210,7 @@ class ActionCaseFollowup(Action):
         if case is None or not drafts.complete(case, answers):
             return _ask_case(dispatcher, domain, case)
         reply = followups.respond(
-            case, answers, client, tracker.get_slot(FOLLOWUP_SLOT), _message_text(tracker)
+            case, answers, client, tracker.get_slot(FOLLOWUP_SLOT), message_text(tracker)
         )
         *first, last = reply.messages
         send(dispatcher, first)
@@ -249,7 +238,7 @@ class ActionChangeDraft(Action):
         if case is None or not drafts.complete(case, answers):
             return _ask_case(dispatcher, domain, case)
         changed = drafts.change(
-            case, answers, _message_text(tracker), _entity(tracker, DRAFT_CHOICE_ENTITY)
+            case, answers, message_text(tracker), entity(tracker, DRAFT_CHOICE_ENTITY)
         )
         if changed is None:
             return self._unchanged(dispatcher, tracker, case, answers, client)

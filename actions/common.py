@@ -43,5 +43,19 @@ def send(dispatcher: CollectingDispatcher, messages: Iterable[str]) -> None:
         dispatcher.utter_message(text=message)
 
 
+def message_text(tracker: Tracker) -> str:
+    """The text of the user's latest message ("" when there is none)."""
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def entity(tracker: Tracker, name: str) -> str | None:
+    """The first non-empty value of entity ``name`` in the latest message, stripped."""
+    for item in (tracker.latest_message or {}).get("entities") or []:
+        value = item.get("value")
+        if item.get("entity") == name and isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
 def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message or {}).get("intent", {}).get("name")

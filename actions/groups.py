@@ -13,7 +13,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import in_thread
+from actions.common import in_thread, message_text
 from actions.playbook_form import after_cancel
 from actions.roleplay import SETUP_SLOTS, ValidateRoleplaySetupForm
 from bot import groups, roleplay
@@ -32,10 +32,6 @@ async def is_trainer(sender_id: str) -> bool:
     )
 
 
-def _message_text(tracker: Tracker) -> str:
-    return (tracker.latest_message or {}).get("text") or ""
-
-
 def _title(scenario_id: str) -> str:
     return next(
         (s["title"] for s in roleplay.list_scenarios() if s["id"] == scenario_id), scenario_id
@@ -52,7 +48,7 @@ class ActionTrainerVerify(Action):
         if not groups.trainer_code_configured():
             dispatcher.utter_message(text=text("groups", "no_codes_configured"))
             return []
-        candidate = groups.trainer_code_in(_message_text(tracker))
+        candidate = groups.trainer_code_in(message_text(tracker))
         if candidate is None:
             dispatcher.utter_message(text=text("groups", "code_missing"))
         elif groups.check_trainer_code(candidate):
@@ -118,7 +114,7 @@ class ActionJoinSession(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
-        code = groups.join_code_in(_message_text(tracker))
+        code = groups.join_code_in(message_text(tracker))
         if code is None:
             dispatcher.utter_message(text=text("groups", "join_missing"))
             return []
@@ -143,7 +139,7 @@ class ActionSessionResults(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Dict[Text, Any]]:
         repo = group_repository()
-        code = groups.join_code_in(_message_text(tracker))
+        code = groups.join_code_in(message_text(tracker))
         if code is None:
             own = await in_thread(repo.sessions_of, tracker.sender_id)
             if not own:

@@ -18,14 +18,20 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import STORAGE_ERRORS, in_thread, repository, send, store_quietly
+from actions.common import (
+    STORAGE_ERRORS,
+    entity,
+    in_thread,
+    message_text,
+    repository,
+    send,
+    store_quietly,
+)
 from actions.history_common import (
     PREFILL_CONFIRM,
     PREFILL_SLOT,
     Events,
-    entity,
     invalid,
-    message_text,
     t,
     yes_no_buttons,
 )

@@ -32,21 +32,6 @@ def t(key: str, **values: Any) -> str:
     return inc.t(key, **values)
 
 
-def entity(tracker: Tracker, name: str) -> Optional[str]:
-    for item in (tracker.latest_message or {}).get("entities") or []:
-        if (
-            item.get("entity") == name
-            and isinstance(item.get("value"), str)
-            and item["value"].strip()
-        ):
-            return item["value"].strip()
-    return None
-
-
-def message_text(tracker: Tracker) -> str:
-    return (tracker.latest_message or {}).get("text") or ""
-
-
 def yes_no_buttons(
     yes: str, no: str, yes_payload: str = "Ja", no_payload: str = "Nein"
 ) -> List[Dict[str, str]]:

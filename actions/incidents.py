@@ -18,7 +18,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import STORAGE_ERRORS, in_thread, repository, send
+from actions.common import STORAGE_ERRORS, entity, in_thread, message_text, repository, send
 from actions.history_common import (
     INCIDENT_SLOTS,
     MAX_CLIENT_BUTTONS,
@@ -27,9 +27,7 @@ from actions.history_common import (
     behavior_answer,
     canonical_behavior,
     client_names,
-    entity,
     invalid,
-    message_text,
     note_answer,
     t,
     yes_no_buttons,

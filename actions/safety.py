@@ -16,6 +16,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.common import entity, message_text
 from bot import dates, escalation, safety
 
 Events = List[Dict[Text, Any]]
@@ -31,13 +32,10 @@ def send_safety_reply(dispatcher: CollectingDispatcher, kind: str) -> None:
 
 def _kind(tracker: Tracker) -> str:
     """The danger kind: from the latest message, else the slot an interrupted form set."""
-    found = safety.detect((tracker.latest_message or {}).get("text") or "")
+    found = safety.detect(message_text(tracker))
     if found is not None:
         return found.kind
-    for entity in (tracker.latest_message or {}).get("entities") or []:
-        if entity.get("entity") == "danger_kind" and entity.get("value"):
-            return str(entity["value"])
-    return tracker.get_slot("danger_kind") or "threat"
+    return entity(tracker, "danger_kind") or tracker.get_slot("danger_kind") or "threat"
 
 
 class ActionSafety(Action):

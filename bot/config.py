@@ -232,6 +232,20 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "send replies here instead of the activity's serviceUrl (tests); empty: serviceUrl",
     ),
+    # conversation locks (connectors/lock_store.py, docs/locks.md)
+    Setting(
+        "KLARTEXT_LOCK_STORE_URL",
+        str,
+        "",
+        "Redis of the conversation locks (several Rasa replicas), e.g. `redis://127.0.0.1:6379/0`;"
+        " empty: in-process locks",
+    ),
+    Setting(
+        "KLARTEXT_LOCK_STORE_PREFIX",
+        str,
+        "klartext",
+        "first part of the lock keys in Redis (several bots can share one Redis)",
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -263,6 +277,8 @@ class Settings:
     teams_token_url: str
     teams_issuers: tuple[str, ...]
     teams_service_url: str
+    lock_store_url: str
+    lock_store_prefix: str
 
     def get(self, name: str) -> Any:
         """The typed value of the setting ``name`` (``KLARTEXT_…``).

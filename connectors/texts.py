@@ -14,6 +14,7 @@ from bot import texts
 
 MESSAGES_FILE = Path(__file__).with_name("messages.yml")
 texts.register("messages", MESSAGES_FILE)
+texts.register("lock_store", MESSAGES_FILE.with_name("lock_store.yml"))  # lock_store.py
 
 
 def reply(key: str, **values: Any) -> str:

@@ -232,6 +232,52 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "send replies here instead of the activity's serviceUrl (tests); empty: serviceUrl",
     ),
+    # security: which door is guarded by what (docs/security.md)
+    Setting(
+        "KLARTEXT_MODE",
+        str,
+        "local",
+        "`local` (loopback only, no set-up) or `production` (every door needs its secret)",
+    ),
+    Setting(
+        "KLARTEXT_REST_TOKEN",
+        str,
+        "",
+        "REST channel token (`Authorization: Bearer …`); empty: REST only from loopback in "
+        "local mode, off in production",
+    ),
+    Setting(
+        "KLARTEXT_ENABLE_API",
+        bool,
+        "false",
+        "`make run`/`make serve` start Rasa's HTTP API (production: needs KLARTEXT_API_TOKEN)",
+    ),
+    Setting(
+        "KLARTEXT_API_TOKEN",
+        str,
+        "",
+        "token of Rasa's HTTP API (`?token=…`); empty: API only from loopback in local mode, "
+        "off in production",
+    ),
+    Setting(
+        "KLARTEXT_ACTION_SECRET",
+        str,
+        "",
+        "sent by Rasa with every action call; empty: generated once into the var directory "
+        "(local mode only)",
+    ),
+    Setting(
+        "KLARTEXT_ACTION_HOST",
+        str,
+        "127.0.0.1",
+        "interface the action server listens on",
+    ),
+    Setting(
+        "KLARTEXT_RASA_HOST",
+        str,
+        "127.0.0.1",
+        "interface `make serve` binds the Rasa server to",
+    ),
     # conversation locks (connectors/lock_store.py, docs/locks.md)
     Setting(
         "KLARTEXT_LOCK_STORE_URL",
@@ -277,6 +323,13 @@ class Settings:
     teams_token_url: str
     teams_issuers: tuple[str, ...]
     teams_service_url: str
+    mode: str
+    rest_token: str
+    enable_api: bool
+    api_token: str
+    action_secret: str
+    action_host: str
+    rasa_host: str
     lock_store_url: str
     lock_store_prefix: str
 

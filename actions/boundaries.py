@@ -30,6 +30,7 @@ from actions.history_common import (
     canonical_behavior,
     invalid,
     note_answer,
+    own_boundaries,
     t,
     yes_no_answer,
     yes_no_buttons,
@@ -70,14 +71,16 @@ class ActionStartBoundary(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Events:
         text = message_text(tracker)
-        behavior = canonical_behavior(entity(tracker, "behavior")) or bnd.parse_behavior(text)
         existing = await boundaries_of(tracker.sender_id)
+        behavior = canonical_behavior(entity(tracker, "behavior"), existing)
+        behavior = behavior or bnd.parse_behavior(text)
         events: Events = [SlotSet(slot, None) for slot in BOUNDARY_SLOTS]
         if behavior is None and not existing and not _just_offered(tracker):
             return events + [FollowupAction("utter_offer_boundary_setup")]
         threshold = None
         if behavior is not None:
-            has = any(b.behavior == behavior for b in existing)
+            key, _ = bnd.split_behavior(behavior)
+            has = any(b.behavior == key for b in existing)
             if has and bnd.wants_removal(text):
                 threshold = bnd.REMOVE
             else:
@@ -111,7 +114,8 @@ class ValidateBoundaryForm(CancellableFormValidation):
     async def validate_boundary_behavior(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return behavior_answer("boundary_behavior", value, dispatcher)
+        own = own_boundaries(await boundaries_of(tracker.sender_id))
+        return behavior_answer("boundary_behavior", value, dispatcher, own, free_text=True)
 
     async def validate_boundary_threshold(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -140,11 +144,12 @@ class ValidateBoundaryForm(CancellableFormValidation):
 
 
 def _pending_boundary(tracker: Tracker) -> tuple:
-    behavior = tracker.get_slot("boundary_behavior")
+    """(behaviour key, own words or None, threshold, note) of the boundary being set."""
+    behavior, words = bnd.split_behavior(tracker.get_slot("boundary_behavior") or "")
     raw = tracker.get_slot("boundary_threshold")
     threshold = bnd.Threshold.from_canonical(raw if raw and raw != bnd.REMOVE else bnd.ABSOLUTE)
     note = tracker.get_slot("boundary_note")
-    return behavior, threshold, None if note in (None, inc.NO_NOTE) else note
+    return behavior, words, threshold, None if note in (None, inc.NO_NOTE) else note
 
 
 class ActionAskBoundaryBehavior(FixedQuestion):
@@ -163,7 +168,7 @@ class ActionAskBoundaryThreshold(Action):
     ) -> Events:
         behavior = tracker.get_slot("boundary_behavior")
         existing = await boundary_for(tracker.sender_id, behavior)
-        question = t("boundary.ask_threshold", label=bnd.label(behavior))
+        question = t("boundary.ask_threshold", label=bnd.slot_label(behavior))
         buttons = [
             {"title": t("boundary.button_absolute"), "payload": t("boundary.payload_absolute")},
             {"title": t("boundary.button_count_2"), "payload": t("boundary.button_count_2")},
@@ -193,21 +198,23 @@ class ActionAskBoundaryConfirm(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Events:
-        behavior, threshold, note = _pending_boundary(tracker)
-        existing = await boundary_for(tracker.sender_id, behavior)
+        behavior, words, threshold, note = _pending_boundary(tracker)
+        existing = await boundary_for(tracker.sender_id, tracker.get_slot("boundary_behavior"))
         if tracker.get_slot("boundary_threshold") == bnd.REMOVE and existing is not None:
             dispatcher.utter_message(
                 text=t("boundary.ask_confirm_remove", line=bnd.describe_boundary(existing)),
                 buttons=yes_no_buttons(t("boundary.button_yes_remove"), t("boundary.button_no")),
             )
             return []
-        line = bnd.describe(behavior, threshold.max_count, threshold.period_days, note)
+        line = bnd.describe(behavior, threshold.max_count, threshold.period_days, note, own=words)
         if existing is not None:
             question = t(
                 "boundary.ask_confirm_replace", line=line, old=bnd.describe_boundary(existing)
             )
         else:
             question = t("boundary.ask_confirm", line=line)
+        if words:  # no category fits: say that it is kept in the user's words
+            question = t("boundary.own_words_hint") + " " + question
         dispatcher.utter_message(
             text=question,
             buttons=yes_no_buttons(t("boundary.button_yes_save"), t("boundary.button_no")),
@@ -231,7 +238,7 @@ class ActionSaveBoundary(Action):
         ):
             dispatcher.utter_message(text=t("boundary.not_saved"))
             return reset
-        behavior, threshold, note = _pending_boundary(tracker)
+        behavior, words, threshold, note = _pending_boundary(tracker)
         repo = repository()
         try:
             if tracker.get_slot("boundary_threshold") == bnd.REMOVE:
@@ -250,7 +257,12 @@ class ActionSaveBoundary(Action):
                 return reset
             saved, _previous = await in_thread(
                 lambda: repo.set_boundary(
-                    tracker.sender_id, behavior, threshold.max_count, threshold.period_days, note
+                    tracker.sender_id,
+                    behavior,
+                    threshold.max_count,
+                    threshold.period_days,
+                    note,
+                    label=words,
                 )
             )
             total = len(await in_thread(repo.boundaries, tracker.sender_id))
@@ -287,7 +299,7 @@ class ActionShowBoundaries(Action):
         send(dispatcher, ["\n".join(lines)])
         buttons = [
             {
-                "title": t("boundary.button_edit", label=bnd.label(b.behavior)),
+                "title": t("boundary.button_edit", label=bnd.label_of(b)),
                 "payload": '/set_boundary{"behavior": "%s"}' % b.behavior,
             }
             for b in items

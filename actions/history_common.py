@@ -42,21 +42,59 @@ def behavior_buttons() -> List[Dict[str, str]]:
     return [{"title": bnd.label(b), "payload": bnd.label(b)} for b in escalation.behaviors()]
 
 
-def canonical_behavior(value: Optional[str]) -> Optional[str]:
-    return bnd.parse_behavior(value) if value else None
+def canonical_behavior(value: Optional[str], own: list = ()) -> Optional[str]:
+    """The slot value of a behaviour entity or button payload: a category or ``text:<words>``.
+
+    A ``custom:…`` key (the edit button of a boundary in own words) becomes that boundary's
+    words; ``own`` are the user's boundaries.
+    """
+    if not value:
+        return None
+    if escalation.is_custom(value):
+        words = next((b.label for b in own if b.behavior == value and b.label), None)
+        return bnd.TEXT_PREFIX + words if words else None
+    return bnd.parse_behavior(value)
+
+
+def own_boundaries(boundaries: list) -> list:
+    """The boundaries in the user's own words (those with a label)."""
+    return [b for b in boundaries if escalation.is_custom(b.behavior) and b.label]
 
 
 def invalid(dispatcher: CollectingDispatcher, code: str, **values: Any) -> None:
     dispatcher.utter_message(text=inc.invalid_message(code, **values))
 
 
-def behavior_answer(slot: str, value: Any, dispatcher: CollectingDispatcher) -> Dict[Text, Any]:
-    """Validated behaviour answer for ``slot`` (None and a German hint when not understood)."""
+def behavior_answer(
+    slot: str,
+    value: Any,
+    dispatcher: CollectingDispatcher,
+    own: list = (),
+    *,
+    free_text: bool = False,
+) -> Dict[Text, Any]:
+    """Validated behaviour answer for ``slot`` (None and a German hint when not understood).
+
+    Args:
+        slot: The slot answered.
+        value: The answer.
+        dispatcher: For the hint.
+        own: The user's boundaries in own words; an answer with similar words is theirs.
+        free_text: Whether any behaviour in own words is taken (a boundary), or only one of
+            ``own`` (an incident).
+    """
     if value is None:  # reset before the form starts: not an answer
         return {slot: None}
-    behavior = bnd.parse_behavior(value)
+    behavior = bnd.parse_behavior_answer(value, own)
+    if behavior is not None and behavior.startswith(bnd.TEXT_PREFIX) and not free_text:
+        words = behavior[len(bnd.TEXT_PREFIX) :]
+        behavior = behavior if any(b.label == words for b in own) else None
     if behavior is None:
-        invalid(dispatcher, "behavior_unknown", value=value if isinstance(value, str) else "")
+        said = value if isinstance(value, str) else ""
+        if free_text:
+            invalid(dispatcher, "behavior_own_words", value=said)
+        else:
+            invalid(dispatcher, "behavior_unknown", value=said, own=[b.label for b in own])
     return {slot: behavior}
 
 
@@ -111,9 +149,11 @@ async def boundaries_of(sender: str) -> list:
 
 
 async def boundary_for(sender: str, behavior: Optional[str]):
+    """The user's boundary for a behaviour slot value (category or ``text:<words>``)."""
     if not behavior:
         return None
-    return next((b for b in await boundaries_of(sender) if b.behavior == behavior), None)
+    key, _ = bnd.split_behavior(behavior)
+    return next((b for b in await boundaries_of(sender) if b.behavior == key), None)
 
 
 async def client_names(sender: str) -> List[str]:

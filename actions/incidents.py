@@ -25,18 +25,20 @@ from actions.history_common import (
     Events,
     FixedQuestion,
     behavior_answer,
+    boundaries_of,
     canonical_behavior,
     client_names,
     invalid,
     note_answer,
+    own_boundaries,
     t,
     yes_no_buttons,
 )
 from actions.playbook_form import CancellableFormValidation, after_cancel
 from bot import boundaries as bnd
-from bot import dates, playbooks
+from bot import clients, dates, escalation, playbooks
 from bot import incidents as inc
-from bot.storage.repository import InvalidInput, client_key
+from bot.storage.repository import InvalidInput
 
 logger = logging.getLogger(__name__)
 
@@ -60,9 +62,10 @@ class ActionStartIncident(Action):
                 client = inc.parse_client(mentioned)
             except InvalidInput:
                 client = None
-        behavior = canonical_behavior(entity(tracker, "behavior"))
+        own = own_boundaries(await boundaries_of(tracker.sender_id))
+        behavior = canonical_behavior(entity(tracker, "behavior"), own)
         if behavior is None and not text.startswith("/"):
-            behavior = bnd.parse_behavior(text)
+            behavior = bnd.parse_behavior(text) or _own_behavior(text, own)
         found = None if text.startswith("/") else dates.find_date(text)
         dispatcher.utter_message(text=t("incident.start"))
         return [SlotSet(slot, None) for slot in INCIDENT_SLOTS] + [
@@ -71,6 +74,18 @@ class ActionStartIncident(Action):
             SlotSet("incident_behavior", behavior),
             SlotSet("incident_date", found.isoformat() if found else None),
         ]
+
+
+def _own_behavior(text: str, own: list) -> Optional[str]:
+    """``text:<words>`` of the user's boundary in own words the message describes, or None."""
+    words = next((b.label for b in own if escalation.similar(b.label, text)), None)
+    return bnd.TEXT_PREFIX + words if words else None
+
+
+def _date_in_message(tracker: Tracker) -> Optional[date]:
+    """A date the latest message names ("Ja, aber das war gestern", "nein, am Montag")."""
+    text = message_text(tracker)
+    return None if text.startswith("/") else dates.find_date(text)
 
 
 class ValidateIncidentForm(CancellableFormValidation):
@@ -92,20 +107,25 @@ class ValidateIncidentForm(CancellableFormValidation):
             invalid(dispatcher, error.code)
             return {"incident_client": None}
         known = await client_names(tracker.sender_id)  # keep the spelling stored first
-        return {
-            "incident_client": next((k for k in known if client_key(k) == client_key(name)), name)
-        }
+        return {"incident_client": next((k for k in known if clients.same_client(name, k)), name)}
 
     async def validate_incident_behavior(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        return behavior_answer("incident_behavior", value, dispatcher)
+        own = own_boundaries(await boundaries_of(tracker.sender_id))
+        return behavior_answer("incident_behavior", value, dispatcher, own)
 
     async def validate_incident_date(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         if value is None:  # reset before the form starts: not an answer
             return {"incident_date": None}
+        if tracker.get_slot("requested_slot") is None:
+            # pre-filled when the form starts (after the safety reply or a case): the message
+            # that accepted the offer may name the day ("Ja, aber das war gestern")
+            named = _date_in_message(tracker)
+            if named is not None:
+                return {"incident_date": named.isoformat()}
         try:
             return {
                 "incident_date": dates.parse_date(
@@ -119,6 +139,13 @@ class ValidateIncidentForm(CancellableFormValidation):
     async def validate_incident_note(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        corrected = dates.correction(value) if isinstance(value, str) else None
+        if corrected is not None and tracker.get_slot("requested_slot") == "incident_note":
+            # "nein, am Montag": the day was wrong – take it and ask for the note again
+            dispatcher.utter_message(
+                text=t("incident.date_corrected", date=dates.format_date(corrected))
+            )
+            return {"incident_date": corrected.isoformat(), "incident_note": None}
         return note_answer("incident_note", value, dispatcher)
 
 
@@ -180,18 +207,20 @@ async def _save_incident(
     repo = repository()
     source = source or {}
     today = dates.today()
+    key, words = bnd.split_behavior(behavior)
     try:
         saved = await in_thread(
             lambda: repo.log_incident(
                 sender,
                 client,
-                behavior,
+                key,
                 occurred_on,
                 note,
                 source="case" if source.get("case") else "chat",
                 case=source.get("case"),
                 level_hint=source.get("level_hint"),
                 today=today,
+                label=words,
             )
         )
         history = await in_thread(repo.incidents, sender, saved.client)
@@ -294,21 +323,21 @@ class ActionLogCaseIncident(Action):
             dispatcher.utter_message(text=t("incident.nothing_offered"))
             return []
         source = {"case": offer.get("case"), "level_hint": offer.get("level_hint")}
-        today = dates.today()
+        day = _date_in_message(tracker) or dates.today()  # "Ja, aber das war gestern"
         if offer.get("client"):
             return await _save_incident(
                 dispatcher,
                 tracker.sender_id,
                 offer["client"],
                 offer["behavior"],
-                today,
+                day,
                 offer.get("note"),
                 source,
             )
         # only the client is missing: the incident form asks for it and nothing else
         return [SlotSet(slot, None) for slot in INCIDENT_SLOTS] + [
             SlotSet("incident_behavior", offer["behavior"]),
-            SlotSet("incident_date", today.isoformat()),
+            SlotSet("incident_date", day.isoformat()),
             SlotSet("incident_note", offer.get("note") or inc.NO_NOTE),
             SlotSet("incident_source", source),
             FollowupAction("incident_form"),

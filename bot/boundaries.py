@@ -1,8 +1,11 @@
 """Personal boundaries (seed 003 "Definiere deine Schmerzgrenze"): understand and describe them.
 
-A boundary is a behaviour category plus a threshold – an absolute no-go, or "the N-th time
-within D days" – and an optional note. Thresholds travel through slots as canonical strings:
+A boundary is a behaviour plus a threshold – an absolute no-go, or "the N-th time within D
+days" – and an optional note. The behaviour is a category where one fits, else the user's
+own words (``text:<words>`` in a slot, stored as a ``custom:…`` key with the words as
+label, see bot/escalation.py). Thresholds travel through slots as canonical strings:
 ``absolute``, ``count:<N>:<D>`` or ``remove`` (the user wants to delete the boundary).
+Vocabulary: ``boundaries.yml``.
 """
 
 from __future__ import annotations
@@ -10,7 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable, Mapping
+
+import yaml
 
 from bot import answers, escalation
 from bot.texts import lookup, text
@@ -19,98 +25,12 @@ MAX_COUNT = 50
 MAX_DAYS = 365
 DEFAULT_DAYS = 30
 NOTE_MAX = 500
+LABEL_MAX = 80  # a behaviour in own words; longer answers are descriptions, not names
 
 ABSOLUTE = "absolute"
 REMOVE = "remove"
-
-_ABSOLUTE_WORDS = [
-    "no go",
-    "nogo",
-    "absolut",
-    "absolutes",
-    "tabu",
-    "rote linie",
-    "null toleranz",
-    "niemals",
-    "nie",
-    "nie wieder",
-    "keinmal",
-    "kein einziges mal",
-    "schon einmal",
-    "einmal ist zu viel",
-    "ein mal ist zu viel",
-    "sofort",
-    "beim ersten mal",
-    "ersten mal",
-    "gar nicht",
-    "ueberhaupt nicht",
-    "auf keinen fall",
-    "keine toleranz",
-]
-_REMOVE_WORDS = [
-    "entfernen",
-    "entferne",
-    "entfern",
-    "loeschen",
-    "loesche",
-    "loesch",
-    "streichen",
-    "streich",
-    "aufheben",
-    "weg damit",
-    "brauche ich nicht mehr",
-    "nicht mehr noetig",
-]
-_AT_MOST = ["hoechstens", "maximal", "max", "bis zu", "nicht mehr als", "nicht oefter als"]
-_NUMBER_WORDS = {
-    "ein": 1,
-    "eins": 1,
-    "einmal": 1,
-    "zwei": 2,
-    "zweimal": 2,
-    "drei": 3,
-    "dreimal": 3,
-    "vier": 4,
-    "viermal": 4,
-    "fuenf": 5,
-    "fuenfmal": 5,
-    "sechs": 6,
-    "sechsmal": 6,
-    "sieben": 7,
-    "siebenmal": 7,
-    "acht": 8,
-    "achtmal": 8,
-    "neun": 9,
-    "neunmal": 9,
-    "zehn": 10,
-    "zehnmal": 10,
-    "zwoelf": 12,
-    "zwanzig": 20,
-    "dreissig": 30,
-}
-_UNITS = {
-    "tag": 1,
-    "tage": 1,
-    "tagen": 1,
-    "woche": 7,
-    "wochen": 7,
-    "monat": 30,
-    "monate": 30,
-    "monaten": 30,
-    "quartal": 90,
-    "quartale": 90,
-    "quartalen": 90,
-    "jahr": 365,
-    "jahre": 365,
-    "jahren": 365,
-}
-_ADVERBS = {
-    "taeglich": 1,
-    "woechentlich": 7,
-    "monatlich": 30,
-    "quartalsweise": 90,
-    "jaehrlich": 365,
-}
+TEXT_PREFIX = "text:"  # slot form of a behaviour in the user's own words: "text:<words>"
+EXAMPLE_THRESHOLDS = ("No-Go", "ab dem 2. Mal", "mehr als zweimal im Monat", "3-mal in 30 Tagen")
 
 
 class ThresholdError(ValueError):
@@ -143,14 +63,27 @@ class Threshold:
         return cls(int(count), int(days))
 
 
+@lru_cache(maxsize=1)
+def _words() -> dict:
+    """The vocabulary of ``boundaries.yml``."""
+    return yaml.safe_load(Path(__file__).with_name("boundaries.yml").read_text(encoding="utf-8"))
+
+
 def behaviors() -> tuple[str, ...]:
     """The behaviour categories a boundary can be set for (those of the escalation ladders)."""
     return escalation.behaviors()
 
 
-def label(behavior: str) -> str:
-    """The German label of a behaviour category."""
+def label(behavior: str, own: str | None = None) -> str:
+    """The German label of a behaviour: its category's, or ``own`` words for a custom one."""
+    if escalation.is_custom(behavior):
+        return own or text("history", "boundary.own_words")
     return text("history", f"labels.{behavior}")
+
+
+def label_of(item) -> str:
+    """:func:`label` of a stored boundary or incident (``behavior`` and ``label``)."""
+    return label(item.behavior, getattr(item, "label", None))
 
 
 @lru_cache(maxsize=1)
@@ -171,77 +104,132 @@ def parse_behavior(value: object) -> str | None:
     return answers.parse_choice(value, _behavior_words())
 
 
+def own_words(value: object) -> str | None:
+    """A behaviour in the user's own words as it is stored and shown, or None.
+
+    Args:
+        value: The answer ("Nachrichten nach Feierabend", "meine Grenze sind Anrufe am
+            Wochenende").
+
+    Returns:
+        The words without a lead-in, surrounding punctuation and extra blanks, first letter
+        upper case ("Anrufe am Wochenende"); None when no content word is left or the answer
+        is longer than :data:`LABEL_MAX` characters.
+    """
+    if not isinstance(value, str):
+        return None
+    words = re.sub(r"\s+", " ", value).strip(" \t.,;:!?\"'„“”")
+    norm = answers.normalize(words)
+    for lead in sorted(_words()["lead_ins"], key=len, reverse=True):
+        if norm.startswith(lead + " "):
+            words = " ".join(words.split(" ")[len(lead.split()) :])
+            break
+    if not escalation.content_words(words) or len(words) > LABEL_MAX or "<" in words:
+        return None
+    return words[:1].upper() + words[1:]
+
+
+def parse_behavior_answer(value: object, own: Iterable = ()) -> str | None:
+    """The behaviour an answer names: a category, or ``text:<words>`` in the user's words.
+
+    Args:
+        value: The answer (button payload, typed words or a ``text:…`` slot value).
+        own: The user's boundaries in own words (``behavior``, ``label``); an answer with
+            similar words gets that boundary's words, so both share one behaviour key.
+
+    Returns:
+        A category key, ``text:<words>``, or None when the answer names nothing.
+    """
+    if isinstance(value, str) and value.startswith(TEXT_PREFIX):
+        value = value[len(TEXT_PREFIX) :]
+    category = parse_behavior(value)
+    if category is not None:
+        return category
+    words = own_words(value)
+    if words is None:
+        return None
+    same = next((b.label for b in own if b.label and escalation.similar(b.label, words)), None)
+    return TEXT_PREFIX + (same or words)
+
+
+def split_behavior(value: str) -> tuple[str, str | None]:
+    """A slot value of :func:`parse_behavior_answer` as (behaviour key, own words or None)."""
+    if value.startswith(TEXT_PREFIX):
+        words = value[len(TEXT_PREFIX) :]
+        return escalation.custom_key(words), words
+    return value, None
+
+
+def slot_label(value: str) -> str:
+    """The label of a slot value of :func:`parse_behavior_answer`."""
+    return label(*split_behavior(value))
+
+
 def wants_removal(value: str) -> bool:
     """Whether the answer asks to delete the boundary (e.g. "entfernen")."""
-    norm = answers.normalize(value)
-    return any(f" {w} " in f" {norm} " for w in _REMOVE_WORDS)
+    return _has(answers.normalize(value), _words()["remove"])
+
+
+def _has(norm: str, phrases: Iterable[str]) -> bool:
+    padded = f" {norm} "
+    return any(f" {answers.normalize(p)} " in padded for p in phrases)
 
 
 def _number(token: str) -> int | None:
     if token.isdigit():
         return int(token)
-    return _NUMBER_WORDS.get(token)
+    return _words()["numbers"].get(token)
 
 
-_STRONG_ABSOLUTE = [
-    "no go",
-    "nogo",
-    "absolut",
-    "absolutes",
-    "tabu",
-    "rote linie",
-    "null toleranz",
-    "keine toleranz",
-]
-_ORDINALS = {
-    "zweiten": 2,
-    "dritten": 3,
-    "vierten": 4,
-    "fuenften": 5,
-    "sechsten": 6,
-    "siebten": 7,
-    "siebenten": 7,
-    "achten": 8,
-    "neunten": 9,
-    "zehnten": 10,
-}
-_UNIT_RE = (
-    "tagen|tage|tag|wochen|woche|monaten|monate|monat|quartalen|quartale|quartal|jahren|jahre|jahr"
-)
-
-
-def _count(norm: str) -> int | None:
-    tokens = norm.split()
+def _times(tokens: list[str]) -> int | None:
+    """A count said as "<n> mal", "zweimal" or an ordinal before "mal" ("beim dritten Mal")."""
+    numbers, ordinals = _words()["numbers"], _words()["ordinals"]
     for i, token in enumerate(tokens):
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
         if nxt == "mal" and _number(token) is not None:
             return _number(token)
-        if token.endswith("mal") and token in _NUMBER_WORDS:
-            return _NUMBER_WORDS[token]
-        if token == "ab" and i + 2 < len(tokens) and tokens[i + 1] == "dem":
-            word = tokens[i + 2]
-            if word in _ORDINALS:
-                return _ORDINALS[word]
-            if word.isdigit():
-                return int(word)
+        if nxt == "mal" and token in ordinals:
+            return ordinals[token]
+        if token.endswith("mal") and token in numbers:
+            return numbers[token]
+    return None
+
+
+def _nth(tokens: list[str]) -> int | None:
+    """A count said as "ab dem 3." / "ab dem dritten" / "ab 3" / "als 2" / a bare number."""
+    ordinals, units = _words()["ordinals"], _words()["units"]
+    for i, token in enumerate(tokens):
+        rest = tokens[i + 1 :]
+        if token == "ab" and rest[:1] == ["dem"] and len(rest) > 1:
+            word = rest[1]
+            return ordinals.get(word) or (int(word) if word.isdigit() else None)
+        if token in ("ab", "als") and rest and _number(rest[0]) is not None:
+            return _number(rest[0])
+    for i, token in enumerate(tokens):  # "3", "drei im Monat", "3 in 30 Tagen"
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        plain = token.isdigit() or (_number(token) or 0) > 1 or token == "eins"
+        if plain and nxt not in units:
+            return _number(token)
     return None
 
 
 def _days(norm: str) -> int | None:
-    match = re.search(rf"\b(?:in|innerhalb|binnen|von)\s+(?:von\s+)?(\w+)\s+({_UNIT_RE})\b", norm)
+    units = _words()["units"]
+    unit_re = "|".join(sorted(units, key=len, reverse=True))
+    match = re.search(rf"\b(?:in|innerhalb|binnen|von)\s+(?:von\s+)?(\w+)\s+({unit_re})\b", norm)
     if match and _number(match[1]) is not None:
-        return _number(match[1]) * _UNITS[match[2]]
-    match = re.search(rf"\b(\d+)\s+({_UNIT_RE})\b", norm)
+        return _number(match[1]) * units[match[2]]
+    match = re.search(rf"\b(\d+)\s+({unit_re})\b", norm)
     if match:
-        return int(match[1]) * _UNITS[match[2]]
+        return int(match[1]) * units[match[2]]
     match = re.search(
-        r"\b(?:pro|im|je|in einem|in einer|innerhalb eines|innerhalb einer|die|der|das)\s+"
-        r"(tag|woche|monat|quartal|jahr)\b",
+        r"\b(?:pro|im|je|in einem|in einer|innerhalb eines|innerhalb einer|die|der|das|den|"
+        r"einen|eine|einem|einer|ein)\s+(tag|woche|monat|quartal|jahr)\b",
         norm,
     )
     if match:
-        return _UNITS[match[1]]
-    return next((n for word, n in _ADVERBS.items() if f" {word} " in f" {norm} "), None)
+        return units[match[1]]
+    return next((n for word, n in _words()["adverbs"].items() if f" {word} " in f" {norm} "), None)
 
 
 def parse_threshold(
@@ -249,8 +237,11 @@ def parse_threshold(
 ) -> str | None:
     """Canonical threshold for an answer, None if not understood; ThresholdError if out of range.
 
-    ``strict`` (for a whole sentence, not an answer to the question) only takes counts and
-    unmistakable no-go words, not "nie" or "sofort".
+    Understood are counts ("3-mal in 30 Tagen", "zweimal pro Woche", "ab dem zweiten Mal",
+    "3"), counts after which the limit is reached ("mehr als zweimal im Monat", "höchstens
+    zweimal" = from the 3rd time) and no-go words ("nie", "beim ersten Mal", "einmal ist
+    schon zu viel"); without a period 30 days. ``strict`` (for a whole sentence, not an
+    answer to the question) only takes "<n> mal" counts and unmistakable no-go words.
     """
     if not isinstance(value, str) or not value.strip():
         return None
@@ -263,13 +254,15 @@ def parse_threshold(
         return REMOVE
     norm = answers.normalize(re.sub(r"(\d+)\s*[x×]", r"\1 mal ", raw))
     norm = re.sub(r"\b(\d+)mal\b", r"\1 mal", norm)
-    count = _count(norm)
+    tokens = norm.split()
+    count = _times(tokens)
+    if count is None and not strict:
+        count = _nth(tokens)
     if count is not None:
-        if any(f" {w} " in f" {norm} " for w in _AT_MOST):
-            count += 1  # "höchstens zweimal" = crossed the third time
+        if _has(norm, _words()["after_count"]):
+            count += 1  # "mehr als zweimal", "höchstens zweimal": crossed the third time
         return _checked(count, _days(norm) or DEFAULT_DAYS)
-    words = _STRONG_ABSOLUTE if strict else _ABSOLUTE_WORDS
-    if any(f" {answers.normalize(w)} " in f" {norm} " for w in words):
+    if _has(norm, _words()["strong_absolute" if strict else "absolute"]):
         return ABSOLUTE
     return None
 
@@ -303,14 +296,17 @@ def describe(
     note: str | None = None,
     *,
     short: bool = False,
+    own: str | None = None,
 ) -> str:
-    """One line describing a boundary: label, threshold and the note if there is one."""
+    """One line describing a boundary: label, threshold and the note if there is one.
+
+    ``own`` are the words of a behaviour in the user's own words (its label).
+    """
     threshold = describe_threshold(max_count, period_days, short=short)
+    name = label(behavior, own)
     if note:
-        return text(
-            "history", "boundary.line_note", label=label(behavior), threshold=threshold, note=note
-        )
-    return text("history", "boundary.line", label=label(behavior), threshold=threshold)
+        return text("history", "boundary.line_note", label=name, threshold=threshold, note=note)
+    return text("history", "boundary.line", label=name, threshold=threshold)
 
 
 def describe_boundary(boundary, *, with_note: bool = True, short: bool = False) -> str:
@@ -321,6 +317,7 @@ def describe_boundary(boundary, *, with_note: bool = True, short: bool = False) 
         boundary.period_days,
         boundary.note if with_note else None,
         short=short,
+        own=getattr(boundary, "label", None),
     )
 
 

@@ -172,14 +172,46 @@ def match_key(name: str | None) -> str:
     return normalize(" ".join(tokens))
 
 
+#: kinds that may stand for any other kind ("Brandt" may be "Herr Brandt")
+_OPEN_KINDS = frozenset({NAME, WORD, NONE})
+
+
+def same_client(a: str | None, b: str | None) -> bool:
+    """Whether two names stand for the same client.
+
+    Args:
+        a: A name as mentioned or typed ("mit Herrn Brandt", "der Firma Müller", "mueller").
+        b: Another one, e.g. as stored ("Herr Brandt", "Müller GmbH").
+
+    Returns:
+        True when the cores of the names (:func:`match_key`) are equal and the kinds fit:
+        the same kind, or one of them a bare name ("Brandt" is "Herr Brandt", but "Frau
+        Keller" is not "Herr Keller" and "Frau Müller" not the "Müller GmbH").
+    """
+    core = match_key(a)
+    if not core or core != match_key(b):
+        return False
+    kinds = {classify(_without_mention_words(a)).kind, classify(_without_mention_words(b)).kind}
+    return len(kinds) == 1 or bool(kinds & _OPEN_KINDS)
+
+
+def _without_mention_words(name: str | None) -> str:
+    """``name`` without leading prepositions ("mit Herrn Brandt" -> "Herrn Brandt")."""
+    tokens = re.sub(r"\s+", " ", name or "").strip().split(" ")
+    prepositions = frozenset(_key(w) for w in lookup("clients", "prepositions"))
+    while len(tokens) > 1 and _key(tokens[0]) in prepositions:
+        tokens = tokens[1:]
+    return " ".join(tokens)
+
+
 def display_name(name: str) -> str:
-    """The name as the coach stores and shows it ("Herrn Brandt" -> "Herr Brandt").
+    """The name as the coach stores and shows it ("mit Herrn Brandt" -> "Herr Brandt").
 
     Args:
         name: A client's name as typed.
 
     Returns:
-        The name with its title normalised and a leading article dropped; the name
-        unchanged (apart from spaces) when it has neither.
+        The name without leading prepositions, with its title normalised and a leading
+        article dropped; the name unchanged (apart from spaces) when it has none of these.
     """
-    return classify(name).name or name.strip()
+    return classify(_without_mention_words(name)).name or name.strip()

@@ -172,6 +172,30 @@ def find_date(text: str, ref: date | None = None) -> date | None:
         return None
 
 
+def correction(text: str, ref: date | None = None) -> date | None:
+    """The day a short correction names ("nein, am Montag", "das war gestern"), or None.
+
+    Args:
+        text: A message given where something else was asked (e.g. the note of an incident).
+        ref: Reference day (default today).
+
+    Returns:
+        The date when the message is short (at most ``correction_max_words`` words), starts
+        with a correction word of ``dates.yml`` and names a usable date; None otherwise –
+        never raises.
+    """
+    norm = normalize(text)
+    vocab = _vocab()
+    if not norm or len(norm.split()) > vocab["correction_max_words"]:
+        return None
+    if not any(norm.startswith(normalize(w) + " ") for w in vocab["correction_starts"]):
+        return None
+    try:
+        return parse_date(text, ref)
+    except DateError:
+        return None
+
+
 def format_date(value: date) -> str:
     """The date the German way, e.g. 03.04.2026."""
     return value.strftime("%d.%m.%Y")

@@ -3,17 +3,27 @@
 The ladders are data (``escalation.yml``); this module only walks them. Inputs are plain
 objects with the attributes used below (``IncidentInfo`` / ``BoundaryInfo`` from the
 repository, or anything alike), so the rules are tested without a database.
+
+A behaviour no category fits is kept in the user's own words: its key is ``custom:`` plus a
+digest of its content words (:func:`custom_key`), its words are the ``label``. Such a
+boundary also matches incidents described with similar words (:func:`similar`), and its
+incidents walk the ladder ``free_text.ladder`` of ``escalation.yml``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Protocol, Sequence
 
 import yaml
+
+from bot.answers import normalize
+
+CUSTOM_PREFIX = "custom:"
 
 
 class IncidentLike(Protocol):
@@ -89,6 +99,8 @@ def behaviors() -> tuple[str, ...]:
 
 def ladder_for(behavior: str) -> Ladder:
     """The ladder a behaviour belongs to; ``KeyError`` for an unknown behaviour."""
+    if is_custom(behavior):
+        return ladders()[config()["free_text"]["ladder"]]
     for ladder in ladders().values():
         if behavior in ladder.behaviors:
             return ladder
@@ -108,6 +120,81 @@ def behavior_for_danger(kind: str) -> str:
     return mapping.get(kind, mapping["threat"])
 
 
+# --------------------------------------------------------------------------- own words
+def is_custom(behavior: str | None) -> bool:
+    """Whether ``behavior`` is a behaviour in the user's own words (``custom:…``)."""
+    return isinstance(behavior, str) and behavior.startswith(CUSTOM_PREFIX)
+
+
+def content_words(text: str | None) -> tuple[str, ...]:
+    """The words of ``text`` that carry its meaning: normalised, no filler words, no numbers.
+
+    Args:
+        text: A behaviour or an incident as the user described it.
+
+    Returns:
+        The distinct content words in order ("Nachrichten nach Feierabend" ->
+        ("nachrichten", "feierabend")).
+    """
+    spec = config()["free_text"]
+    stop = frozenset(normalize(w) for w in spec["stopwords"])
+    words = (w for w in normalize(text or "").split() if not w.isdigit())
+    return tuple(dict.fromkeys(w for w in words if len(w) >= spec["min_length"] and w not in stop))
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Equal words, or words with the same stem ("nachricht" / "nachrichten")."""
+    stem = config()["free_text"]["stem"]
+    return a == b or (len(a) >= stem and len(b) >= stem and a[:stem] == b[:stem])
+
+
+def similar(label: str | None, text: str | None) -> bool:
+    """Whether ``text`` describes the behaviour ``label``: at least half of its words occur.
+
+    Args:
+        label: A behaviour in the user's own words ("Nachrichten nach Feierabend").
+        text: An incident's description ("schreibt mir nach Feierabend Nachrichten").
+
+    Returns:
+        True when at least one and at least half of the label's content words (or their
+        stems) are among the words of ``text``.
+    """
+    wanted, said = content_words(label), content_words(text)
+    hits = sum(any(_same_word(w, s) for s in said) for w in wanted)
+    return hits >= 1 and 2 * hits >= len(wanted)
+
+
+def custom_key(label: str) -> str:
+    """The behaviour key of a behaviour in own words: the same for the same content words.
+
+    Args:
+        label: The behaviour as the user named it.
+
+    Returns:
+        ``custom:`` and a digest of the sorted content words, so "Nachrichten nach
+        Feierabend" and "nachrichten nach feierabend!" get the same key.
+    """
+    words = " ".join(sorted(content_words(label))) or normalize(label)
+    return CUSTOM_PREFIX + hashlib.sha1(words.encode("utf-8")).hexdigest()[:16]
+
+
+def matches(boundary: "BoundaryLike", incident: "IncidentLike") -> bool:
+    """Whether ``incident`` is a case of the behaviour ``boundary`` is about.
+
+    The same behaviour key; for a boundary in own words also an incident whose label or
+    note describes it with similar words.
+    """
+    if incident.behavior == boundary.behavior:
+        return True
+    label = getattr(boundary, "label", None)
+    if not is_custom(boundary.behavior) or not label:
+        return False
+    said = " ".join(
+        part for part in (getattr(incident, "label", None), getattr(incident, "note", None)) if part
+    )
+    return similar(label, said)
+
+
 def window_days() -> int:
     """How many days back incidents count for the level (default 365)."""
     return int(config().get("window_days") or 365)
@@ -122,6 +209,7 @@ class Crossing:
     since: date
     on: date  # the incident with which it was crossed (latest one)
     latest: bool  # crossed by the client's newest incident
+    incident: object = None  # the incident with which it was crossed (latest one)
 
 
 @dataclass(frozen=True)
@@ -176,11 +264,11 @@ def _sorted(incidents: Iterable[IncidentLike]) -> list[IncidentLike]:
 
 
 def _count_within(
-    incidents: Sequence[IncidentLike], behavior: str, end: date, days: int
+    incidents: Sequence[IncidentLike], boundary: BoundaryLike, end: date, days: int
 ) -> tuple[int, date | None]:
     start = end - timedelta(days=days - 1)
     hits = [
-        i.occurred_on for i in incidents if i.behavior == behavior and start <= i.occurred_on <= end
+        i.occurred_on for i in incidents if start <= i.occurred_on <= end and matches(boundary, i)
     ]
     return len(hits), (min(hits) if hits else None)
 
@@ -189,12 +277,12 @@ def crossed_by(
     boundary: BoundaryLike, incidents_so_far: Sequence[IncidentLike], incident: IncidentLike
 ) -> tuple[int, date] | None:
     """Whether ``incident`` (the newest of ``incidents_so_far``) crosses ``boundary``."""
-    if incident.behavior != boundary.behavior:
+    if not matches(boundary, incident):
         return None
     if not boundary.max_count:  # absolute: once is too much
         return 1, incident.occurred_on
     count, since = _count_within(
-        incidents_so_far, boundary.behavior, incident.occurred_on, int(boundary.period_days or 30)
+        incidents_so_far, boundary, incident.occurred_on, int(boundary.period_days or 30)
     )
     return (count, since) if count >= boundary.max_count else None
 
@@ -210,7 +298,6 @@ def assess(
         cutoff = today - timedelta(days=window_days())
         ordered = [i for i in ordered if i.occurred_on > cutoff]
     boundaries = list(boundaries)
-    by_behavior = {b.behavior: b for b in boundaries}
 
     levels: dict[str, int] = {}
     members: dict[str, list] = {}
@@ -220,13 +307,13 @@ def assess(
         previous = levels.get(ladder.key)
         level = 0 if previous is None else previous + 1
         level = max(level, ladder.first_step.get(incident.behavior, 0), incident.level_hint or 0)
-        boundary = by_behavior.get(incident.behavior)
-        hit = crossed_by(boundary, ordered[: n + 1], incident) if boundary is not None else None
-        if hit is not None:
-            level = max(level, ladder.boundary_step)
-            crossings[boundary.behavior] = Crossing(
-                boundary, hit[0], hit[1], incident.occurred_on, latest=False
-            )
+        for boundary in boundaries:
+            hit = crossed_by(boundary, ordered[: n + 1], incident)
+            if hit is not None:
+                level = max(level, ladder.boundary_step)
+                crossings[boundary.behavior] = Crossing(
+                    boundary, hit[0], hit[1], incident.occurred_on, False, incident
+                )
         levels[ladder.key] = min(level, len(ladder.steps) - 1)
         members.setdefault(ladder.key, []).append(incident)
 
@@ -236,19 +323,51 @@ def assess(
     ]
     states.sort(key=lambda s: (s.urgency, s.last, len(s.incidents)), reverse=True)
     newest = ordered[-1] if ordered else None
-    final = tuple(
-        Crossing(
-            c.boundary,
-            c.count,
-            c.since,
-            c.on,
-            latest=newest is not None
-            and c.on == newest.occurred_on
-            and c.boundary.behavior == newest.behavior,
-        )
-        for c in crossings.values()
-    )
+    final = tuple(replace(c, latest=c.incident is newest) for c in crossings.values())
     return Assessment(tuple(ordered), tuple(states), final)
+
+
+def _same_incident(a: IncidentLike, b: IncidentLike) -> bool:
+    return a is b or bool(getattr(a, "id", 0) and getattr(a, "id", 0) == getattr(b, "id", 0))
+
+
+def announced(
+    incident: IncidentLike,
+    incidents: Iterable[IncidentLike],
+    boundaries: Iterable[BoundaryLike] = (),
+    today: date | None = None,
+) -> tuple[list[Crossing], list[Crossing]]:
+    """The boundaries to name when ``incident`` has just been recorded.
+
+    Args:
+        incident: The incident just recorded (one of ``incidents``, matched by id).
+        incidents: All incidents of the client, ``incident`` included.
+        boundaries: The user's boundaries.
+        today: Reference day of the one-year window.
+
+    Returns:
+        (newly crossed, crossed again): boundaries crossed only now that ``incident`` is
+        there – whatever date it has –, and boundaries crossed before that ``incident``
+        itself crosses once more. A boundary crossed earlier is not repeated after an
+        incident of another behaviour.
+    """
+    incidents, boundaries = list(incidents), list(boundaries)
+    rest = [i for i in incidents if not _same_incident(i, incident)]
+    before = {c.boundary.behavior for c in assess(rest, boundaries, today).crossings}
+    after = assess(incidents, boundaries, today)
+    position = next((n for n, i in enumerate(after.incidents) if _same_incident(i, incident)), None)
+    new, again = [], []
+    for crossing in after.crossings:
+        if crossing.boundary.behavior not in before:
+            new.append(crossing)
+            continue
+        if position is None:  # outside the window: nothing to repeat
+            continue
+        own = after.incidents[position]
+        hit = crossed_by(crossing.boundary, after.incidents[: position + 1], own)
+        if hit is not None:
+            again.append(Crossing(crossing.boundary, hit[0], hit[1], own.occurred_on, True, own))
+    return new, again
 
 
 def rank(assessments: dict) -> list:

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Iterable, Mapping, Sequence
 
 from bot import answers, clients, escalation
-from bot.boundaries import describe_boundary, label, plural
+from bot.boundaries import describe_boundary, label, label_of, plural
 from bot.dates import format_date
 from bot.playbooks import config as playbook_config
 from bot.storage.models import CLIENT_NAME_MAX, NOTE_MAX
@@ -56,8 +56,8 @@ def invalid_message(code: str, **values) -> str:
         if values.get("value"):
             return t("invalid.date_too_old", date=format_date(values["value"]))
         return t("invalid.date_too_old_unknown")
-    if code == "behavior_unknown":
-        labels = ", ".join(label(b) for b in escalation.behaviors())
+    if code == "behavior_unknown":  # ``own``: the words of the user's own boundaries
+        labels = ", ".join([label(b) for b in escalation.behaviors()] + list(values.get("own", ())))
         if values.get("value"):
             return t("invalid.behavior_unknown", value=_shorten(values["value"]), labels=labels)
         return t("invalid.behavior_unknown_no_value", labels=labels)
@@ -249,17 +249,19 @@ def level_lines(
 
 
 def crossing_lines(
-    client: str, assessment: escalation.Assessment, *, only_latest: bool
+    client: str, new: Sequence[escalation.Crossing], again: Sequence[escalation.Crossing] = ()
 ) -> list[str]:
-    """Lines on the boundaries the client crossed, plus advice if any was crossed.
+    """Lines on the boundaries an incident just crossed, plus advice if any is new.
 
-    ``only_latest`` keeps only the crossings caused by the client's newest incident.
+    Args:
+        client: The client's name.
+        new: Boundaries crossed for the first time (each named with how often and since
+            when, then one line of advice).
+        again: Boundaries crossed before and now once more (one short line each).
     """
     lines = []
     forms = clients.forms(client)
-    for crossing in assessment.crossings:
-        if only_latest and not crossing.latest:
-            continue
+    for crossing in new:
         boundary = describe_boundary(crossing.boundary, with_note=False)
         if crossing.boundary.max_count:
             lines.append(
@@ -275,27 +277,36 @@ def crossing_lines(
             lines.append(t("level.crossed", **forms, boundary=boundary))
     if lines:
         lines.append(t("level.crossed_advice", **forms))
+    for crossing in again:
+        boundary = describe_boundary(crossing.boundary, with_note=False, short=True)
+        lines.append(t("level.crossed_again", **forms, boundary=boundary))
     return lines
 
 
 def after_logging(
     incident, client_incidents: Sequence, boundaries: Iterable, today: date
 ) -> list[str]:
-    """The coach's answer once an incident is saved: what, level, crossed boundary, next step."""
+    """The coach's answer once an incident is saved: what, level, crossed boundary, next step.
+
+    A boundary is named once, when the incident that crosses it is saved; one crossed
+    earlier only again (briefly) when this incident crosses it once more.
+    """
     client = incident.client
     forms = clients.forms(client)
+    boundaries = list(boundaries)
     assessment = escalation.assess(client_incidents, boundaries, today)
+    new, again = escalation.announced(incident, client_incidents, boundaries, today)
     msgs = [
         t(
             "incident.saved",
             date=format_date(incident.occurred_on),
             **forms,
-            label=label(incident.behavior),
+            label=label_of(incident),
         )
     ]
     count = len(client_incidents)
     msgs.append(t("incident.nth", n=count, **forms) if count > 1 else t("incident.first", **forms))
-    msgs += crossing_lines(client, assessment, only_latest=True)
+    msgs += crossing_lines(client, new, again)
     msgs.append("\n".join(level_lines(client, assessment)))
     state = assessment.primary
     if state is not None and state.step.summary:
@@ -315,7 +326,7 @@ def timeline(client: str, incidents: Sequence, boundaries: Iterable, today: date
                 key,
                 weekday=_weekday(incident.occurred_on),
                 date=format_date(incident.occurred_on),
-                label=label(incident.behavior),
+                label=label_of(incident),
                 note=incident.note,
             )
         )
@@ -371,7 +382,7 @@ def summary(client: str, assessment: escalation.Assessment) -> str:
             t(
                 key,
                 date=format_date(incident.occurred_on),
-                label=label(incident.behavior),
+                label=label_of(incident),
                 note=incident.note,
             )
         )
@@ -433,7 +444,7 @@ def warning_prefill(incidents: Sequence, today: date) -> dict[str, dict]:
     result = {}
     for sign, items in found.items():
         items.sort(key=lambda i: i.occurred_on)
-        labels = sorted({label(i.behavior) for i in items})
+        labels = sorted({label_of(i) for i in items})
         result[sign] = {
             "count": len(items),
             "labels": labels,

@@ -131,7 +131,9 @@ async def test_removal_is_recognised_only_for_an_existing_boundary():
     "slot,answer,expected,says",
     [
         ("boundary_behavior", "Anschreien", "shouting", None),
-        ("boundary_behavior", "Kaffee verschüttet", None, "keinem Verhalten zuordnen"),
+        # no category fits: kept in the user's own words (issue 11)
+        ("boundary_behavior", "Kaffee verschüttet", "text:Kaffee verschüttet", None),
+        ("boundary_behavior", "!!!", None, "in wenigen Worten"),
         ("boundary_threshold", "3-mal in 30 Tagen", "count:3:30", None),
         ("boundary_threshold", "1000 mal pro Tag", None, "zwischen 2 und 50"),
         ("boundary_threshold", "hmm", None, "nicht als Grenze verstehen"),

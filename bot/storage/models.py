@@ -112,6 +112,7 @@ class RoleplayResult(Base):
 # --------------------------------------------------------------------------- boundaries, incidents
 BEHAVIOR_MAX = 32
 NOTE_MAX = 500
+LABEL_MAX = 120  # a behaviour in the user's own words (migration 0005)
 
 
 class Boundary(Base):
@@ -119,6 +120,7 @@ class Boundary(Base):
 
     ``max_count`` None: an absolute no-go; otherwise crossed at the ``max_count``-th
     incident of that behaviour within ``period_days`` days. One boundary per category.
+    A behaviour in the user's own words has a ``custom:…`` key and its words as ``label``.
     """
 
     __tablename__ = "boundaries"
@@ -129,6 +131,7 @@ class Boundary(Base):
         Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
     behavior = Column(String(BEHAVIOR_MAX), nullable=False)
+    label = Column(String(LABEL_MAX), nullable=True)  # own words of a custom behaviour
     max_count = Column(Integer, nullable=True)
     period_days = Column(Integer, nullable=True)
     note = Column(Text, nullable=True)
@@ -154,6 +157,7 @@ class Incident(Base):
         Integer, ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=True
     )
     behavior = Column(String(BEHAVIOR_MAX), nullable=False)
+    label = Column(String(LABEL_MAX), nullable=True)  # own words of a custom behaviour
     occurred_on = Column(Date, nullable=False, index=True)
     note = Column(Text, nullable=True)
     source = Column(String(16), nullable=False, default="chat")  # chat | case

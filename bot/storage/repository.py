@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select, update
 from bot.storage import db
 from bot.storage.models import (
     CLIENT_NAME_MAX,
+    LABEL_MAX,
     NOTE_MAX,
     SENDER_MAX,
     Boundary,
@@ -68,6 +69,7 @@ class BoundaryInfo:
     note: str | None
     created_at: datetime
     updated_at: datetime
+    label: str | None = None  # the words of a behaviour in the user's own words
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class IncidentInfo:
     case: str | None
     level_hint: int | None
     created_at: datetime
+    label: str | None = None  # the words of a behaviour in the user's own words
 
 
 MAX_INCIDENT_AGE_DAYS = 3650
@@ -125,13 +128,30 @@ def clean_incident_client(name: str) -> str:
     return name
 
 
+_CUSTOM_KEY = re.compile(r"custom:[0-9a-f]{16}")
+
+
 def clean_behavior(behavior: str) -> str:
-    """``behavior`` if it is a known behaviour category, else ``InvalidInput``."""
+    """``behavior`` if it is a behaviour category or a ``custom:…`` key, else ``InvalidInput``."""
     from bot.escalation import behaviors
 
+    if isinstance(behavior, str) and _CUSTOM_KEY.fullmatch(behavior):
+        return behavior
     if not isinstance(behavior, str) or behavior not in behaviors():
         raise InvalidInput("behavior_unknown", repr(behavior)[:40])
     return behavior
+
+
+def clean_label(behavior: str, label: str | None) -> str | None:
+    """The own words of a ``custom:…`` behaviour (required there), None for a category."""
+    if not behavior.startswith("custom:"):
+        return None
+    label = clean_note(label)
+    if not label:
+        raise InvalidInput("behavior_unknown", "custom behaviour without words")
+    if len(label) > LABEL_MAX:
+        raise InvalidInput("behavior_too_long")
+    return label
 
 
 def clean_note(note: str | None) -> str | None:
@@ -154,12 +174,29 @@ def client_key(name: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", name).casefold()).strip()
 
 
+def _find_same_client(session, user: User, name: str) -> Client | None:
+    """The user's client ``name`` stands for: the same spelling, else the same core of the name.
+
+    "Herrn Brandt", "herr brandt" and "Brandt" are one client, "Firma Müller", "Müller" and
+    "Müller GmbH" too (:func:`bot.clients.same_client`); "Frau Keller" is not "Herr Keller".
+    """
+    from bot.clients import same_client
+
+    client = session.execute(
+        select(Client).where(Client.user_id == user.id, Client.name_key == client_key(name))
+    ).scalar_one_or_none()
+    if client is not None:
+        return client
+    rows = session.execute(
+        select(Client).where(Client.user_id == user.id).order_by(Client.first_mentioned_at)
+    ).scalars()
+    return next((c for c in rows if same_client(name, c.name)), None)
+
+
 def _mention_client(session, user: User, name: str, case: str | None, now: datetime) -> Client:
     """Count one mention of the user's client ``name`` (created if new; flushed: it has an id)."""
     key = client_key(name)
-    client = session.execute(
-        select(Client).where(Client.user_id == user.id, Client.name_key == key)
-    ).scalar_one_or_none()
+    client = _find_same_client(session, user, name)
     if client is None:
         client = Client(
             user_id=user.id,
@@ -361,10 +398,16 @@ class CoachRepository:
         max_count: int | None = None,
         period_days: int | None = None,
         note: str | None = None,
+        *,
+        label: str | None = None,
     ) -> tuple[BoundaryInfo, BoundaryInfo | None]:
-        """Create or replace the user's boundary for ``behavior``; returns (new, previous)."""
+        """Create or replace the user's boundary for ``behavior``; returns (new, previous).
+
+        A ``custom:…`` behaviour needs its ``label`` (the user's own words).
+        """
         sender_id = clean_sender(sender_id)
         behavior = clean_behavior(behavior)
+        label = clean_label(behavior, label)
         note = clean_note(note)
         if max_count is not None and int(max_count) <= 1:
             max_count, period_days = None, None
@@ -388,6 +431,7 @@ class CoachRepository:
                 note,
                 now,
             )
+            row.label = label
             session.flush()
             return _boundary_info(row), previous
 
@@ -432,11 +476,17 @@ class CoachRepository:
         case: str | None = None,
         level_hint: int | None = None,
         today: date | None = None,
+        label: str | None = None,
     ) -> IncidentInfo:
-        """Record an incident with a client (created if new). Validates everything first."""
+        """Record an incident with a client (created if new). Validates everything first.
+
+        The client is the stored one with the same name or core of the name ("Herrn
+        Brandt" -> "Herr Brandt"); a ``custom:…`` behaviour needs its ``label``.
+        """
         sender_id = clean_sender(sender_id)
         name = clean_incident_client(client_name)
         behavior = clean_behavior(behavior)
+        label = clean_label(behavior, label)
         note = clean_note(note)
         if not isinstance(occurred_on, date) or isinstance(occurred_on, datetime):
             raise InvalidInput("date_unknown")
@@ -461,6 +511,7 @@ class CoachRepository:
                 user_id=user.id,
                 client_id=client.id,
                 behavior=behavior,
+                label=label,
                 occurred_on=occurred_on,
                 note=note,
                 source=source,
@@ -557,7 +608,9 @@ def _info(c: Client) -> ClientInfo:
 
 
 def _boundary_info(b: Boundary) -> BoundaryInfo:
-    return BoundaryInfo(b.behavior, b.max_count, b.period_days, b.note, b.created_at, b.updated_at)
+    return BoundaryInfo(
+        b.behavior, b.max_count, b.period_days, b.note, b.created_at, b.updated_at, b.label
+    )
 
 
 def _incident_info(i: Incident) -> IncidentInfo:
@@ -571,6 +624,7 @@ def _incident_info(i: Incident) -> IncidentInfo:
         i.case,
         i.level_hint,
         i.created_at,
+        i.label,
     )
 
 

@@ -35,7 +35,7 @@ from actions.history_common import (
     t,
     yes_no_buttons,
 )
-from bot import answers, dates, warning_signs
+from bot import answers, clients, dates, warning_signs
 from bot import incidents as inc
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ class ActionShowHistory(Action):
             send(dispatcher, inc.timeline(client, by_client[client], limits, today))
             return [SlotSet("client_name", client)]
         if mentioned:
-            dispatcher.utter_message(text=t("history.unknown_client", client=mentioned))
+            forms = clients.forms(clients.display_name(mentioned))
+            dispatcher.utter_message(text=t("history.unknown_client", **forms))
         send(dispatcher, inc.overview(by_client, limits, today))
         return []
 

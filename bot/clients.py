@@ -120,6 +120,8 @@ FORM_KEYS = (
     "client_pron_acc",
     "client_pron_dat",
     "client_salutation",
+    "client_to",
+    "client_about",
 )
 
 
@@ -133,7 +135,8 @@ def forms(name: str | Client | None) -> dict[str, str]:
     Returns:
         A mapping of every name in :data:`FORM_KEYS` to its text, e.g. for "Herrn Brandt"
         ``client`` "Herr Brandt", ``client_dative`` "Herrn Brandt", ``client_salutation``
-        "Sehr geehrter Herr Brandt".
+        "Sehr geehrter Herr Brandt", ``client_to`` "zu Herrn Brandt", ``client_about``
+        "über Herrn Brandt".
     """
     client = name if isinstance(name, Client) else classify(name)
     key = f"forms.{client.forms_key}"

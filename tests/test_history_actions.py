@@ -443,7 +443,7 @@ async def test_show_history_for_a_client_and_overall():
             entities=[{"entity": "client", "value": "Schulz KG"}],
         ),
     )
-    assert "Zu „Schulz KG“ habe ich keine Vorfälle" in texts(dispatcher)
+    assert "Ich habe keine Vorfälle zur Schulz KG gespeichert." in texts(dispatcher)
 
 
 async def test_history_is_per_user():

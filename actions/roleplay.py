@@ -20,7 +20,7 @@ from actions.common import repository, send, store_quietly
 from actions.playbook_form import CancellableFormValidation, ListeningFormValidation, after_form
 from bot import interrupts, roleplay
 from bot.config import load_settings
-from bot.roleplay import session
+from bot.roleplay import engine, session
 from bot.storage.groups import GroupRepository
 from bot.texts import text
 
@@ -296,7 +296,7 @@ def scored_transcript(state: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The transcript with each user line carrying its rubric scores (for reports and examples)."""
     scores = iter(t.get("scores") for t in state.get("turns", []))
     out = []
-    for entry in state.get("transcript", []):
+    for entry in engine.transcript(state):
         entry = {k: entry[k] for k in ("speaker", "phase", "text") if k in entry}
         if entry.get("speaker") == "user":
             entry["scores"] = next(scores, None)

@@ -89,8 +89,12 @@ def play(scenario_id, level, seed, script, **kw):
     return state
 
 
+def transcript(state):
+    return engine.transcript(state, scenarios=SCENARIOS)
+
+
 def client_lines(state):
-    return [t["text"] for t in state["transcript"] if t["speaker"] == "client"]
+    return [t["text"] for t in transcript(state) if t["speaker"] == "client"]
 
 
 # --------------------------------------------------------------------------- start
@@ -135,10 +139,10 @@ def test_start_uses_shipped_scenarios_by_default():
 def test_good_script_walks_through_all_phases_in_order():
     state = play("extras", 2, 3, GOOD_SCRIPT)
     assert state["outcome"] == "accepted"
-    phases = [t["phase"] for t in state["transcript"] if t["speaker"] == "client"]
+    phases = [t["phase"] for t in transcript(state) if t["speaker"] == "client"]
     order = [p for p, _ in itertools.groupby(phases)]
     assert order == ["opening", "reasons", "backlash", "transition", "closing"]
-    assert state["transcript"][-1]["reaction"] == "accept"
+    assert transcript(state)[-1]["reaction"] == "accept"
 
 
 def test_clear_announcement_without_reason_goes_to_announcing_first():
@@ -178,12 +182,12 @@ def test_hedging_is_always_misunderstood_at_level_3_and_rarely_at_level_1():
         for _ in range(3):
             state, msgs, _ = turn(state, *HEDGE, scenarios=SCENARIOS)
             assert state["phase"] == "opening"  # no progress
-            assert state["transcript"][-1]["reaction"] == "misunderstand"
+            assert transcript(state)[-1]["reaction"] == "misunderstand"
     misunderstood = 0
     for seed in range(60):
         state, _ = start("extras", 1, seed, scenarios=SCENARIOS)
         state, _, _ = turn(state, *HEDGE, scenarios=SCENARIOS)
-        misunderstood += state["transcript"][-1]["reaction"] == "misunderstand"
+        misunderstood += transcript(state)[-1]["reaction"] == "misunderstand"
     assert misunderstood < 25
 
 
@@ -198,7 +202,7 @@ def test_blame_escalates_and_adds_backlash_rounds():
     assert state["phase"] == "backlash"
     needed = state["backlash_needed"]
     state, msgs, _ = turn(state, *BLAME, scenarios=SCENARIOS)
-    assert state["transcript"][-1]["reaction"] == "escalate"
+    assert transcript(state)[-1]["reaction"] == "escalate"
     assert state["backlash_needed"] == needed + state["params"]["escalation_extra"]
     assert state["escalations"] == 1
     assert msgs[0].split(": ", 1)[1] in SCENARIOS["insults_staff"].lines("backlash", "escalate")
@@ -212,18 +216,18 @@ def test_client_leaves_when_patience_is_used_up():
             state, msgs, finished = turn(state, *BLAME, scenarios=SCENARIOS)
         assert finished and state["outcome"] == "client_left"
         assert state["turn"] == patience + 1
-        assert state["transcript"][-1]["phase"] == "closing"
+        assert transcript(state)[-1]["phase"] == "closing"
         assert len(msgs) == 2  # closing line + the coach's note
 
 
 def test_transition_offer_calms_fully_at_level_1_and_partially_at_level_3():
     s1 = play("extras", 1, 0, [ANNOUNCE])
     s1, _, _ = turn(s1, *OFFER, scenarios=SCENARIOS)
-    assert (s1["phase"], s1["transcript"][-1]["reaction"]) == ("transition", "calm")
+    assert (s1["phase"], transcript(s1)[-1]["reaction"]) == ("transition", "calm")
 
     s3 = play("extras", 3, 0, [ANNOUNCE])
     s3, _, _ = turn(s3, *OFFER, scenarios=SCENARIOS)
-    assert (s3["phase"], s3["transcript"][-1]["reaction"]) == ("backlash", "calm")
+    assert (s3["phase"], transcript(s3)[-1]["reaction"]) == ("backlash", "calm")
     assert 0 < s3["backlash_done"] < s3["backlash_needed"]
 
 
@@ -263,7 +267,7 @@ def test_roleplay_always_finishes_with_a_closing_line():
             state, msgs, finished = turn(state, *rng.choice(kinds), scenarios=SCENARIOS)
             n += 1
             assert n <= MAX_TURNS
-        assert state["transcript"][-1]["phase"] == "closing"
+        assert transcript(state)[-1]["phase"] == "closing"
         assert state["outcome"] in ("accepted", "unresolved", "client_left")
 
 
@@ -274,7 +278,7 @@ def test_every_scenario_can_be_completed_at_every_level(sid, level):
         state = play(sid, level, seed, GOOD_SCRIPT)
         assert state["finished"] and state["outcome"] == "accepted", (seed, state["phase"])
         assert state["turn"] <= MAX_TURNS
-        assert state["transcript"][-1]["reaction"] == "accept"
+        assert transcript(state)[-1]["reaction"] == "accept"
         assert client_lines(state)[-1] in SCENARIOS[sid].lines("closing", "accept")
 
 
@@ -370,7 +374,7 @@ def test_restart_resets_the_conversation():
         "params",
     ):
         assert new[key] == fresh[key], key
-    assert len(new["used_lines"]) == 1 and len(new["transcript"]) == 1
+    assert len(new["replies"]) == 1 and len(transcript(new)) == 1
     # a finished role-play can be restarted, too
     again, _ = restart(play("hurt_polite", 2, 8, GOOD_SCRIPT), scenarios=SCENARIOS)
     assert not again["finished"] and again["phase"] == "opening"

@@ -1,23 +1,32 @@
 """Role-play engine: the coach plays a difficult client, the user ends the relationship.
 
-Pure functions over a plain, JSON-serialisable ``state`` dict (it lives in a Rasa slot).
+Pure functions over a plain, JSON-serialisable ``state`` dict (it lives in a Rasa slot and is
+written every turn, so it holds only what is needed: the user's turns with their scores and
+the ids of the client's lines – :func:`transcript` turns them back into sentences).
 Given the same seed, scenario and user turns, the conversation is always the same.
 
 Phases follow the seeds' steps (000 "Schluss machen in fünf Schritten", 002):
 ``opening`` → ``announcing`` (the end has been announced) → ``reasons`` (a reason was given)
 → ``backlash`` (N rounds, by difficulty) → ``transition`` (handover) → ``closing``.
 
-How the client reacts to a user turn (``analysis`` = rubric result, duck-typed: any object
-with ``.scores`` / ``.flags`` / ``.overall``, or a mapping with those keys):
+The client listens: every user turn is read for what it does (``acts.py``: announce, reason,
+handover, thanks, apology, question, offer, says little, off topic, attack), and the state
+keeps what the conversation has established (``facts``: the end announced, a reason given,
+a handover offered, an offer made, the client's own concessions). The client
 
-* blame / sarcasm / insult / counter-attack → ``escalate``: extra backlash rounds; when the
-  client's patience is used up he leaves the conversation.
-* hedging → ``misunderstand`` (with the level's probability; the phase does not advance).
-* clear statement (with a reason) / de-escalation → progress, ``accept_closer``.
-* transition offer → ``calm``: ends the backlash at once (levels 1–2) or halves it (level 3).
-* anything else → ``push_back``; weak turns only make progress by chance.
+* answers a question, an offer, an apology, thanks, near-silence and small talk with the
+  scenario's ``answers`` lines (an offer of a discount, a deadline or a payment plan is
+  exploited at higher levels: extra backlash rounds),
+* reacts to blame / sarcasm / insults by escalating; when the patience is used up he leaves,
+* misunderstands hedging (with the level's probability; the phase does not advance),
+* otherwise moves through the phases: clear statements, reasons and calm answers make
+  progress, a handover offer calms (fully at levels 1–2, half at level 3),
+* never says a line whose conditions do not hold (``lines.py``): nothing about an
+  announcement that has not happened, nothing that contradicts what he conceded.
 
-The role-play always ends, at the latest after ``max_turns`` user turns, with a closing line.
+The role-play ends when the client accepts (only after the end, a reason and a handover were
+on the table), leaves angrily, or wraps up: after ``MAX_IDLE`` turns in a row that bring
+nothing new, or at the latest after ``max_turns`` user turns.
 """
 
 from __future__ import annotations
@@ -27,24 +36,30 @@ import json
 import math
 import random
 import re
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from bot import rubric
-from bot.texts import load, lookup, pick, text
+from bot.texts import load, pick, text
 
+from . import lines as client_lines
+from .acts import HOSTILE_FLAGS, TurnActs, detect
 from .scenarios import DIFFICULTY_LEVELS, PHASES, Scenario, default_scenarios
 
-STATE_VERSION = 1
-MAX_TURNS = 12
+STATE_VERSION = 2
+MAX_TURNS = 14
 #: turns without progress after which the client moves on (announcing) or closes (transition)
 STALL_LIMIT = 3
-#: cap for backlash rounds added by escalations
-MAX_EXTRA_BACKLASH = 4
+#: turns in a row that bring nothing new (silence, small talk, …) after which the client ends
+MAX_IDLE = 5
+#: cap for backlash rounds added by escalations and exploited offers
+MAX_EXTRA_BACKLASH = 5
 
 #: rubric criteria (CONTRACT.md); importing ``bot.rubric`` is cheap, spaCy loads on first use
 CRITERIA: tuple[str, ...] = ("clarity", "reasons", "respect", "transition", "appreciation", "calm")
-HOSTILE_FLAGS = frozenset({"blame", "sarcasm", "insult", "counter_attack", "generalisation"})
 SOOTHING_FLAGS = frozenset({"deescalation", "thanks"})
+#: reactions that count as resistance (push-back) of the client
+RESISTANCE = frozenset({"push_back", "escalate", "misunderstand"})
 #: criteria that only need to be met once in a conversation (best turn counts);
 #: the others should hold in every turn (mean counts)
 ONCE_CRITERIA = frozenset({"reasons", "transition", "appreciation"})
@@ -60,6 +75,16 @@ _RELEVANT_PHASES = {
 
 class UnknownScenario(KeyError):
     """The state or caller names a scenario that is not loaded."""
+
+
+@dataclass
+class _Reply:
+    """How the client answers a turn: phase, reaction, answers key (or None), outcome."""
+
+    phase: str
+    reaction: str
+    answer: str | None = None
+    outcome: str | None = None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -116,85 +141,6 @@ def _values(scenario: Scenario, state: Mapping[str, Any], **extra: Any) -> dict[
     return values
 
 
-#: a stand-in reaction when a reaction's own lines and fallbacks are used up
-_ALTERNATIVE = {
-    "misunderstand": "push_back",
-    "push_back": "misunderstand",
-    "escalate": "push_back",
-    "accept_closer": "calm",
-    "calm": "accept_closer",
-    "neutral": "push_back",
-    "accept": "accept_closer",
-}
-
-
-def _candidates(scenario: Scenario, phase: str, reaction: str) -> list[list[tuple[str, str]]]:
-    """Every line that may answer (phase, reaction).
-
-    Returns:
-        Groups of (line id, text) pairs, the best fitting group first.
-    """
-    fb = lookup("roleplay", "client_fallback")
-    groups: list[list[tuple[str, str]]] = []
-
-    def own(ph: str, r: str) -> None:
-        groups.append([(f"{ph}.{r}[{i}]", t) for i, t in enumerate(scenario.lines(ph, r))])
-
-    def fallback(key: str) -> None:
-        lines = range(len(fb.get(key) or ()))  # a reaction may have no neutral lines
-        groups.append(
-            [
-                (f"fallback.{key}[{i}]", text("roleplay", f"client_fallback.{key}.{i}"))
-                for i in lines
-            ]
-        )
-
-    own(phase, reaction)
-    if phase == "closing":
-        fallback(f"closing_{reaction}")
-        fallback(reaction)
-        return groups
-    fallback(reaction)
-    # the same reaction of the neighbouring phases (resistance sounds alike in every phase)
-    middle = [p for p in PHASES if p not in ("closing", phase)]
-    for ph in sorted(middle, key=lambda p: abs(PHASES.index(p) - PHASES.index(phase))):
-        own(ph, reaction)
-    alt = _ALTERNATIVE.get(reaction)
-    if alt:
-        own(phase, alt)
-        fallback(alt)
-    return groups
-
-
-def _pick_line(
-    state: dict, scenario: Scenario, phase: str, reaction: str, rng: random.Random
-) -> tuple[str, str]:
-    """A client line not used before in this session: (line id, text).
-
-    Order: the scenario's lines for phase+reaction → the neutral fallback lines of
-    ``texts.yml`` → the same reaction in neighbouring phases → a related reaction →
-    (everything used up) the best-fitting line used longest ago.
-    """
-    used = state["used_lines"]
-    used_set = set(used)
-    used_texts = {
-        t.get("text") for t in state.get("transcript", []) if t.get("speaker") == "client"
-    }
-    groups = _candidates(scenario, phase, reaction)
-    for group in groups:
-        fresh = [(i, t) for i, t in group if i not in used_set and t not in used_texts]
-        if fresh:
-            line_id, text = fresh[rng.randrange(len(fresh))]
-            break
-    else:
-        first = next((g for g in groups if g), [("fallback.none", "…")])
-        # graceful: repeat the line whose last use lies furthest back
-        last_use = {u: j for j, u in enumerate(used)}
-        line_id, text = min(first, key=lambda it: last_use.get(it[0], -1))
-    used.append(line_id)
-    return line_id, text
-
-
 def _record(analysis: Any) -> dict[str, Any]:
     """Plain-data view of a rubric result (object or mapping)."""
 
@@ -238,6 +184,58 @@ def analyse(text: str, state: Mapping[str, Any]) -> Any:
     return rubric.assess(text, under_backlash=state.get("phase", "opening") != "opening")
 
 
+def transcript(
+    state: Mapping[str, Any], scenarios: Mapping[str, Scenario] | None = None
+) -> list[dict[str, Any]]:
+    """The conversation so far: the client's opener, then user turn and client reply in turn.
+
+    Returns:
+        Entries ``{"speaker": "client"|"user", "phase", "text"}``; the client's also carry
+        ``reaction`` and ``line_id``.
+    """
+    scenario = _scenario(state["scenario_id"], scenarios)
+    out: list[dict[str, Any]] = []
+    replies = list(state.get("replies", []))
+    for i, (phase, reaction, line_id) in enumerate(replies):
+        if i > 0 and i - 1 < len(state.get("turns", [])):
+            user = state["turns"][i - 1]
+            out.append({"speaker": "user", "phase": user["phase"], "text": user["text"]})
+        out.append(
+            {
+                "speaker": "client",
+                "phase": phase,
+                "reaction": reaction,
+                "text": client_lines.line_text(scenario, line_id),
+                "line_id": line_id,
+            }
+        )
+    return out
+
+
+def resistance(state: Mapping[str, Any]) -> int:
+    """How many of the client's replies pushed back, escalated or misunderstood."""
+    return sum(1 for _, reaction, _ in state.get("replies", [])[1:] if reaction in RESISTANCE)
+
+
+# --------------------------------------------------------------------------- the client's line
+
+
+def _say(st: dict, scenario: Scenario, reply: _Reply, rng: random.Random) -> str:
+    """Pick the client's line for ``reply``, record it (id and concessions), return its text."""
+    groups = []
+    if reply.answer:
+        groups += client_lines.answer_candidates(scenario, reply.answer)
+    groups += client_lines.phase_candidates(scenario, reply.phase, reply.reaction)
+    used = [line_id for _, _, line_id in st["replies"]]
+    chosen = client_lines.pick(groups, st["difficulty"], st["facts"], used, rng)
+    line_id, line, meta = chosen or ("fallback.none[0]", "…", None)
+    if meta is not None and meta.concedes:
+        st["facts"] = sorted({*st["facts"], *meta.concedes})
+    st["replies"].append([reply.phase, reply.reaction, line_id])
+    st["last_client_line"] = line
+    return line
+
+
 # --------------------------------------------------------------------------- start / restart
 
 
@@ -266,6 +264,7 @@ def _begin(scenario: Scenario, difficulty: int, seed: int, restarts: int) -> tup
         "announced": False,
         "reason_given": False,
         "transition_offered": False,
+        "facts": [],
         "backlash_needed": int(params["backlash_rounds"]),
         "backlash_done": 0,
         "backlash_rounds": 0,
@@ -273,9 +272,9 @@ def _begin(scenario: Scenario, difficulty: int, seed: int, restarts: int) -> tup
         "escalations": 0,
         "misunderstandings": 0,
         "stalls": 0,
-        "used_lines": [],
+        "idle": 0,
+        "replies": [],
         "last_client_line": "",
-        "transcript": [],
         "turns": [],
         "paused": False,
         "finished": False,
@@ -283,11 +282,7 @@ def _begin(scenario: Scenario, difficulty: int, seed: int, restarts: int) -> tup
     }
     rng = _rng(state, "start")
     messages = _briefing(scenario, state, rng)
-    _, line = _pick_line(state, scenario, "opening", "neutral", rng)
-    state["last_client_line"] = line
-    state["transcript"].append(
-        {"speaker": "client", "phase": "opening", "reaction": "neutral", "text": line}
-    )
+    line = _say(state, scenario, _Reply("opening", "neutral"), rng)
     messages.append(_client(scenario, line))
     return state, messages
 
@@ -322,108 +317,201 @@ def _hostile(rec: Mapping[str, Any]) -> bool:
     return "negated_insult" in flags and rec["scores"].get("respect", 1.0) < 0.6
 
 
-def _react(st: dict, rec: dict, u_mis: float, u_push: float) -> tuple[str, str, str | None]:
-    """Update the counters in ``st`` for one user turn.
+def _add_facts(st: dict, *facts: str) -> None:
+    st["facts"] = sorted({*st["facts"], *facts})
 
-    Returns:
-        (phase, reaction, outcome) of the client's answer.
-    """
-    p = st["params"]
-    pbc = float(p["push_back_chance"])
-    flags = set(rec["flags"])
-    phase = st["phase"]
-    hostile = _hostile(rec)
-    hedge = "hedging" in flags
-    clear = "clear_end" in flags
-    reason = "reason" in flags
-    offer = "transition_offer" in flags
-    soothing = bool(flags & SOOTHING_FLAGS)
-    good = clear or reason or offer or soothing or rec["overall"] >= 60
-    pushes = u_push < pbc  # the client digs in this turn
 
-    if offer:
-        st["transition_offered"] = True
-    if reason and (st["announced"] or clear or hedge):
+def _establish(st: dict, acts: TurnActs, hedge_understood: bool) -> None:
+    """Record what the turn put on the table (announcement, reason, handover, offer, …)."""
+    if "announce" in acts or hedge_understood:
+        st["announced"] = True
+        _add_facts(st, "announced")
+    if acts.acts & {"reason", "report"} and st["announced"]:
         st["reason_given"] = True
+        _add_facts(st, "reason")
+    if "handover" in acts:
+        st["transition_offered"] = True
+        _add_facts(st, "handover")
+    _add_facts(st, *(a for a in ("thanks", "apology", "offer") if a in acts))
 
-    if hostile:
-        st["escalations"] += 1
-        if st["escalations"] > int(p["patience"]):
-            return "closing", "escalate", "client_left"
-        st["extra_backlash"] = min(
-            MAX_EXTRA_BACKLASH, st["extra_backlash"] + int(p["escalation_extra"])
-        )
-        st["backlash_needed"] = int(p["backlash_rounds"]) + st["extra_backlash"]
-        if phase == "opening":
-            if clear:
-                st["announced"] = True
-                return "announcing", "escalate", None
-            return "opening", "escalate", None
-        if phase == "announcing":
-            return "announcing", "escalate", None
-        return "backlash", "escalate", None
 
+def _answer_key(st: dict, acts: TurnActs) -> str | None:
+    """The ``answers`` section that answers the turn, or None (the phase lines answer it)."""
+    if "silence" in acts:
+        return "silence"
+    if "offer" in acts:
+        return f"offer.{acts.offer}"
+    if acts.substantive:
+        return None
+    if "off_topic" in acts:
+        return "off_topic"
+    if "question" in acts:
+        return f"question.{acts.question}"
+    if "apology" in acts:
+        return "apology"
+    if "thanks" in acts and not (st["phase"] == "transition" and st["transition_offered"]):
+        return "thanks"
+    return None
+
+
+def _escalate(st: dict) -> _Reply:
+    p = st["params"]
+    st["escalations"] += 1
+    if st["escalations"] > int(p["patience"]):
+        return _Reply("closing", "escalate", outcome="client_left")
+    _add_backlash(st, int(p["escalation_extra"]))
+    if st["phase"] == "opening":
+        return _Reply("announcing" if st["announced"] else "opening", "escalate")
+    if st["phase"] == "announcing":
+        return _Reply("announcing", "escalate")
+    return _Reply("backlash", "escalate")
+
+
+def _add_backlash(st: dict, extra: int) -> None:
+    st["extra_backlash"] = min(MAX_EXTRA_BACKLASH, st["extra_backlash"] + extra)
+    st["backlash_needed"] = int(st["params"]["backlash_rounds"]) + st["extra_backlash"]
+
+
+def _react(st: dict, rec: dict, acts: TurnActs, u_mis: float, u_push: float) -> _Reply:
+    """Update the counters in ``st`` for one user turn and decide how the client answers."""
+    p = st["params"]
+    flags = set(rec["flags"])
+    if _hostile(rec):
+        _establish(st, acts, False)
+        return _escalate(st)
+    hedge = "hedging" in flags
     if hedge and u_mis < float(p["misunderstand_chance"]):
         st["misunderstandings"] += 1
         st["stalls"] += 1
-        return phase, "misunderstand", None
+        return _Reply(st["phase"], "misunderstand")
+    _establish(st, acts, hedge and st["phase"] == "opening")
+    pushes = u_push < float(p["push_back_chance"])
+    answer = _answer_key(st, acts)
+    if answer is None:
+        return _phase_step(st, rec, acts, pushes)
+    section = answer.split(".", 1)[0]
+    if section == "offer":
+        return _offer_step(st, rec, acts, pushes, answer)
+    if section in ("apology", "thanks") and (section == "thanks" or p["apology_calms"]):
+        if st["phase"] in ("reasons", "backlash"):  # a calming turn under backlash
+            reply = _backlash_step(st, True, True, pushes, False)
+            return _Reply(reply.phase, reply.reaction, answer)
+        return _Reply(st["phase"], "accept_closer" if st["announced"] else "neutral", answer)
+    st["stalls"] += 1
+    return _Reply(st["phase"], "answer" if section == "question" else "push_back", answer)
+
+
+def _offer_step(st: dict, rec: dict, acts: TurnActs, pushes: bool, answer: str) -> _Reply:
+    """An offer (discount, deadline, payment plan): taken at level 1, exploited above."""
+    exploit = int(st["params"]["offer_exploit"])
+    if exploit and st["announced"]:
+        _add_backlash(st, exploit)
+    if acts.substantive:
+        reply = _phase_step(st, rec, acts, pushes)
+        return _Reply(reply.phase, "push_back" if exploit else reply.reaction, answer)
+    st["stalls"] += 1
+    return _Reply(st["phase"], "push_back" if exploit else "calm", answer)
+
+
+def _phase_step(st: dict, rec: dict, acts: TurnActs, pushes: bool) -> _Reply:
+    """The phase machine for a turn that is not answered from the ``answers`` lines."""
+    flags = set(rec["flags"])
+    phase = st["phase"]
+    clear = "announce" in acts
+    offer = "handover" in acts
+    soothing = bool(flags & SOOTHING_FLAGS) or bool(acts.acts & {"empathy", "thanks"})
+    firm = clear or "reason" in acts or "report" in acts or soothing
+    good = firm or offer or rec["overall"] >= 60
 
     if phase == "opening":
-        if clear or hedge:  # a hedge that was understood still announces the end
-            st["announced"] = True
+        if st["announced"]:
             if st["reason_given"]:
-                return "reasons", ("accept_closer" if not pushes else "push_back"), None
-            return "announcing", ("accept_closer" if soothing and not pushes else "push_back"), None
+                return _Reply("reasons", "push_back" if pushes else "accept_closer")
+            return _Reply("announcing", "accept_closer" if soothing and not pushes else "push_back")
         st["stalls"] += 1
-        return "opening", "push_back", None
+        return _Reply("opening", "push_back")
 
     if phase == "announcing":
         if st["reason_given"] and good:
-            return "reasons", ("accept_closer" if not pushes else "push_back"), None
+            return _Reply("reasons", "push_back" if pushes else "accept_closer")
         st["stalls"] += 1
         if st["stalls"] >= STALL_LIMIT:  # the client stops asking "why" and just resists
-            return _backlash_step(st, rec, good, clear or reason or soothing, pushes, offer)
-        return (
-            "announcing",
-            ("accept_closer" if (clear or soothing) and not pushes else "push_back"),
-            None,
-        )
+            return _backlash_step(st, good, firm, pushes, offer)
+        return _Reply("announcing", "accept_closer" if firm and not pushes else "push_back")
 
     if phase in ("reasons", "backlash"):
-        return _backlash_step(st, rec, good, clear or reason or soothing, pushes, offer)
+        return _backlash_step(st, good, firm, pushes, offer)
 
     if phase == "transition":
-        if offer or (st["transition_offered"] and (good or not pushes)):
-            return "closing", "accept", "accepted"
+        if st["transition_offered"] and (offer or good or not pushes):
+            return _Reply("closing", "accept", outcome="accepted")
         st["stalls"] += 1
         if st["stalls"] >= STALL_LIMIT:
-            return "closing", "push_back", "unresolved"
-        return "transition", ("accept_closer" if good and not pushes else "push_back"), None
+            return _Reply("closing", "push_back", outcome="unresolved")
+        return _Reply("transition", "accept_closer" if good and not pushes else "push_back")
 
-    return "closing", "push_back", "unresolved"  # unknown phase in an old state: end politely
+    return _Reply("closing", "push_back", outcome="unresolved")  # unknown phase: end politely
 
 
-def _backlash_step(
-    st: dict, rec: dict, good: bool, firm: bool, pushes: bool, offer: bool
-) -> tuple[str, str, str | None]:
+def _backlash_step(st: dict, good: bool, firm: bool, pushes: bool, offer: bool) -> _Reply:
     p = st["params"]
     needed = st["backlash_needed"]
     if offer:
         if p["calm_on_offer"] == "full":
             st["backlash_done"] = max(st["backlash_done"], needed)
-            return "transition", "calm", None
+            return _Reply("transition", "calm")
         remaining = max(0, needed - st["backlash_done"])
         st["backlash_done"] += max(1, math.ceil(remaining / 2))
         if st["backlash_done"] >= needed:
-            return "transition", "calm", None
-        return "backlash", "calm", None
+            return _Reply("transition", "calm")
+        return _Reply("backlash", "calm")
     if not good and pushes:  # weak turn, the client digs in: no progress
         st["stalls"] += 1
-        return "backlash", "push_back", None
+        return _Reply("backlash", "push_back")
     if st["backlash_done"] >= needed:
-        return "transition", ("calm" if st["transition_offered"] else "accept_closer"), None
+        return _Reply("transition", "calm" if st["transition_offered"] else "accept_closer")
     st["backlash_done"] += 1
-    return "backlash", ("accept_closer" if firm and not pushes else "push_back"), None
+    return _Reply("backlash", "accept_closer" if firm and not pushes else "push_back")
+
+
+def _upgrade(st: dict) -> dict:
+    """A state of version 1 (a role-play running across an update) gets the new fields."""
+    if st.get("version", 1) < STATE_VERSION:
+        facts = [
+            f
+            for f, key in (
+                ("announced", "announced"),
+                ("reason", "reason_given"),
+                ("handover", "transition_offered"),
+            )
+            if st.get(key)
+        ]
+        st.setdefault("facts", facts)
+        st.setdefault("idle", 0)
+        st.setdefault("replies", [])
+        st.pop("transcript", None)
+        st.pop("used_lines", None)
+        st["version"] = STATE_VERSION
+    return st
+
+
+def _progress(st: Mapping[str, Any]) -> tuple:
+    """What counts as the conversation moving on: new facts, backlash rounds worked off."""
+    return (tuple(st["facts"]), st["backlash_done"])
+
+
+def _wrap_up(st: dict, reply: _Reply) -> _Reply:
+    """The client ends a conversation that goes nowhere (or has gone on too long)."""
+    if reply.outcome is not None:
+        return reply
+    if st["turn"] >= st["max_turns"] or st["idle"] >= MAX_IDLE:
+        return _Reply(
+            "closing",
+            "escalate" if reply.reaction == "escalate" else "push_back",
+            None,
+            "unresolved",
+        )
+    return reply
 
 
 def turn(
@@ -438,7 +526,7 @@ def turn(
     ``analysis`` is the rubric result for ``user_text``; ``None`` rates it with the real rubric.
     The input state is not modified.
     """
-    st = copy.deepcopy(dict(state))
+    st = _upgrade(copy.deepcopy(dict(state)))
     if st.get("finished"):
         return st, [_coach(text("roleplay", "already_finished.0"))], True
     scenario = _scenario(st["scenario_id"], scenarios)
@@ -451,52 +539,41 @@ def turn(
     if analysis is None:
         analysis = analyse(user_text, st)
     rec = _record(analysis)
+    acts = detect(user_text, rec["flags"])
     phase_before = st["phase"]
-    answered = st["transcript"][-1].get("reaction") if st["transcript"] else None
+    progress_before = _progress(st)
+    answered = st["replies"][-1][1] if st["replies"] else None
     st["turn"] += 1
     st["paused"] = False
     rng = _rng(st, "turn")
     u_mis, u_push = rng.random(), rng.random()
-    phase, reaction, outcome = _react(st, rec, u_mis, u_push)
-    if outcome is None and st["turn"] >= st["max_turns"]:
-        phase, reaction, outcome = (
-            "closing",
-            ("escalate" if reaction == "escalate" else "push_back"),
-            "unresolved",
-        )
-    if phase != phase_before:
+    reply = _react(st, rec, acts, u_mis, u_push)
+    moved = reply.phase != phase_before or _progress(st) != progress_before
+    st["idle"] = 0 if moved or reply.reaction == "escalate" else st["idle"] + 1
+    reply = _wrap_up(st, reply)
+    if reply.phase != phase_before:
         st["stalls"] = 0
-    line_id, line = _pick_line(st, scenario, phase, reaction, rng)
-    st["phase"] = phase
-    if phase == "backlash":
+    line = _say(st, scenario, reply, rng)
+    st["phase"] = reply.phase
+    if reply.phase == "backlash":
         st["backlash_rounds"] += 1
-    st["last_client_line"] = line
     st["turns"].append(
         {
             "n": st["turn"],
             "text": user_text,
             "phase": phase_before,
             "answered": answered,
-            "reaction": reaction,
+            "reaction": reply.reaction,
+            "acts": sorted(acts.acts),
             **rec,
         }
     )
-    st["transcript"].append({"speaker": "user", "phase": phase_before, "text": user_text})
-    st["transcript"].append(
-        {
-            "speaker": "client",
-            "phase": phase,
-            "reaction": reaction,
-            "text": line,
-            "line_id": line_id,
-        }
-    )
     messages = [_client(scenario, line)]
-    if outcome is not None:
+    if reply.outcome is not None:
         st["finished"] = True
-        st["outcome"] = outcome
+        st["outcome"] = reply.outcome
         rng_end = _rng(st, "finished")
-        note = pick("roleplay", f"finished.{outcome}", rng_end, **_values(scenario, st))
+        note = pick("roleplay", f"finished.{reply.outcome}", rng_end, **_values(scenario, st))
         messages.append(_coach(note))
     return st, messages, st["finished"]
 

@@ -20,15 +20,39 @@ File layout (all keys required unless marked optional)::
     phases:                            # client lines (Sie-form) per phase and reaction
       opening: {neutral: [...], push_back: [...], misunderstand: [...], escalate: [...]}
       ...
+    answers:                           # optional as a whole; if given, every section
+      question: {other: [...], when: [...], why: [...]}      # other required
+      offer: {other: [...], discount: [...], deadline: [...], payment_plan: [...]}
+      apology: [...]
+      thanks: [...]
+      silence: [...]
+      off_topic: [...]
+    concessions:                       # optional: what the client can concede
+      lawyer: "die Anwalt-Drohung war voreilig"
 
-``PHASE_REACTIONS`` lists which reaction types every phase needs.
+``PHASE_REACTIONS`` lists which reaction types every phase needs; ``ANSWER_SECTIONS`` the
+sections of ``answers`` (the client's answer to what a user turn does, see ``acts.py``).
+
+A client line is a text or a mapping with the text and conditions::
+
+    - "Mein Anwalt prüft das."                       # always possible
+    - text: "Mag sein, dass ich mit dem Anwalt etwas voreilig war."
+      concedes: [lawyer]                             # said once, ...
+    - text: "Mein Anwalt prüft, ob Sie überhaupt aussteigen dürfen."
+      unless: [lawyer]                               # ... this is never said again
+    - text: "Und dafür bedanken Sie sich auch noch?"
+      needs: [announced]                             # only after the end was announced
+    - text: "Sie rufen an, damit ich Ihnen Aufträge gebe, oder?"
+      levels: [3]                                    # only at level 3
+
+``needs``/``unless`` name facts of the conversation (``FACTS``) or the scenario's concessions.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -63,6 +87,24 @@ PHASE_REACTIONS: dict[str, tuple[str, ...]] = {
     "closing": ("accept", "push_back", "escalate"),
 }
 
+#: Sections of ``answers``: how the client answers what a user turn does (``acts.py``).
+ANSWER_SECTIONS: tuple[str, ...] = (
+    "question",
+    "offer",
+    "apology",
+    "thanks",
+    "silence",
+    "off_topic",
+)
+#: Sections split by kind; ``other`` is required and answers every kind without own lines.
+ANSWER_KINDS: dict[str, tuple[str, ...]] = {
+    "question": ("other", "when", "why"),
+    "offer": ("other", "discount", "deadline", "payment_plan"),
+}
+#: What a conversation can have established (``needs``/``unless`` of a line).
+FACTS: tuple[str, ...] = ("announced", "reason", "handover", "thanks", "apology", "offer")
+_LINE_KEYS = {"text", "levels", "needs", "unless", "concedes"}
+
 #: Values of the ``case`` slot (CONTRACT.md) a scenario may be tagged with.
 CASES: tuple[str, ...] = ("our_fault", "extra_requests", "false_claims", "abusive")
 
@@ -78,6 +120,9 @@ DIFFICULTY_LEVELS: tuple[int, ...] = (1, 2, 3)
 #:                        "partial": it only halves the remaining backlash rounds
 #: escalation_extra     – extra backlash rounds per hostile turn (blame, sarcasm, insult)
 #: patience             – hostile turns the client puts up with before leaving the conversation
+#: offer_exploit        – extra backlash rounds when the user offers a discount, a deadline or
+#:                        a payment plan (the client smells weakness and pushes for more)
+#: apology_calms        – whether an apology counts as a calming turn (else it is exploited)
 DEFAULT_DIFFICULTY: dict[int, dict[str, Any]] = {
     1: {
         "backlash_rounds": 1,
@@ -86,6 +131,8 @@ DEFAULT_DIFFICULTY: dict[int, dict[str, Any]] = {
         "calm_on_offer": "full",
         "escalation_extra": 1,
         "patience": 4,
+        "offer_exploit": 0,
+        "apology_calms": True,
     },
     2: {
         "backlash_rounds": 2,
@@ -94,6 +141,8 @@ DEFAULT_DIFFICULTY: dict[int, dict[str, Any]] = {
         "calm_on_offer": "full",
         "escalation_extra": 1,
         "patience": 3,
+        "offer_exploit": 1,
+        "apology_calms": True,
     },
     3: {
         "backlash_rounds": 4,
@@ -102,10 +151,12 @@ DEFAULT_DIFFICULTY: dict[int, dict[str, Any]] = {
         "calm_on_offer": "partial",
         "escalation_extra": 2,
         "patience": 2,
+        "offer_exploit": 2,
+        "apology_calms": False,
     },
 }
 
-# name -> (kind, min, max) ; kind "int" | "prob" | "choice"
+# name -> (kind, min, max) ; kind "int" | "prob" | "choice" | "bool"
 _DIFFICULTY_PARAMS: dict[str, tuple[str, Any, Any]] = {
     "backlash_rounds": ("int", 1, 6),
     "push_back_chance": ("prob", 0.0, 1.0),
@@ -113,9 +164,21 @@ _DIFFICULTY_PARAMS: dict[str, tuple[str, Any, Any]] = {
     "calm_on_offer": ("choice", ("full", "partial"), None),
     "escalation_extra": ("int", 0, 3),
     "patience": ("int", 1, 10),
+    "offer_exploit": ("int", 0, 3),
+    "apology_calms": ("bool", None, None),
 }
 
-_TOP_LEVEL = {"id", "title", "case", "persona", "user_goal", "difficulty", "phases"}
+_TOP_LEVEL = {
+    "id",
+    "title",
+    "case",
+    "persona",
+    "user_goal",
+    "difficulty",
+    "phases",
+    "answers",
+    "concessions",
+}
 _REQUIRED_TOP = ("id", "title", "persona", "user_goal", "phases")
 _PERSONA_KEYS = {"name", "company", "role", "history"}
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,60}$")
@@ -150,11 +213,32 @@ class Persona:
 
 
 @dataclass(frozen=True)
+class LineMeta:
+    """When a client line may be said and what saying it establishes (all optional)."""
+
+    levels: tuple[int, ...] = ()
+    needs: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+    concedes: tuple[str, ...] = ()
+
+    def allows(self, level: int, facts: set[str] | frozenset[str]) -> bool:
+        """True when the line fits a conversation at ``level`` that established ``facts``."""
+        if self.levels and level not in self.levels:
+            return False
+        return set(self.needs) <= facts and not set(self.unless) & facts
+
+
+NO_META = LineMeta()
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated role-play scenario: persona, goal, the client's lines, level settings.
 
-    ``phases`` maps phase -> reaction -> the client's lines; ``difficulty`` maps level ->
-    the behaviour parameters (defaults merged with the scenario's overrides).
+    ``phases`` maps phase -> reaction -> the client's lines; ``answers`` maps an answer key
+    (``"apology"``, ``"offer.discount"``, …) -> lines; ``meta`` maps a line id
+    (``"opening.neutral[0]"``, ``"answers.offer.discount[1]"``) -> its conditions;
+    ``difficulty`` maps level -> the behaviour parameters (defaults merged with overrides).
     """
 
     id: str
@@ -165,6 +249,9 @@ class Scenario:
     difficulty: Mapping[int, Mapping[str, Any]]
     case: str | None = None
     source: str = ""
+    answers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    meta: Mapping[str, LineMeta] = field(default_factory=dict)
+    concessions: Mapping[str, str] = field(default_factory=dict)
 
     def params(self, level: int) -> dict[str, Any]:
         """Behaviour parameters for a difficulty level (defaults merged with overrides)."""
@@ -175,6 +262,30 @@ class Scenario:
     def lines(self, phase: str, reaction: str) -> tuple[str, ...]:
         """The scenario's own client lines for a phase and reaction (may be empty)."""
         return tuple(self.phases.get(phase, {}).get(reaction, ()))
+
+    def answer_lines(self, key: str) -> tuple[str, ...]:
+        """The client's answers for a key like ``"apology"`` or ``"offer.discount"``."""
+        return tuple(self.answers.get(key, ()))
+
+    def line_meta(self, line_id: str) -> LineMeta:
+        """The conditions of a line (none for lines without any)."""
+        return self.meta.get(line_id, NO_META)
+
+    def text_of(self, line_id: str) -> str | None:
+        """The text of one of the scenario's lines by its id, or None."""
+        match = _LINE_ID_RE.match(line_id)
+        if not match:
+            return None
+        group, index = match.group(1), int(match.group(2))
+        if group.startswith("answers."):
+            lines = self.answer_lines(group[len("answers.") :])
+        else:
+            phase, _, reaction = group.partition(".")
+            lines = self.lines(phase, reaction)
+        return lines[index] if index < len(lines) else None
+
+
+_LINE_ID_RE = re.compile(r"^(.+)\[(\d+)\]$")
 
 
 class ScenarioFileError(Exception):
@@ -234,6 +345,8 @@ class _Checker:
         self.file = file
         self.line_of = line_of
         self.errors: list[ScenarioError] = []
+        self.meta: dict[str, LineMeta] = {}
+        self.fact_uses: list[tuple[str, str, str]] = []
 
     def err(self, path: str, problem: str) -> None:
         probe, line = path, None
@@ -273,6 +386,138 @@ class _Checker:
             if t is not None:
                 out.append(t)
         return tuple(out)
+
+    def client_lines(self, value: Any, path: str, line_id: str) -> tuple[str, ...]:
+        """Client lines (a text or a mapping with ``text`` and conditions each).
+
+        The conditions go to ``self.meta`` under ``line_id[i]``; the fact names they use are
+        checked later (``check_fact_names``), when the scenario's concessions are known.
+        """
+        if not isinstance(value, list):
+            self.err(path, f"muss eine Liste von Zeilen sein, ist aber {_type_name(value)}")
+            return ()
+        if not value:
+            self.err(path, "Liste ist leer – mindestens eine Zeile nötig")
+            return ()
+        out = []
+        for i, item in enumerate(value):
+            ipath = f"{path}[{i}]"
+            if isinstance(item, dict):
+                item = self._line_mapping(item, ipath, f"{line_id}[{i}]")
+            t = self.text(item, ipath, client_line=True)
+            if t is not None:
+                out.append(t)
+        return tuple(out)
+
+    def _line_mapping(self, item: dict, path: str, line_id: str) -> Any:
+        for key in item:
+            if key not in _LINE_KEYS:
+                self.err(
+                    f"{path}.{key}", f"unbekanntes Feld (erlaubt: {', '.join(sorted(_LINE_KEYS))})"
+                )
+        if "text" not in item:
+            self.err(f"{path}.text", "Pflichtfeld fehlt")
+            return ""
+        levels = self._names(item.get("levels", []), f"{path}.levels")
+        for lvl in levels:
+            if lvl not in DIFFICULTY_LEVELS:
+                self.err(f"{path}.levels", f"Stufe {lvl!r} gibt es nicht (erlaubt: 1, 2, 3)")
+        meta = LineMeta(
+            levels=tuple(lvl for lvl in levels if lvl in DIFFICULTY_LEVELS),
+            needs=tuple(self._names(item.get("needs", []), f"{path}.needs")),
+            unless=tuple(self._names(item.get("unless", []), f"{path}.unless")),
+            concedes=tuple(self._names(item.get("concedes", []), f"{path}.concedes")),
+        )
+        self.meta[line_id] = meta
+        for key in ("needs", "unless", "concedes"):
+            for name in getattr(meta, key):
+                self.fact_uses.append((f"{path}.{key}", key, name))
+        return item["text"]
+
+    def _names(self, value: Any, path: str) -> list:
+        if not isinstance(value, list) or any(isinstance(v, (list, dict)) for v in value):
+            self.err(path, f"muss eine Liste von Namen sein, ist aber {_type_name(value)}")
+            return []
+        return list(value)
+
+    def check_fact_names(self, concessions: Mapping[str, str]) -> None:
+        """Every ``needs``/``unless`` names a fact or a concession; ``concedes`` a concession."""
+        for path, key, name in self.fact_uses:
+            allowed = list(concessions) if key == "concedes" else [*FACTS, *concessions]
+            if name not in allowed:
+                listed = ", ".join(allowed) or "keine – erst unter concessions anlegen"
+                self.err(path, f"unbekannter Name „{name}“ (erlaubt: {listed})")
+
+
+def _check_concessions(data: Mapping[str, Any], chk: _Checker) -> dict[str, str]:
+    value = data.get("concessions", {})
+    if not isinstance(value, dict):
+        chk.err(
+            "concessions",
+            f"muss eine Zuordnung Name → Beschreibung sein, ist aber {_type_name(value)}",
+        )
+        return {}
+    out = {}
+    for name, description in value.items():
+        if not isinstance(name, str) or not _ID_RE.match(name) or name in FACTS:
+            chk.err(
+                f"concessions.{name}", "ungültiger Name (Kleinbuchstaben, _; keine Fakten-Namen)"
+            )
+            continue
+        text = chk.text(description, f"concessions.{name}")
+        if text is not None:
+            out[name] = text
+    return out
+
+
+def _check_answers(data: Mapping[str, Any], chk: _Checker) -> dict[str, tuple[str, ...]]:
+    """The ``answers`` block: every section, ``other`` in the sections split by kind."""
+    if "answers" not in data:
+        return {}
+    value = data["answers"]
+    if not isinstance(value, dict):
+        chk.err(
+            "answers", f"muss eine Zuordnung Abschnitt → Zeilen sein, ist aber {_type_name(value)}"
+        )
+        return {}
+    for name in value:
+        if name not in ANSWER_SECTIONS:
+            chk.err(
+                f"answers.{name}",
+                f"unbekannter Abschnitt (erlaubt: {', '.join(ANSWER_SECTIONS)})",
+            )
+    out: dict[str, tuple[str, ...]] = {}
+    for section in ANSWER_SECTIONS:
+        path = f"answers.{section}"
+        if section not in value:
+            chk.err(path, "Abschnitt fehlt")
+            continue
+        if section not in ANSWER_KINDS:
+            out[section] = chk.client_lines(value[section], path, path)
+            continue
+        kinds = value[section]
+        if not isinstance(kinds, dict):
+            allowed = ", ".join(ANSWER_KINDS[section])
+            chk.err(
+                path,
+                f"muss eine Zuordnung Art → Zeilen sein ({allowed}), ist aber {_type_name(kinds)}",
+            )
+            continue
+        for kind in kinds:
+            if kind not in ANSWER_KINDS[section]:
+                chk.err(
+                    f"{path}.{kind}",
+                    f"unbekannte Art (erlaubt: {', '.join(ANSWER_KINDS[section])})",
+                )
+        if "other" not in kinds:
+            chk.err(
+                f"{path}.other", "Zeilen fehlen (other beantwortet jede Art ohne eigene Zeilen)"
+            )
+        for kind in ANSWER_KINDS[section]:
+            if kind in kinds:
+                kpath = f"{path}.{kind}"
+                out[f"{section}.{kind}"] = chk.client_lines(kinds[kind], kpath, kpath)
+    return out
 
 
 def _check_data(data: Any, chk: _Checker) -> Scenario | None:
@@ -366,7 +611,11 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
                         )
                         continue
                     kind, lo, hi = spec
-                    if kind == "choice":
+                    if kind == "bool":
+                        if not isinstance(value, bool):
+                            chk.err(ppath, f"muss true oder false sein, ist aber {value!r}")
+                            continue
+                    elif kind == "choice":
                         if value not in lo:
                             chk.err(
                                 ppath, f"„{value}“ ist nicht erlaubt (erlaubt: {', '.join(lo)})"
@@ -428,20 +677,11 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
                     if r not in reactions:
                         chk.err(f"{ppath}.{r}", "Zeilen fehlen (Reaktion nicht angegeben)")
                         continue
-                    phases[name][r] = chk.text_list(reactions[r], f"{ppath}.{r}", client_line=True)
-            seen: dict[str, str] = {}
-            for name, reactions in phases.items():
-                for r, lines in reactions.items():
-                    for i, line in enumerate(lines):
-                        key = line.casefold()
-                        where = f"phases.{name}.{r}[{i}]"
-                        if key in seen:
-                            chk.err(
-                                where,
-                                f"gleiche Zeile wie {seen[key]} – jede Kundenzeile nur einmal",
-                            )
-                        else:
-                            seen[key] = where
+                    phases[name][r] = chk.client_lines(reactions[r], f"{ppath}.{r}", f"{name}.{r}")
+    answers = _check_answers(data, chk)
+    concessions = _check_concessions(data, chk)
+    chk.check_fact_names(concessions)
+    _check_unique_lines(phases, answers, chk)
 
     if chk.errors or persona is None or sid is None:
         return None
@@ -454,7 +694,29 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
         difficulty=difficulty,
         case=case,
         source=chk.file,
+        answers=answers,
+        meta=dict(chk.meta),
+        concessions=concessions,
     )
+
+
+def _check_unique_lines(
+    phases: Mapping[str, Mapping[str, tuple[str, ...]]],
+    answers: Mapping[str, tuple[str, ...]],
+    chk: _Checker,
+) -> None:
+    """Every client line once per scenario (a repeated line would sound like a loop)."""
+    groups = [(f"phases.{p}.{r}", lines) for p, rs in phases.items() for r, lines in rs.items()]
+    groups += [(f"answers.{key}", lines) for key, lines in answers.items()]
+    seen: dict[str, str] = {}
+    for path, lines in groups:
+        for i, line in enumerate(lines):
+            key = line.casefold()
+            where = f"{path}[{i}]"
+            if key in seen:
+                chk.err(where, f"gleiche Zeile wie {seen[key]} – jede Kundenzeile nur einmal")
+            else:
+                seen[key] = where
 
 
 def _yaml_error(name: str, exc: yaml.YAMLError) -> ScenarioError:

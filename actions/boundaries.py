@@ -73,7 +73,7 @@ class ActionStartBoundary(Action):
         text = message_text(tracker)
         existing = await boundaries_of(tracker.sender_id)
         behavior = canonical_behavior(entity(tracker, "behavior"), existing)
-        behavior = behavior or bnd.parse_behavior(text)
+        behavior = behavior or bnd.parse_behavior(text) or bnd.behavior_in_sentence(text)
         events: Events = [SlotSet(slot, None) for slot in BOUNDARY_SLOTS]
         if behavior is None and not existing and not _just_offered(tracker):
             return events + [FollowupAction("utter_offer_boundary_setup")]

@@ -135,11 +135,16 @@ class FixedQuestion(Action, abc.ABC):
     def name(self) -> Text:  # pragma: no cover - abstract
         ...
 
+    async def extra_buttons(self, tracker: Tracker) -> List[Dict[str, str]]:
+        """Buttons after the fixed ones (none here)."""
+        return []
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Events:
         buttons = behavior_buttons() if self.behavior_choices else []
         buttons += [{"title": t(key), "payload": t(key)} for key in self.button_keys]
+        buttons += await self.extra_buttons(tracker)
         dispatcher.utter_message(text=t(self.question, limit=inc.NOTE_MAX), buttons=buttons)
         return []
 

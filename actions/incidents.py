@@ -171,10 +171,16 @@ class ActionAskIncidentClient(Action):
 
 
 class ActionAskIncidentBehavior(FixedQuestion):
+    """The categories as buttons, followed by the user's boundaries in own words."""
+
     question, behavior_choices = "incident.ask_behavior", True
 
     def name(self) -> Text:
         return "action_ask_incident_behavior"
+
+    async def extra_buttons(self, tracker: Tracker) -> List[Dict[str, str]]:
+        own = own_boundaries(await boundaries_of(tracker.sender_id))
+        return [{"title": b.label, "payload": b.label} for b in own]
 
 
 class ActionAskIncidentDate(FixedQuestion):
@@ -307,6 +313,27 @@ async def offer_case_incident(dispatcher: CollectingDispatcher, tracker: Tracker
             ),
         )
     return []
+
+
+class ActionDeclineCaseIncident(Action):
+    """A "no" to the offer after a case – unless it only corrects the day ("nein, am Montag").
+
+    For the rule "do not record the case" in place of ``utter_incident_offer_declined``: a
+    short correction that names a day records the incident on that day; any other "no"
+    gets the declined answer.
+    """
+
+    def name(self) -> Text:
+        return "action_decline_case_incident"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
+        text = message_text(tracker)
+        if case_offer(tracker) is not None and dates.correction(text) is not None:
+            return await ActionLogCaseIncident().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_incident_offer_declined")
+        return []
 
 
 class ActionLogCaseIncident(Action):

@@ -129,27 +129,52 @@ def own_words(value: object) -> str | None:
     return words[:1].upper() + words[1:]
 
 
+def behavior_in_sentence(sentence: object) -> str | None:
+    """A behaviour named in a request: a category, ``text:<words>``, or None.
+
+    Args:
+        sentence: The whole message ("Ich will eine Grenze für Nachrichten nach Feierabend
+            festlegen").
+
+    Returns:
+        :func:`parse_behavior_answer` of the words after "Grenze für/bei/zu …" without the
+        trailing verb ("text:Nachrichten nach Feierabend"); None without such words.
+    """
+    if not isinstance(sentence, str):
+        return None
+    starts = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in _words()["sentence_starts"])
+    verbs = "|".join(re.escape(w) for w in _words()["sentence_verbs"])
+    match = re.search(
+        rf"\b(?:{starts})\s+(.+?)(?:\s+(?:{verbs}))?\W*$", sentence.strip(), re.IGNORECASE
+    )
+    return parse_behavior_answer(match[1]) if match else None
+
+
 def parse_behavior_answer(value: object, own: Iterable = ()) -> str | None:
     """The behaviour an answer names: a category, or ``text:<words>`` in the user's words.
 
     Args:
         value: The answer (button payload, typed words or a ``text:…`` slot value).
         own: The user's boundaries in own words (``behavior``, ``label``); an answer with
-            similar words gets that boundary's words, so both share one behaviour key.
+            all their words gets that boundary's words before any category, one with half
+            of them when no category fits – so both share one behaviour key.
 
     Returns:
         A category key, ``text:<words>``, or None when the answer names nothing.
     """
     if isinstance(value, str) and value.startswith(TEXT_PREFIX):
         value = value[len(TEXT_PREFIX) :]
+    words = own_words(value)
+    if words is None:
+        return parse_behavior(value)
+    scored = [(escalation.coverage(b.label, words), b.label) for b in own if b.label]
+    best = max(scored, default=(0.0, None))
+    if best[0] == 1.0:  # every word of an own boundary: that one, before any category
+        return TEXT_PREFIX + best[1]
     category = parse_behavior(value)
     if category is not None:
         return category
-    words = own_words(value)
-    if words is None:
-        return None
-    same = next((b.label for b in own if b.label and escalation.similar(b.label, words)), None)
-    return TEXT_PREFIX + (same or words)
+    return TEXT_PREFIX + (best[1] if best[0] >= 0.5 else words)
 
 
 def split_behavior(value: str) -> tuple[str, str | None]:

@@ -148,20 +148,25 @@ def _same_word(a: str, b: str) -> bool:
     return a == b or (len(a) >= stem and len(b) >= stem and a[:stem] == b[:stem])
 
 
-def similar(label: str | None, text: str | None) -> bool:
-    """Whether ``text`` describes the behaviour ``label``: at least half of its words occur.
+def coverage(label: str | None, text: str | None) -> float:
+    """Which share of the content words of ``label`` (or their stems) occur in ``text``.
 
     Args:
         label: A behaviour in the user's own words ("Nachrichten nach Feierabend").
         text: An incident's description ("schreibt mir nach Feierabend Nachrichten").
 
     Returns:
-        True when at least one and at least half of the label's content words (or their
-        stems) are among the words of ``text``.
+        0.0 (none, or ``label`` has no content word) … 1.0 (all).
     """
     wanted, said = content_words(label), content_words(text)
-    hits = sum(any(_same_word(w, s) for s in said) for w in wanted)
-    return hits >= 1 and 2 * hits >= len(wanted)
+    if not wanted:
+        return 0.0
+    return sum(any(_same_word(w, s) for s in said) for w in wanted) / len(wanted)
+
+
+def similar(label: str | None, text: str | None) -> bool:
+    """Whether ``text`` describes the behaviour ``label``: at least half of its words occur."""
+    return coverage(label, text) >= 0.5
 
 
 def custom_key(label: str) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,6 +149,15 @@ def ingress_paths(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [path for name, paths in CHANNEL_PATHS.items() if enabled.get(name) for path in paths]
 
 
+def release_suffix(image: str) -> str:
+    """The image's tag (or digest) as part of an object name (a DNS label, lower case)."""
+    name, _, digest = image.partition("@")
+    if digest:
+        return digest.rpartition(":")[2][:12]
+    tag = name.rpartition("/")[2].partition(":")[2] or "latest"
+    return re.sub(r"[^a-z0-9]+", "-", tag.lower()).strip("-")[:30]
+
+
 def _checksum(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
@@ -182,6 +192,7 @@ def render_documents(
         "endpoints": endpoints,
         "checksum": _checksum(endpoints, *(f"{e.name}={e.value}" for e in plain + secret)),
         "ingress_paths": ingress_paths(values),
+        "release": release_suffix(values["images"]["actions"]),
     }
     environment = _environment()
     documents = []

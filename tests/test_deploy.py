@@ -287,6 +287,22 @@ def test_jobs_run_the_real_coach_commands(objects):
         assert callable(build_parser().parse_args(command[1:]).func)
 
 
+@pytest.mark.parametrize(
+    "image, suffix",
+    [
+        ("registry.example.org/klartext/actions:1.0.0", "1-0-0"),
+        ("registry:5000/klartext/actions:2024.05_RC1", "2024-05-rc1"),
+        ("registry:5000/klartext/actions", "latest"),
+        ("registry.example.org/actions@sha256:" + "ab12" * 16, "ab12ab12ab12"),
+    ],
+)
+def test_the_migration_job_is_named_after_the_release(image, suffix):
+    objects = rm.render_objects(values_with(images__actions=image), FAKE_SECRETS)
+    (job,) = by_kind(objects, "Job")
+    assert job["metadata"]["name"] == f"klartext-db-upgrade-{suffix}"
+    assert re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", job["metadata"]["name"])
+
+
 # ------------------------------------------------------------------ ingress
 def ingress_paths(objects):
     (ingress,) = by_kind(objects, "Ingress")

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import deque
 from contextlib import asynccontextmanager
@@ -338,12 +339,24 @@ class KlartextLockStore(LockStore):
             settings.lock_store_url
         )
         if not url:
+            _warn_if_several_workers()
             logger.info("Lock store: in-process (KLARTEXT_LOCK_STORE_URL is not set)")
             return InMemoryLockStore()
         options.setdefault("key_prefix", settings.lock_store_prefix)
         store = RedisTicketLockStore(url, **options)
         logger.info("Lock store: Redis %s, keys %s*", _without_password(url), store.key_prefix)
         return store
+
+
+def _warn_if_several_workers() -> None:
+    """Rasa allows ``SANIC_WORKERS`` > 1 with any custom lock store – not for this one."""
+    workers = os.environ.get("SANIC_WORKERS", "").strip()
+    if workers not in ("", "1"):
+        logger.warning(
+            "SANIC_WORKERS=%s with in-process conversation locks: two workers can answer "
+            "the same conversation at once. Set KLARTEXT_LOCK_STORE_URL to a Redis.",
+            workers,
+        )
 
 
 def _milliseconds(seconds: float) -> int:

@@ -9,6 +9,7 @@ port 16579 (``KLARTEXT_TEST_PRIVATE_REDIS_PORT``) and stop it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import subprocess
@@ -143,6 +144,14 @@ def test_endpoints_options_win_over_the_settings(clean_env, redis_url):
     store = KlartextLockStore(endpoint_config=endpoint)
     assert store.key_prefix == "other:lock:" and store.poll_interval == 0.2
     assert store.red.ping()
+
+
+def test_several_sanic_workers_with_in_process_locks_are_warned_about(clean_env, caplog):
+    clean_env.setenv("SANIC_WORKERS", "4")
+    with caplog.at_level(logging.WARNING, logger="connectors.lock_store"):
+        store = KlartextLockStore()
+    assert type(store) is InMemoryLockStore
+    assert "KLARTEXT_LOCK_STORE_URL" in caplog.text
 
 
 # --------------------------------------------------------------------------- tickets

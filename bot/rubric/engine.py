@@ -76,6 +76,8 @@ class Assessment:
     evidence: dict[str, list[str]]
     under_backlash: bool = False
     truncated: bool = False
+    #: every signal found (internal ones included) with the words that matched it
+    signals: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The ``coach assess --json`` object: six criteria, ``overall``, ``tips``."""
@@ -356,6 +358,7 @@ class RubricEngine:
                 p_opts.get("unless_clause") or [],
                 p_opts.get("unless_next") or [],
                 p_opts.get("unless_prev") or [],
+                p_opts.get("unless_sentence") or [],
             ):
                 self.predicate(spec)  # validate early
         phrases = sig.get("phrases") or []
@@ -472,6 +475,17 @@ class RubricEngine:
                 a.flags.add(extra)
         return a
 
+    def sentences(self, text: str) -> list[str]:
+        """The sentences of ``text`` as the rubric splits them ([] for empty text)."""
+        if text is None or not str(text).strip():
+            return []
+        a = self.analyse(text)
+        out = []
+        for _, toks in sorted(a.sent_tokens.items()):
+            if not all(t.is_punct for t in toks):
+                out.append(a.doc[toks[0].i : toks[-1].i + 1].text.strip())
+        return out
+
     def _filter_match(self, a: _Analysis, info: _PatternInfo, start: int, end: int) -> str | None:
         doc, opts = a.doc, info.opts
         clause = a.clause_of[start]
@@ -493,6 +507,12 @@ class RubricEngine:
         if opts.get("unless_clause") and any(
             self.predicate(s)(t) for s in opts["unless_clause"] for t in clause_toks
         ):
+            return None
+        if opts.get("unless_sentence") and any(
+            self.predicate(s)(t) for s in opts["unless_sentence"] for t in a.sent_tokens[sent]
+        ):
+            return None
+        if opts.get("unless_question") and _is_question(a.sent_tokens[sent]):
             return None
         if opts.get("unless_next") and end < len(doc):
             if any(self.predicate(s)(doc[end]) for s in opts["unless_next"]):
@@ -556,7 +576,7 @@ class RubricEngine:
             sent = a.sent_of[span[0]]
             clause = a.clause_of[span[0]]
             sent_toks = a.sent_tokens[sent]
-            is_question = any(t.text.endswith("?") for t in sent_toks if t.is_punct)
+            is_question = _is_question(sent_toks)
             strong = any(
                 a.sent_of[h[0]] == sent and not self._barrier_between(a, h[0], span[0])
                 for h in hits.get("hedging", []) + hits.get("backdown", [])
@@ -706,7 +726,7 @@ class RubricEngine:
             calm -= float(cm["counter_attack"])
         if "justification" in f:
             calm -= float(cm["justification"])
-        if n("insult") or n("blame") or n("sarcasm"):
+        if n("insult") or n("blame") or n("sarcasm") or n("dismissive"):
             calm -= float(cm["agitation"])
         if n("shouting"):
             calm -= float(cm["shouting"])
@@ -816,6 +836,7 @@ class RubricEngine:
             evidence=self.evidence(a),
             under_backlash=under_backlash,
             truncated=a.truncated,
+            signals={k: tuple(a.span_text(s) for s in v) for k, v in a.hits.items() if v},
         )
 
     # ------------------------------------------------------------------ suggestions
@@ -1013,6 +1034,10 @@ class RubricEngine:
         raise LookupError(
             f"suggestions.yml: no default template for {criterion}"
         )  # pragma: no cover
+
+
+def _is_question(sent_toks) -> bool:
+    return any(t.text.endswith("?") for t in sent_toks if t.is_punct)
 
 
 def _as_list(x) -> list:

@@ -1,0 +1,371 @@
+"""A whole termination conversation judged per criterion, the way a trainer would.
+
+Every user turn is rated as a whole (for calm: a long self-defence only shows in the whole
+turn) and sentence by sentence (to find the one sentence that decided a criterion). Sentences
+about the exercise itself ("ich möchte das Rollenspiel abbrechen") are left out. Then:
+
+* ``clarity`` – the best unmistakable end statement counts; hedging before it costs a little,
+  taking it back later (backing down, hedging the end again) costs most of it.
+* ``reasons`` – the best reason counts (a question is no reason; a vague one stays vague).
+* ``transition`` – every handover offer of the conversation together.
+* ``appreciation`` – thanks and something positive from the whole conversation together;
+  thanks for the call or the time is courtesy, not appreciation.
+* ``respect`` and ``calm`` – the worst moment counts, every further one costs a little.
+
+Weights: ``conversation`` in ``rules.yml``. Pure mechanics: no texts for the user here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from bot.rubric.engine import CRITERIA, rules
+
+#: scorer(text, under_backlash) -> object or mapping with ``scores``/``flags`` (``signals``
+#: optional): ``bot.rubric.assess`` or a stand-in
+Scorer = Callable[[str, bool], Any]
+
+_CLEAR = "clear_end"
+_TAKEN_BACK = ("backdown", "hedged_end")
+_HEDGES = ("hedging", "hedged_end", "backdown")
+_RESPECT_ISSUES = (
+    "insult",
+    "dismissive",
+    "blame",
+    "sarcasm",
+    "counter_attack",
+    "generalisation",
+    "shouting",
+)
+_TRANSITION = (
+    "transition_docs",
+    "transition_tasks",
+    "transition_alternative",
+    "transition_timeline",
+    "transition_support",
+)
+
+
+@dataclass(frozen=True)
+class Rated:
+    """A rated piece of a user turn (a sentence or the whole turn)."""
+
+    text: str
+    scores: Mapping[str, float]
+    flags: frozenset[str]
+    signals: Mapping[str, tuple[str, ...]]
+
+    def has(self, *names: str) -> bool:
+        """Whether any of the signals/flags ``names`` was found."""
+        return any(n in self.flags or self.signals.get(n) for n in names)
+
+    def words(self, *names: str) -> tuple[str, ...]:
+        """The matched words of the signals ``names`` (in this order, without repeats)."""
+        out: list[str] = []
+        for name in names:
+            for word in self.signals.get(name, ()):
+                if word not in out:
+                    out.append(word)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class UserTurn:
+    """One turn of the user: the whole turn rated and its sentences rated one by one."""
+
+    n: int
+    text: str
+    under_backlash: bool
+    whole: Rated
+    sentences: tuple[Rated, ...]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A criterion judged over the conversation.
+
+    ``issue`` names what decided it (e.g. ``clear``, ``taken_back``, ``insult``, ``missing``);
+    ``quote`` is the user's sentence that decided it (None when nothing was said for it);
+    ``words`` are the words that went wrong (hedges, insults …).
+    """
+
+    criterion: str
+    score: float
+    issue: str
+    quote: str | None = None
+    turn: int | None = None
+    words: tuple[str, ...] = ()
+
+    @property
+    def good(self) -> bool:
+        """Whether the criterion is met well (no need to work on it)."""
+        return self.score >= 0.8
+
+
+def as_rated(text: str, result: Any) -> Rated:
+    """A rubric result (``Assessment``, a stand-in object or a mapping) as :class:`Rated`."""
+
+    def get(name: str) -> Any:
+        if isinstance(result, Mapping):
+            return result.get(name)
+        return getattr(result, name, None)
+
+    scores = get("scores")
+    if scores is None and isinstance(result, Mapping):
+        scores = {c: result[c] for c in CRITERIA if c in result}
+    return Rated(
+        text=text,
+        scores={str(k): float(v) for k, v in dict(scores or {}).items()},
+        flags=frozenset(str(f) for f in (get("flags") or ())),
+        signals={str(k): tuple(v) for k, v in dict(get("signals") or {}).items()},
+    )
+
+
+def _real_scorer(text: str, under_backlash: bool) -> Any:
+    from bot.rubric import assess
+
+    return assess(text, under_backlash=under_backlash)
+
+
+def sentences(text: str) -> list[str]:
+    """The sentences of ``text`` as the rubric splits them ("zum 31. März" stays whole)."""
+    from bot.rubric.engine import get_engine
+
+    return get_engine().sentences(text)
+
+
+def is_meta(text: str) -> bool:
+    """Whether ``text`` talks about the exercise itself ("Rollenspiel abbrechen")."""
+    from bot.rubric import assess
+
+    return bool(assess(text).signals.get("meta"))
+
+
+def user_turn(
+    n: int, text: str, under_backlash: bool, scorer: Scorer | None = None
+) -> UserTurn | None:
+    """Rate turn ``n`` whole and by sentence; None if it only talks about the exercise.
+
+    ``scorer`` defaults to the real rubric; with another scorer, sentences are still split and
+    meta sentences still dropped by the rubric.
+    """
+    scorer = scorer or _real_scorer
+    kept = [s for s in sentences(text) if not is_meta(s)]
+    if not kept:
+        return None
+    whole_text = " ".join(kept)
+    rated = tuple(as_rated(s, scorer(s, under_backlash)) for s in kept)
+    if len(rated) == 1:
+        return UserTurn(n, whole_text, under_backlash, rated[0], rated)
+    whole = as_rated(whole_text, scorer(whole_text, under_backlash))
+    return UserTurn(n, whole_text, under_backlash, whole, rated)
+
+
+def unsplit_turn(n: int, text: str, under_backlash: bool, result: Any) -> UserTurn:
+    """A turn known only as a whole (an earlier rating, e.g. from a stored role-play)."""
+    rated = as_rated(text, result)
+    return UserTurn(n, text, under_backlash, rated, (rated,))
+
+
+def turns_from_texts(texts: Iterable[str], scorer: Scorer | None = None) -> list[UserTurn]:
+    """The user's turns of a conversation, rated; every turn after the first is under backlash."""
+    out = []
+    for i, text in enumerate(texts):
+        turn = user_turn(i + 1, text, i > 0, scorer)
+        if turn is not None:
+            out.append(turn)
+    return out
+
+
+# --------------------------------------------------------------------------- judging
+
+
+def _cfg(criterion: str) -> Mapping[str, Any]:
+    return rules()["conversation"][criterion]
+
+
+def _units(turns: Sequence[UserTurn]) -> list[tuple[UserTurn, Rated]]:
+    return [(t, s) for t in turns for s in t.sentences]
+
+
+def _clip(value: float) -> float:
+    return round(min(1.0, max(0.0, value)), 2)
+
+
+def _clear_score(turn: UserTurn, sentence: Rated) -> float:
+    """An end statement's clarity; the date or "das ist entschieden" may follow in its turn."""
+    whole = turn.whole.scores.get("clarity", 0.0) if turn.whole.has(_CLEAR) else 0.0
+    return max(sentence.scores.get("clarity", 0.0), whole)
+
+
+def _clarity(turns: Sequence[UserTurn]) -> Judgement:
+    cfg = _cfg("clarity")
+    units = _units(turns)
+    clear = [(i, t, s) for i, (t, s) in enumerate(units) if s.has(_CLEAR)]
+    if clear:
+        i, turn, best = max(clear, key=lambda c: (_clear_score(*c[1:]), -c[0]))
+        first = clear[0][0]
+        later = [(t, s) for t, s in units[first + 1 :] if s.has(*_TAKEN_BACK)]
+        if later:
+            t, s = later[0]
+            score = min(_clear_score(turn, best), float(cfg["taken_back_cap"]))
+            words = s.words("hedging", "backdown")
+            return Judgement("clarity", _clip(score), "taken_back", s.text, t.n, words)
+        hedged = [(t, s) for t, s in units[:first] if s.has(*_HEDGES)]
+        score = _clear_score(turn, best)
+        if hedged:
+            words = tuple(w for _, s in hedged for w in s.words("hedging", "backdown"))
+            score -= float(cfg["hedged_before"])
+            return Judgement("clarity", _clip(score), "clear_after_hedge", best.text, turn.n, words)
+        return Judgement("clarity", _clip(score), "clear", best.text, turn.n)
+    hedged = [(t, s) for t, s in units if s.has(*_HEDGES)]
+    if hedged:
+        t, s = hedged[0]
+        words = tuple(w for _, u in hedged for w in u.words("hedging", "backdown"))
+        score = min(float(cfg["hedged_only"]), max(u.scores.get("clarity", 0.0) for _, u in hedged))
+        return Judgement("clarity", _clip(score), "hedged", s.text, t.n, words)
+    partial = [(t, s) for t, s in units if s.has("date", "notice_period", "decisive")]
+    if partial:
+        t, s = max(partial, key=lambda u: u[1].scores.get("clarity", 0.0))
+        score = min(float(cfg["partial_cap"]), s.scores.get("clarity", 0.0))
+        return Judgement("clarity", _clip(score), "partial", s.text, t.n)
+    return Judgement("clarity", float(cfg["none"]), "missing")
+
+
+_HOSTILE = ("insult", "dismissive", "blame", "sarcasm", "counter_attack")
+
+
+def _reason_score(unit: Rated) -> float:
+    """A sentence's reason in the conversation: a bare fact answers "why?", a reproach is weak."""
+    cfg = _cfg("reasons")
+    score = unit.scores.get("reasons", 0.0)
+    if unit.signals.get("reason_fact") and not unit.signals.get("reason"):
+        score += float(cfg["fact_in_context"])
+    if unit.has(*_HOSTILE):
+        score = min(score, float(cfg["hostile_cap"]))
+    return min(1.0, score)
+
+
+def _reasons(turns: Sequence[UserTurn]) -> Judgement:
+    units = [(t, s) for t, s in _units(turns) if s.scores.get("reasons", 0.0) > 0]
+    vague = [(t, s) for t, s in _units(turns) if s.has("vague_reason")]
+    if units:
+        t, s = max(units, key=lambda u: _reason_score(u[1]))
+        score = _reason_score(s)
+        issue = "concrete" if score >= 0.8 else "general"
+        if vague and score <= float(_cfg("reasons")["vague_cap"]):
+            t, s = vague[0]
+            issue = "vague"
+        return Judgement("reasons", _clip(score), issue, s.text, t.n, s.words("vague_reason"))
+    if vague:
+        t, s = vague[0]
+        return Judgement("reasons", 0.0, "vague", s.text, t.n, s.words("vague_reason"))
+    return Judgement("reasons", 0.0, "missing")
+
+
+def _transition(turns: Sequence[UserTurn]) -> Judgement:
+    scoring = rules()["scoring"]["transition"]
+    units = [(t, s) for t, s in _units(turns) if s.scores.get("transition", 0.0) > 0]
+    if not units:
+        return Judgement("transition", 0.0, "missing")
+    t, best = max(units, key=lambda u: u[1].scores.get("transition", 0.0))
+    cats = {c for _, s in units for c in _TRANSITION if s.has(c)}
+    strong = cats - set(scoring["weak_categories"])
+    if not cats:  # a stand-in scorer without signals: the best sentence counts
+        score = best.scores.get("transition", 0.0)
+    elif not strong:
+        score = float(scoring["weak_alone"])
+    else:
+        steps = scoring["by_categories"]
+        score = float(steps[min(len(cats), len(steps) - 1)])
+    score = max(score, best.scores.get("transition", 0.0))
+    issue = "full" if score >= 0.8 else "partial" if strong or not cats else "vague"
+    return Judgement("transition", _clip(score), issue, best.text, t.n)
+
+
+def _appreciation(turns: Sequence[UserTurn]) -> Judgement:
+    cfg = _cfg("appreciation")
+    units = [(t, s) for t, s in _units(turns) if s.scores.get("appreciation", 0.0) > 0]
+    if not units:
+        return Judgement("appreciation", 0.0, "missing")
+    thanks = [(t, s) for t, s in units if s.has("thanks") and not s.has("courtesy")]
+    courtesy = [(t, s) for t, s in units if s.has("courtesy")]
+    positive = [(t, s) for t, s in units if s.has("positive")]
+    t, best = max(units, key=lambda u: u[1].scores.get("appreciation", 0.0))
+    if thanks and positive:
+        return Judgement("appreciation", float(cfg["both"]), "full", best.text, t.n)
+    if thanks or positive:
+        score = float(cfg["thanks"] if thanks else cfg["positive"])
+        return Judgement("appreciation", _clip(score), "partial", best.text, t.n)
+    if courtesy:
+        t, s = courtesy[0]
+        return Judgement("appreciation", float(cfg["courtesy_thanks"]), "courtesy", s.text, t.n)
+    # a stand-in scorer without signals: the best sentence counts
+    score = best.scores.get("appreciation", 0.0)
+    issue = "full" if score >= 0.8 else "partial"
+    return Judgement("appreciation", _clip(score), issue, best.text, t.n)
+
+
+def _respect(turns: Sequence[UserTurn]) -> Judgement:
+    cfg = _cfg("respect")
+    base = float(rules()["scoring"]["respect"]["base"])
+    units = _units(turns)
+    if not units:
+        return Judgement("respect", 0.0, "missing")
+    polite = any(s.has("polite", "deescalation") for _, s in units)
+    bonus = float(cfg["polite_bonus"]) if polite else 0.0
+    worst_t, worst = min(units, key=lambda u: u[1].scores.get("respect", base))
+    low = worst.scores.get("respect", base)
+    bad = [u for u in units if u[1].scores.get("respect", base) < float(cfg["bad_below"])]
+    if low >= base or (low >= float(cfg["bad_below"]) and not worst.has(*_RESPECT_ISSUES)):
+        return Judgement("respect", _clip(max(low, base) + bonus), "ok")
+    score = low - float(cfg["repeat_penalty"]) * max(0, len(bad) - 1)
+    issue = next((i for i in _RESPECT_ISSUES if worst.has(i)), "tone")
+    words = tuple(w for _, s in bad or [(worst_t, worst)] for w in s.words(*_RESPECT_ISSUES))
+    return Judgement("respect", _clip(score), issue, worst.text, worst_t.n, words)
+
+
+def _calm_penalty(turn: UserTurn, penalties: Mapping[str, float]) -> tuple[float, str | None]:
+    found = [(float(p), name) for name, p in penalties.items() if turn.whole.has(name)]
+    if not found:
+        return 0.0, None
+    return sum(p for p, _ in found), max(found)[1]
+
+
+def _calm(turns: Sequence[UserTurn]) -> Judgement:
+    cfg = _cfg("calm")
+    pressured = [t for t in turns if t.under_backlash] or list(turns)
+    if not pressured:
+        return Judgement("calm", 0.0, "missing")
+    acknowledged = any(s.has("deescalation") for t in pressured for s in t.sentences)
+    score = float(cfg["base"]) + (float(cfg["acknowledged"]) if acknowledged else 0.0)
+    rated = [(t, *_calm_penalty(t, cfg["penalties"])) for t in pressured]
+    bad = [r for r in rated if r[1] > 0]
+    if not bad:
+        return Judgement("calm", _clip(score), "calm" if acknowledged else "no_acknowledgement")
+    turn, penalty, issue = max(bad, key=lambda r: r[1])
+    score -= penalty + float(cfg["repeat_penalty"]) * (len(bad) - 1)
+    quote = min(turn.sentences, key=lambda s: (not s.has(issue), s.scores.get("calm", 1.0)))
+    words = quote.words(issue) or turn.whole.words(issue)
+    return Judgement("calm", _clip(score), str(issue), quote.text, turn.n, words)
+
+
+_JUDGES: dict[str, Callable[[Sequence[UserTurn]], Judgement]] = {
+    "clarity": _clarity,
+    "reasons": _reasons,
+    "respect": _respect,
+    "transition": _transition,
+    "appreciation": _appreciation,
+    "calm": _calm,
+}
+
+
+def judge(turns: Sequence[UserTurn]) -> dict[str, Judgement]:
+    """Every criterion of the conversation (CONTRACT.md keys, in their order)."""
+    return {c: _JUDGES[c](turns) for c in CRITERIA}
+
+
+def judge_texts(texts: Iterable[str], scorer: Scorer | None = None) -> dict[str, Judgement]:
+    """Judge the user's turns of a conversation given as plain texts (real rubric by default)."""
+    return judge(turns_from_texts(texts, scorer))

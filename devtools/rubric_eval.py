@@ -1,0 +1,130 @@
+"""Spearman agreement of the conversation rubric with the hand-labelled role-play transcripts.
+
+    .venv/bin/python -m devtools.rubric_eval            # both halves, per criterion
+    .venv/bin/python -m devtools.rubric_eval --detail   # plus engine vs. label per transcript
+
+The labels (``tests/data/roleplay_labels/*.yml``) were written before the engine was tuned.
+The split is fixed by the id: odd numbers are the tuning half, even numbers the held-out half.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+LABEL_DIR = ROOT / "tests" / "data" / "roleplay_labels"
+HALVES = ("tuning", "held_out")
+
+
+def load_transcripts(directory: Path = LABEL_DIR) -> list[dict[str, Any]]:
+    """Every labelled transcript, sorted by id."""
+    out: list[dict[str, Any]] = []
+    for path in sorted(directory.glob("*.yml")):
+        out.extend(yaml.safe_load(path.read_text(encoding="utf-8"))["transcripts"])
+    return sorted(out, key=lambda t: t["id"])
+
+
+def half(transcript: Mapping[str, Any]) -> str:
+    """``tuning`` for an odd id number, ``held_out`` for an even one."""
+    number = int(re.sub(r"\D", "", transcript["id"]))
+    return "tuning" if number % 2 else "held_out"
+
+
+def user_texts(transcript: Mapping[str, Any]) -> list[str]:
+    """The user's turns of a transcript, in order."""
+    return [t["user"] for t in transcript["turns"]]
+
+
+def _ranks(values: list[float]) -> list[float]:
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def spearman(xs: list[float], ys: list[float]) -> float:
+    """Spearman's rank correlation with average ranks for ties (0.0 if a side is constant)."""
+    rx, ry = _ranks(xs), _ranks(ys)
+    n = len(xs)
+    mx, my = sum(rx) / n, sum(ry) / n
+    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
+    vx = sum((a - mx) ** 2 for a in rx)
+    vy = sum((b - my) ** 2 for b in ry)
+    return 0.0 if not vx or not vy else cov / (vx * vy) ** 0.5
+
+
+def engine_scores(transcripts: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
+    """The conversation rubric's per-criterion scores for every transcript (by id)."""
+    from bot.rubric.conversation import judge_texts
+
+    return {
+        t["id"]: {c: j.score for c, j in judge_texts(user_texts(t)).items()} for t in transcripts
+    }
+
+
+def evaluate(transcripts: list[Mapping[str, Any]] | None = None) -> dict[str, dict[str, float]]:
+    """Spearman per criterion and ``overall`` (all criteria pooled), for each half."""
+    from bot.rubric.engine import CRITERIA
+
+    transcripts = load_transcripts() if transcripts is None else transcripts
+    scores = engine_scores(transcripts)
+    result: dict[str, dict[str, float]] = {}
+    for name in HALVES:
+        part = [t for t in transcripts if half(t) == name]
+        if not part:
+            continue
+        figures = {}
+        for c in CRITERIA:
+            labels = [float(t["labels"][c]["score"]) for t in part]
+            figures[c] = spearman([scores[t["id"]][c] for t in part], labels)
+        pooled_engine = [scores[t["id"]][c] for t in part for c in CRITERIA]
+        pooled_labels = [float(t["labels"][c]["score"]) for t in part for c in CRITERIA]
+        figures["overall"] = spearman(pooled_engine, pooled_labels)
+        figures["n"] = len(part)
+        result[name] = figures
+    return result
+
+
+def _detail(transcripts: list[Mapping[str, Any]], only: str) -> None:
+    from bot.rubric.engine import CRITERIA
+
+    scores = engine_scores(transcripts)
+    for t in transcripts:
+        if half(t) != only:
+            continue
+        cells = " ".join(
+            f"{c[:4]} {scores[t['id']][c]:.2f}/{float(t['labels'][c]['score']):.1f}"
+            for c in CRITERIA
+        )
+        print(f"{t['id']} {t['scenario']:<17} {cells}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the figures (and with ``--detail`` the tuning half's transcripts)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--detail", choices=HALVES, help="engine/label per transcript of a half")
+    args = parser.parse_args(argv)
+    transcripts = load_transcripts()
+    if args.detail:
+        _detail(transcripts, args.detail)
+    for name, figures in evaluate(transcripts).items():
+        cells = "  ".join(f"{k} {v:.2f}" for k, v in figures.items() if k != "n")
+        print(f"{name:<9} (n={figures['n']}): {cells}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

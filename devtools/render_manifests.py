@@ -98,6 +98,18 @@ def _description(setting: Setting) -> str:
     return f"{setting.description} (default: {shown})"
 
 
+def _check_listed(listed: Mapping[str, Any]) -> None:
+    unknown = sorted(set(listed) - {setting.name for setting in SETTINGS})
+    if unknown:
+        raise ValuesError(f"not declared in bot/config.py: {', '.join(unknown)}")
+    for name, value in listed.items():
+        if is_secret(name) and value is not None:
+            raise ValuesError(
+                f"{name} is a secret: leave it null in the values file and pass its value "
+                "with --env-file"
+            )
+
+
 def setting_entries(
     values: Mapping[str, Any], secret_env: Mapping[str, str]
 ) -> tuple[list[Entry], list[Entry]]:
@@ -110,22 +122,14 @@ def setting_entries(
         ValuesError: the values file names an unknown setting or gives a secret a value.
     """
     listed = values.get("settings") or {}
-    known = {setting.name for setting in SETTINGS}
-    unknown = sorted(set(listed) - known)
-    if unknown:
-        raise ValuesError(f"not declared in bot/config.py: {', '.join(unknown)}")
+    _check_listed(listed)
     plain, secret = [], []
     for setting in SETTINGS:
-        value = listed.get(setting.name)
         if is_secret(setting.name):
-            if value is not None:
-                raise ValuesError(
-                    f"{setting.name} is a secret: leave it null in the values file and "
-                    "pass its value with --env-file"
-                )
-            entry = Entry(setting.name, secret_env.get(setting.name, ""), _description(setting))
-            secret.append(entry)
+            value = secret_env.get(setting.name, "")
+            secret.append(Entry(setting.name, value, _description(setting)))
         else:
+            value = listed.get(setting.name)
             text = _default_text(setting) if value is None else str(value)
             plain.append(Entry(setting.name, text, _description(setting)))
     return plain, secret

@@ -21,10 +21,11 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: help setup train run shell test test-unit test-rasa bench clean stories browser lint format
+.PHONY: help setup train run serve shell test test-unit test-rasa bench clean stories browser lint format
 
 help:
 	@echo "make run    – set up, train if needed, start action server + Rasa server + web chat"
+	@echo "make serve  – production start; refuses while a door is open (docs/security.md)"
 	@echo "make test   – set up and run the whole test suite (what CI runs)"
 	@echo "make train  – train the model into models/"
 	@echo "make shell  – chat with the coach in the terminal"
@@ -78,6 +79,12 @@ train: setup
 
 run: setup $(MODEL_STAMP)
 	$(PY) -m devtools.run
+
+# Production start: refuses (naming the missing setting) while a door would be open.
+serve: setup
+	$(PY) -m devtools.serve --check
+	$(MAKE) --no-print-directory $(MODEL_STAMP)
+	$(PY) -m devtools.serve
 
 shell: setup $(MODEL_STAMP)
 	$(PY) -m devtools.run --shell

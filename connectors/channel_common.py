@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS_FILE = Path(__file__).with_name("channels.yml")
+SECURITY_TEXTS_FILE = Path(__file__).with_name("security.yml")
 
 
 def setting(
@@ -50,6 +51,7 @@ def setting(
 
 # --------------------------------------------------------------------------- texts
 texts.register("channels", TEXTS_FILE)
+texts.register("security", SECURITY_TEXTS_FILE)  # looked up by connectors/security.py
 
 
 def text(section: str, key: str, **values: Any) -> str:

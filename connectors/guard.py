@@ -14,6 +14,9 @@ passes through, the agent's action ``EndpointConfig``:
   works normally again as soon as the action server is back.
   A rejection (HTTP 400, ``ActionExecutionRejection``) is passed on unchanged, and the
   message is uttered at most once per user turn.
+  Every call carries the action secret (header ``X-Klartext-Action-Secret``,
+  :func:`connectors.security.action_secret`): the action server runs nothing without it
+  (:mod:`actions.auth`).
 * :func:`install_action_guard` puts the guarded endpoint into a loaded agent (idempotent,
   cheap; call it per message because ``PUT /model`` replaces the agent).
 * :func:`handle_safely` wraps an input channel's ``on_new_message`` call: installs the
@@ -37,6 +40,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from connectors import texts
+from connectors.security import ACTION_SECRET_HEADER, action_secret
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +66,7 @@ class GuardedActionEndpoint(EndpointConfig):
         guarded.__dict__.update(endpoint.__dict__)
         guarded.kwargs = dict(endpoint.kwargs)
         guarded.action_timeout = _as_timeout(guarded.kwargs.pop(TIMEOUT_KEY, None))
+        guarded.headers = {**endpoint.headers, ACTION_SECRET_HEADER: action_secret()}
         return guarded
 
     async def request(

@@ -10,7 +10,15 @@ Compared with the stock ``RestInput`` it
 * answers an empty or whitespace-only message with a German hint instead of running NLU,
 * cuts a message longer than :data:`MAX_MESSAGE_CHARS` characters and says so,
 * tells the user in German when the action server is down (see :mod:`connectors.guard`)
-  and apologises for any other unexpected error instead of answering nothing.
+  and apologises for any other unexpected error instead of answering nothing,
+* trusts the ``sender`` field only from callers that may name any user
+  (:func:`connectors.security.rest_refusal`, ``docs/security.md``): with
+  ``KLARTEXT_REST_TOKEN`` only from callers sending ``Authorization: Bearer <token>``
+  (missing: 401, wrong: 403); without it, off in production mode (403) and only from this
+  machine in local mode (loopback, no proxy header; else 403). A refused request gets
+  ``{"error": "..."}`` and nothing is processed,
+* guards the rest of the Rasa server at start (:mod:`connectors.server_guard`: the HTTP
+  API's door, the production start check).
 """
 
 from __future__ import annotations
@@ -29,7 +37,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from connectors import speedups, texts
+from bot.config import load_settings
+from connectors import security, server_guard, speedups, texts
 from connectors.guard import handle_safely
 
 speedups.install()  # see connectors/speedups.py
@@ -152,6 +161,8 @@ class KlartextRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("custom_webhook_KlartextRestInput", __name__)
+        settings = load_settings()
+        server_guard.attach(webhook)
 
         @webhook.listener("after_server_start")
         async def _install_guard(app: Any, _loop: Any) -> None:  # pragma: no cover - server
@@ -166,6 +177,10 @@ class KlartextRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> Union[ResponseStream, HTTPResponse]:
+            refusal = security.rest_refusal(settings, request.ip, request.headers)
+            if refusal is not None:
+                logger.warning("Refused a REST request from %s (%s)", request.ip, refusal.status)
+                return response.json(refusal.body(), status=refusal.status)
             try:
                 payload = parse_payload(request.body or b"")
             except BadRequest as bad:

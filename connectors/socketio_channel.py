@@ -11,6 +11,12 @@ Registered in ``credentials.yml`` as ``connectors.socketio_channel.KlartextSocke
 * with ``KLARTEXT_WEBCHAT_SECRET`` set, refuses a connection without a valid signed token
   (:mod:`connectors.webchat_auth`) and takes the sender id from the token, never from the
   browser (the stock channel checks the token but trusts the browser's session id),
+* without a secret (:func:`connectors.security.webchat_refusal`, ``docs/security.md``):
+  refuses every connection in production mode (``sign_in_unavailable``) and, in local
+  mode, connections not from this machine (``local_only``); the session id is issued and
+  signed by the server (:func:`issue_session_id`), and a session id the browser offers is
+  taken only with a valid signature – an invented or another user's id (a Slack or REST
+  sender id, say) gets a fresh session instead,
 * validates what the browser sends (types, size, session id format), answers an empty or
   over-long message like the REST channel, and runs every message through
   :func:`connectors.guard.handle_safely` (action-server-down notice, apology on errors),
@@ -25,6 +31,7 @@ Settings (environment or ``.env``): ``KLARTEXT_WEBCHAT_SECRET`` (sign-in, option
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 import uuid
@@ -38,7 +45,8 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError as SocketRefused
 
-from connectors import webchat_assets
+from bot.config import Settings, load_settings
+from connectors import security, server_guard, webchat_assets
 from connectors.channel_common import setting
 from connectors.guard import handle_safely
 from connectors.rest import prepare_text
@@ -53,6 +61,8 @@ MAX_SOCKET_MESSAGE_BYTES = 64 * 1024
 MAX_METADATA_KEYS = 20
 
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+SESSION_KEY_PURPOSE = "webchat-session"
+_SESSION_MAC_CHARS = 32
 
 
 class KlartextSocketIOOutput(SocketIOOutput):
@@ -75,6 +85,27 @@ def _origins(value: str) -> Any:
 def session_id_from_browser(value: Any) -> Optional[str]:
     """The browser's session id if it has a safe format, else ``None``."""
     if isinstance(value, str) and _SESSION_ID.match(value):
+        return value
+    return None
+
+
+def _session_mac(key: bytes, nonce: str) -> str:
+    return hmac.new(key, nonce.encode("ascii"), "sha256").hexdigest()[:_SESSION_MAC_CHARS]
+
+
+def issue_session_id(key: bytes) -> str:
+    """A new session id signed with ``key``: ``<random hex>-<signature>``."""
+    nonce = uuid.uuid4().hex
+    return f"{nonce}-{_session_mac(key, nonce)}"
+
+
+def signed_session_id(value: Any, key: bytes) -> Optional[str]:
+    """The browser's session id if this server issued it (valid signature), else ``None``."""
+    value = session_id_from_browser(value)
+    if value is None:
+        return None
+    nonce, _, mac = value.rpartition("-")
+    if nonce.isalnum() and nonce.isascii() and hmac.compare_digest(mac, _session_mac(key, nonce)):
         return value
     return None
 
@@ -167,6 +198,7 @@ class KlartextSocketIOInput(SocketIOInput):
         )
         channel.secret = setting(SECRET_ENV, credentials=credentials, key="secret")
         channel.origins = _origins(setting(ORIGINS_ENV, credentials=credentials, key="origins"))
+        channel.settings = load_settings()
         return channel
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -174,6 +206,19 @@ class KlartextSocketIOInput(SocketIOInput):
         self.session_persistence = True
         self.secret: str = ""
         self.origins: Any = "*"
+        self.settings: Settings = load_settings()
+        self._session_key: Optional[bytes] = None
+
+    def session_key(self) -> bytes:
+        """The key that signs the session ids of unsigned (no-secret) web chat sessions."""
+        if self._session_key is None:
+            self._session_key = security.derived_key(SESSION_KEY_PURPOSE, self.settings)
+        return self._session_key
+
+    def unsigned_sender(self, requested: Any) -> str:
+        """The sender of a session without sign-in: the offered id if we signed it, else new."""
+        key = self.session_key()
+        return signed_session_id(requested, key) or issue_session_id(key)
 
     def get_output_channel(self) -> Optional[KlartextSocketIOOutput]:
         if self.sio is None:
@@ -191,6 +236,7 @@ class KlartextSocketIOInput(SocketIOInput):
         bp = WebchatBlueprint(
             sio, self.socketio_path, bool(self.secret), "socketio_webhook", __name__
         )
+        server_guard.attach(bp)
         namespace = self.namespace
         logger.info(
             "Web chat (socket.io at %s, page at /webchat/): sign-in %s",
@@ -204,6 +250,16 @@ class KlartextSocketIOInput(SocketIOInput):
 
         @sio.on("connect", namespace=namespace)
         async def connect(sid: Text, environ: Dict, auth: Optional[Dict] = None) -> bool:
+            request = environ.get("sanic.request")
+            refused = security.webchat_refusal(
+                self.settings,
+                self.secret,
+                getattr(request, "ip", None),
+                getattr(request, "headers", None) or {},
+            )
+            if refused is not None:
+                logger.info("Refused a web chat connection (%s)", refused)
+                raise SocketRefused(refused)
             sender = authorize(self.secret, auth)  # raises SocketRefused
             await sio.save_session(
                 sid, {"sender": sender, "signed": bool(sender)}, namespace=namespace
@@ -217,7 +273,7 @@ class KlartextSocketIOInput(SocketIOInput):
                 sender = session["sender"]
             else:
                 requested = data.get("session_id") if isinstance(data, dict) else None
-                sender = session_id_from_browser(requested) or uuid.uuid4().hex
+                sender = self.unsigned_sender(requested)
                 session["sender"] = sender
                 await sio.save_session(sid, session, namespace=namespace)
             await sio.enter_room(sid, sender, namespace=namespace)
@@ -231,7 +287,7 @@ class KlartextSocketIOInput(SocketIOInput):
             session = await sio.get_session(sid, namespace=namespace)
             sender = session.get("sender")
             if sender is None:  # no session_request before the first message
-                sender = session_id_from_browser(data.get("session_id")) or uuid.uuid4().hex
+                sender = self.unsigned_sender(data.get("session_id"))
                 session["sender"] = sender
                 await sio.save_session(sid, session, namespace=namespace)
                 await sio.enter_room(sid, sender, namespace=namespace)
@@ -265,6 +321,8 @@ def blueprint_routes(blueprint: Blueprint) -> List[str]:
 
 __all__: Iterable[str] = (
     "authorize",
+    "issue_session_id",
+    "signed_session_id",
     "KlartextSocketIOInput",
     "KlartextSocketIOOutput",
     "session_id_from_browser",

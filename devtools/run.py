@@ -3,6 +3,10 @@
 The web chat page on :8080 is the widget of ``web/`` (see docs/channels.md); its socket.io
 connection goes straight to the Rasa server (CORS: ``KLARTEXT_WEBCHAT_ORIGINS``).
 
+Everything listens on loopback. Rasa's HTTP API is started only with
+``KLARTEXT_ENABLE_API=true`` (and then with ``--auth-token`` when ``KLARTEXT_API_TOKEN`` is
+set); see docs/security.md. ``make serve`` (devtools/serve.py) is the production start.
+
 Ctrl-C stops everything.
 """
 
@@ -13,13 +17,17 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Dict, Optional
 from urllib.parse import urlsplit
 
-from connectors import webchat_assets
+import yaml
+
+from bot.config import load_settings
+from connectors import security, webchat_assets
 from connectors.webchat_auth import issue_token, webchat_secret
 from devtools.servers import ServerPair
 
@@ -92,10 +100,28 @@ def sign_in_link(page_url: str, secret: Optional[str], sender: str = DEV_SENDER)
     return f"{page_url}#token={issue_token(sender, secret)}"
 
 
+def shell_endpoints(target: Path, action_port: int) -> Path:
+    """endpoints.yml for `rasa shell`, whose action calls carry the action secret.
+
+    `rasa shell` loads no channel of credentials.yml, so connectors/guard.py cannot add the
+    secret there; the endpoint's own ``headers`` do.
+    """
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8")) or {}
+    action = dict(config.get("action_endpoint") or {})
+    action["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    action["headers"] = {security.ACTION_SECRET_HEADER: security.action_secret()}
+    config["action_endpoint"] = action
+    target.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    target.chmod(0o600)
+    return target
+
+
 def run_shell(action_port: int) -> int:
     """Action server in the background, `rasa shell` in the foreground."""
     rasa = Path(sys.executable).parent / "rasa"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    tmp_dir = Path(tempfile.mkdtemp(prefix="klartext-shell-"))
+    endpoints = shell_endpoints(tmp_dir / "endpoints.yml", action_port)
     actions = subprocess.Popen(
         [str(rasa), "run", "actions", "--port", str(action_port), "--actions", "actions"],
         cwd=ROOT,
@@ -106,13 +132,15 @@ def run_shell(action_port: int) -> int:
     try:
         print("Tippe deine Nachricht; /stop beendet den Chat.", flush=True)
         return subprocess.call(
-            [str(rasa), "shell", "--endpoints", "endpoints.yml"], cwd=ROOT, env=env
+            [str(rasa), "shell", "--endpoints", str(endpoints)], cwd=ROOT, env=env
         )
     except KeyboardInterrupt:
         return 0
     finally:
         actions.terminate()
         actions.wait(timeout=30)
+        endpoints.unlink(missing_ok=True)
+        tmp_dir.rmdir()
 
 
 def _interrupt(*_args) -> None:
@@ -137,7 +165,14 @@ def main(argv: list[str] | None = None) -> int:
         return run_shell(args.action_port)
     # SIGTERM (e.g. from a process manager) stops everything like Ctrl-C does
     signal.signal(signal.SIGTERM, _interrupt)
-    pair = ServerPair(ROOT, rasa_port=args.rasa_port, action_port=args.action_port)
+    settings = load_settings()
+    pair = ServerPair(
+        ROOT,
+        rasa_port=args.rasa_port,
+        action_port=args.action_port,
+        enable_api=settings.enable_api,
+        auth_token=settings.api_token or None,
+    )
     if not webchat_assets.SOCKET_IO_CLIENT.is_file():
         print(
             "Hinweis: web/node_modules fehlt – der Web-Chat braucht `make setup` (npm ci in web/).",

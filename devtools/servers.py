@@ -6,7 +6,12 @@
 Both processes run in their own process group (``start_new_session``), log to
 ``<log_dir>/rasa-<port>.log`` and ``<log_dir>/actions-<port>.log`` and are stopped with
 SIGTERM (SIGKILL after a grace period). ``start()`` blocks until ``GET /status`` of the Rasa
-server names a loaded model and the action server's ``GET /health`` answers.
+server names a loaded model (without the HTTP API: until ``GET /`` answers, which Rasa does
+only after loading the model) and the action server's ``GET /health`` answers.
+
+``enable_api`` (default on, as the tests need it) and ``auth_token`` (``--auth-token``) set
+Rasa's HTTP API; both processes get the same environment, so they share the action secret
+(``connectors/security.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import IO, Dict, List, Optional
@@ -188,6 +194,8 @@ class ServerPair:
         credentials: Optional[Path] = None,
         rasa_bin: Optional[Path] = None,
         interface: str = "127.0.0.1",
+        enable_api: bool = True,
+        auth_token: Optional[str] = None,
     ) -> None:
         self.project_dir = Path(project_dir).resolve()
         self.rasa_port = int(rasa_port)
@@ -205,6 +213,8 @@ class ServerPair:
             Path(rasa_bin) if rasa_bin is not None else Path(sys.executable).parent / "rasa"
         )
         self.interface = interface
+        self.enable_api = enable_api
+        self.auth_token = auth_token or None
         self.base_url = f"http://127.0.0.1:{self.rasa_port}"
         self.action_url = (
             f"http://127.0.0.1:{self.action_port}" if self.action_port is not None else None
@@ -249,7 +259,7 @@ class ServerPair:
         cmd = [
             str(self.rasa_bin),
             "run",
-            "--enable-api",
+            *self._api_args(),
             "--interface",
             self.interface,
             "--port",
@@ -330,6 +340,23 @@ class ServerPair:
         env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
         return env
 
+    def _api_args(self) -> List[str]:
+        if not self.enable_api:
+            return []
+        return ["--enable-api"] + (["--auth-token", self.auth_token] if self.auth_token else [])
+
+    def _rasa_ready(self) -> "tuple[bool, Optional[int]]":
+        """Whether the Rasa server has its model (and the HTTP status of the probe)."""
+        if not self.enable_api:
+            code, _ = _http_json(f"{self.base_url}/")
+            return code == 200, code
+        query = f"?{urllib.parse.urlencode({'token': self.auth_token})}" if self.auth_token else ""
+        code, status = _http_json(f"{self.base_url}/status{query}")
+        loaded = isinstance(status, dict) and bool(
+            status.get("model_id") or status.get("model_file")
+        )
+        return loaded, code
+
     def _launch_actions(self, append: bool) -> None:
         cmd = [
             str(self.rasa_bin),
@@ -388,10 +415,8 @@ class ServerPair:
                         + self._log_report()
                     )
             if rasa and "rasa" not in ready:
-                code, status = _http_json(f"{self.base_url}/status")
-                if isinstance(status, dict) and (
-                    status.get("model_id") or status.get("model_file")
-                ):
+                loaded, code = self._rasa_ready()
+                if loaded:
                     ready["rasa"] = time.monotonic() - since
                 elif code == 409:
                     # Rasa loads the model before it listens: answering "no agent loaded"

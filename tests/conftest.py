@@ -85,6 +85,10 @@ def servers(
         "KLARTEXT_TRACKER_STORE_URL": f"sqlite:///{var_dir / 'tracker.db'}",
         "KLARTEXT_TRAINERS": TEST_TRAINER,
         "KLARTEXT_TRAINER_CODE": TEST_TRAINER_CODE,
+        # local mode (REST and HTTP API without tokens, on loopback) whatever .env says
+        "KLARTEXT_MODE": "local",
+        "KLARTEXT_REST_TOKEN": "",
+        "KLARTEXT_API_TOKEN": "",
     }
     env.update(channel_env)  # web chat secret, Slack/Teams settings pointing at the fakes
     pair = ServerPair(

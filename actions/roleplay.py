@@ -268,6 +268,7 @@ class ActionRoleplayFeedback(Action):
             if not state.get("turns"):
                 return events + [SlotSet("rp_state", None)]
         send(dispatcher, roleplay.feedback(state))
+        dispatcher.utter_message(text=text("roleplay", "after.text"), buttons=_after_buttons())
         result = roleplay.summary(state)
         events.append(SlotSet("roleplay_score", float(result["overall"])))
         group = tracker.get_slot("rp_group")
@@ -290,6 +291,14 @@ class ActionRoleplayFeedback(Action):
             )
         )
         return events + [SlotSet("rp_state", None), SlotSet("rp_group", None)]
+
+
+def _after_buttons() -> List[Dict[str, str]]:
+    """What to do after a role-play: practise again, see the progress."""
+    return [
+        {"title": text("roleplay", "after.again"), "payload": "/start_roleplay"},
+        {"title": text("roleplay", "after.progress"), "payload": "/ask_progress"},
+    ]
 
 
 def scored_transcript(state: Dict[str, Any]) -> List[Dict[str, Any]]:

@@ -608,7 +608,7 @@ def test_the_scan_finds_the_known_wrappers_and_sites():
         "connectors.teams._error",
     ):
         assert expected in names, expected
-    assert sum(1 for w in SCAN.wrappers if not isinstance(w, str)) >= 2  # playbooks' t, fallback
+    assert sum(1 for w in SCAN.wrappers if not isinstance(w, str)) >= 1  # playbooks' t
     assert len(SITES) > 250
     assert {s.primitive for s in SITES} == {"text", "pick", "text_list", "lookup"}
 
@@ -796,18 +796,6 @@ def _rubric_templates() -> list[str]:
     ]
 
 
-def _fallback_lines(prefix: str = "") -> Callable[[], list[str]]:
-    def keys() -> list[str]:
-        groups = [g for g in _keys_of("roleplay", "client_fallback") if g.startswith(prefix)]
-        return [
-            f"client_fallback.{g}.{i}"
-            for g in groups
-            for i in _keys_of("roleplay", f"client_fallback.{g}")
-        ]
-
-    return keys
-
-
 CRITERIA_LABELS = _each("feedback.labels.{}", lambda: engine.CRITERIA)
 OUTCOMES = ("accepted", "unresolved", "client_left")
 
@@ -912,11 +900,6 @@ DYNAMIC: dict[tuple[str, str, str], tuple[int, Callable[[], Iterable[Any]]]] = {
         1,
         _each("briefing.{}", lambda: ("intro", "background", "goal")),
     ),
-    ("bot/roleplay/engine.py", "roleplay", "client_fallback.closing_{}.{}"): (
-        1,
-        _fallback_lines("closing_"),
-    ),
-    ("bot/roleplay/engine.py", "roleplay", "client_fallback.{}.{}"): (3, _fallback_lines()),
     ("bot/roleplay/engine.py", "roleplay", "difficulty_labels.{}"): (
         1,
         _each("difficulty_labels.{}", lambda: DIFFICULTY_LEVELS),

@@ -16,7 +16,7 @@ import random
 import re
 from typing import Any, Iterable, Sequence
 
-from bot.texts import lookup, text
+from bot.texts import lookup
 
 from .scenarios import NO_META, PHASES, LineMeta, Scenario
 
@@ -52,24 +52,24 @@ _ID_RE = re.compile(r"^(.+)\[(\d+)\]$")
 Line = tuple[str, str, LineMeta]  # (id, text, conditions)
 
 
-def _fallback_count(key: str) -> int:
-    """How many neutral lines ``client_fallback.<key>`` has (0 when there is no such key)."""
+def _fallback_lines(key: str) -> list[str]:
+    """The neutral client lines ``client_fallback.<key>`` of texts.yml (none for no such key).
+
+    Client lines are plain sentences without placeholders, like the scenarios' own lines.
+    """
     node: Any = lookup("roleplay", "client_fallback")
     for part in key.split("."):
         node = node.get(part) if isinstance(node, dict) else None
-    return len(node) if isinstance(node, list) else 0
+    return [str(line) for line in node] if isinstance(node, list) else []
 
 
 def line_text(scenario: Scenario, line_id: str) -> str:
     """The sentence of a line id ("…" for an id that no longer exists)."""
     if line_id.startswith("fallback."):
         match = _ID_RE.match(line_id)
-        if match:
-            key = match.group(1)[len("fallback.") :]
-            index = int(match.group(2))
-            if index < _fallback_count(key):
-                return text("roleplay", f"client_fallback.{key}.{index}")
-        return "…"
+        lines = _fallback_lines(match.group(1)[len("fallback.") :]) if match else []
+        index = int(match.group(2)) if match else 0
+        return lines[index] if index < len(lines) else "…"
     return scenario.text_of(line_id) or "…"
 
 
@@ -99,10 +99,7 @@ def _answers(scenario: Scenario, key: str) -> list[Line]:
 def _fallback(key: str) -> list[Line]:
     needs = tuple(_FALLBACK_NEEDS.get(key.rsplit(".", 1)[-1], ()))
     meta = LineMeta(needs=needs) if needs else NO_META
-    return [
-        (f"fallback.{key}[{i}]", text("roleplay", f"client_fallback.{key}.{i}"), meta)
-        for i in range(_fallback_count(key))
-    ]
+    return [(f"fallback.{key}[{i}]", line, meta) for i, line in enumerate(_fallback_lines(key))]
 
 
 def phase_candidates(scenario: Scenario, phase: str, reaction: str) -> list[list[Line]]:

@@ -33,9 +33,30 @@ def _core(text: str) -> str:
     return " ".join(words)
 
 
+def wants_to_stop(text: str) -> bool:
+    """True when the user steps out of the role-play for good ("ich will aufhören", …).
+
+    A sentence to the client that merely contains such a word ("ich möchte die
+    Zusammenarbeit beenden") is no stop: only the whole message counts, or a short one that
+    names the exercise itself ("ich möchte das Rollenspiel abbrechen").
+    """
+    if answers.is_cancel(text):
+        return True
+    vocab = _vocab()
+    core = _core(text)
+    if core in {normalize(p) for p in vocab["stop"]}:
+        return True
+    words = core.split()
+    return (
+        len(words) <= int(vocab["stop_max_words"])
+        and bool(set(words) & {normalize(w) for w in vocab["stop_topics"]})
+        and bool(set(words) & {normalize(w) for w in vocab["stop_verbs"]})
+    )
+
+
 def command(text: str) -> str | None:
     """The out-of-character command a message is, or None for an in-character turn."""
-    if answers.is_cancel(text):
+    if wants_to_stop(text):
         return "stop"
     raw = (text or "").strip()
     if raw.startswith("/"):  # button payloads like /stop

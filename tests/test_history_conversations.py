@@ -237,7 +237,8 @@ def test_bad_input_gets_a_clear_answer_and_stores_nothing(sqlite_bot: Bot, sende
     )
     own = bot.say(sender, "/set_boundary")  # button "Selbst festlegen"
     assert "Um welches Verhalten" in own and "zuordnen" not in own and "nicht als Grenze" not in own
-    assert "keinem Verhalten zuordnen" in bot.say(sender, "Kaffeeklatsch")
+    # any behaviour in own words is taken (issue 11); only an answer without words is not
+    assert "in wenigen Worten" in bot.say(sender, "!!!")
     assert "Ab wann" in bot.say(sender, "Preisdruck")
     assert "zwischen 2 und 50" in bot.say(sender, "500 mal am Tag")
     bot.talk(sender, "No-Go", "keine Notiz")

@@ -43,6 +43,8 @@ _FLAG_ACTS = {
     "thanks": "thanks",
     "deescalation": "empathy",
 }
+#: kinds of question, in the order they are tried ("other" when none fits)
+QUESTION_KINDS: tuple[str, ...] = ("next", "when", "why", "opinion")
 HOSTILE_FLAGS = frozenset({"blame", "sarcasm", "insult", "counter_attack", "generalisation"})
 _SENTENCE_END = re.compile(r"[.!?…]+")
 
@@ -91,7 +93,7 @@ def _rules() -> _Rules:
         offer_kinds={kind: _compile(p) for kind, p in data["offer"].items()},
         offer_markers=_compile(data["offer_markers"]),
         question_start=re.compile(data["question"]["starts"]),
-        question_kinds={k: _compile(data["question"][k]) for k in ("when", "why")},
+        question_kinds={k: _compile(data["question"][k]) for k in QUESTION_KINDS},
     )
 
 
@@ -136,7 +138,7 @@ def detect(text: str, flags: Iterable[str] = ()) -> TurnActs:
 
     Returns:
         The acts, with the kind of offer (discount, deadline, payment_plan, other) and of
-        question (when, why, other).
+        question (next, when, why, opinion, other).
     """
     rules = _rules()
     norm = normalize(text or "")

@@ -35,7 +35,6 @@ import copy
 import json
 import math
 import random
-import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -58,6 +57,8 @@ MAX_EXTRA_BACKLASH = 5
 #: rubric criteria (CONTRACT.md); importing ``bot.rubric`` is cheap, spaCy loads on first use
 CRITERIA: tuple[str, ...] = ("clarity", "reasons", "respect", "transition", "appreciation", "calm")
 SOOTHING_FLAGS = frozenset({"deescalation", "thanks"})
+#: acts the client answers from the scenario's ``answers`` lines
+ANSWERED_ACTS = frozenset({"question", "offer", "silence", "off_topic", "apology", "thanks"})
 #: reactions that count as resistance (push-back) of the client
 RESISTANCE = frozenset({"push_back", "escalate", "misunderstand"})
 #: criteria that only need to be met once in a conversation (best turn counts);
@@ -379,7 +380,8 @@ def _react(st: dict, rec: dict, acts: TurnActs, u_mis: float, u_push: float) -> 
     if _hostile(rec):
         _establish(st, acts, False)
         return _escalate(st)
-    hedge = "hedging" in flags
+    # a hedged turn about the relationship blurs the end; a hedged question is still a question
+    hedge = "hedging" in flags and not acts.acts & ANSWERED_ACTS
     if hedge and u_mis < float(p["misunderstand_chance"]):
         st["misunderstandings"] += 1
         st["stalls"] += 1
@@ -630,137 +632,19 @@ def resume(
 
 # --------------------------------------------------------------------------- summary
 
-_SENTENCE_RE = re.compile(r"(?<=[.!?…])\s+")
-
-
-def _sentences(text: str) -> list[str]:
-    parts = [s.strip() for s in _SENTENCE_RE.split(text.strip()) if s.strip()]
-    return parts or [text.strip()]
-
-
-def _default_scorer(sentence: str, under_backlash: bool) -> Any:
-    """Rate one sentence with the real rubric (the summary's default scorer)."""
-    return rubric.assess(sentence, under_backlash=under_backlash)
-
-
-def _suggest(criterion: str, sentence: str) -> str | None:
-    out = rubric.suggest(criterion, sentence)
-    return str(out) if out else None
-
-
-def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 4) if values else None
-
-
-def _weakest_quote(turn_rec: Mapping[str, Any], criterion: str, scorer: Callable | None) -> str:
-    """The user's weakest sentence of a turn for ``criterion`` (whole turn if it cannot tell)."""
-    text = turn_rec["text"].strip()
-    sentences = _sentences(text)
-    if len(sentences) > 1 and scorer is not None:
-        scored = []
-        for i, s in enumerate(sentences):
-            sc = _record(scorer(s, turn_rec["phase"] != "opening"))["scores"].get(criterion)
-            scored.append((1.0 if sc is None else sc, i, s))
-        return min(scored)[2]
-    return text if len(text) <= 220 else text[:217].rstrip() + "…"
-
-
-def _pool(turns: list[Mapping[str, Any]], criterion: str) -> list[Mapping[str, Any]]:
-    """The turns that count for a criterion."""
-    pool = [t for t in turns if criterion in t["scores"]]
-    if criterion == "calm":  # calm is about answering the client's resistance
-        rel = [
-            t
-            for t in pool
-            if t["phase"] != "opening"
-            and t.get("answered") in (None, "push_back", "escalate", "misunderstand")
-        ]
-        rel = rel or [t for t in pool if t["phase"] != "opening"]
-    elif criterion == "clarity":  # the announcement, and every turn that states or blurs the end
-        rel = [
-            t
-            for t in pool
-            if t["phase"] in ("opening", "announcing") or {"hedging", "clear_end"} & set(t["flags"])
-        ]
-    else:
-        rel = pool
-    return rel or pool
-
 
 def summary(
     state: Mapping[str, Any], scorer: Callable[[str, bool], Any] | None | str = "auto"
 ) -> dict[str, Any]:
-    """Evaluation of the role-play so far.
+    """Evaluation of the role-play so far (see :func:`bot.roleplay.feedback.summary`).
 
-    ``criteria``: per-criterion mean over the user's turns that count for it (``calm``: answers
-    to the client's resistance after the announcement; ``clarity``: the announcement and every
-    turn that states or hedges the end; others: all turns). ``conversation``: the same, except
-    that reasons/transition/appreciation take the best turn (once is enough). ``overall``:
-    0–100, mean of ``conversation``.
-    ``weakest``: the two weakest criteria, each with the user's weakest sentence for it.
-    ``scorer(sentence, under_backlash)`` rates single sentences to find that sentence
-    (default: the real rubric; ``None``: quote the whole turn).
+    ``scorer(sentence, under_backlash)`` rates the user's sentences (default ``"auto"``: the
+    real rubric; ``None``: the ratings stored with the turns).
     """
-    if scorer == "auto":
-        scorer = _default_scorer
-    turns = list(state.get("turns", []))
-    criteria: dict[str, float | None] = {}
-    conversation: dict[str, float | None] = {}
-    for c in CRITERIA:
-        vals = [t["scores"][c] for t in _pool(turns, c)]
-        criteria[c] = _mean(vals)
-        conversation[c] = (max(vals) if vals else None) if c in ONCE_CRITERIA else _mean(vals)
-    rated = [v for v in conversation.values() if v is not None]
-    overall = round(100 * sum(rated) / len(rated)) if rated else 0
+    from .feedback import summary as judged_summary
 
-    weakest = []
-    order = sorted((v, CRITERIA.index(c), c) for c, v in conversation.items() if v is not None)
-    for v, _, c in order[:2]:
-        pool = _pool(turns, c)
-        low = min(t["scores"][c] for t in pool)
-        tied = [t for t in pool if t["scores"][c] == low]
-        relevant = [t for t in tied if t["phase"] in _RELEVANT_PHASES.get(c, ())]
-        chosen = (relevant or tied)[-1]
-        quote = _weakest_quote(chosen, c, scorer if callable(scorer) else None)
-        weakest.append(
-            {
-                "criterion": c,
-                "label": text("roleplay", f"feedback.labels.{c}"),
-                "score": v,
-                "turn": chosen["n"],
-                "quote": quote,
-                "tip": text("roleplay", f"feedback.tips.{c}"),
-                "suggestion": _suggest(c, quote) if callable(scorer) else None,
-            }
-        )
-
-    return {
-        "scenario_id": state["scenario_id"],
-        "difficulty": state["difficulty"],
-        "finished": bool(state.get("finished")),
-        "outcome": state.get("outcome"),
-        "turn_count": len(turns),
-        "backlash_rounds": state.get("backlash_rounds", 0),
-        "escalations": state.get("escalations", 0),
-        "misunderstandings": state.get("misunderstandings", 0),
-        "criteria": criteria,
-        "conversation": conversation,
-        "overall": overall,
-        "turn_overall_mean": _mean([t["overall"] for t in turns]),
-        "turns": [
-            {
-                "n": t["n"],
-                "text": t["text"],
-                "phase": t["phase"],
-                "reaction": t["reaction"],
-                "scores": dict(t["scores"]),
-                "overall": t["overall"],
-                "flags": list(t["flags"]),
-            }
-            for t in turns
-        ],
-        "weakest": weakest,
-    }
+    scenario = _scenarios(None).get(state["scenario_id"])
+    return judged_summary(state, scorer=scorer, scenario=scenario)
 
 
 def feedback(
@@ -768,36 +652,11 @@ def feedback(
     scenarios: Mapping[str, Scenario] | None = None,
     scorer: Callable[[str, bool], Any] | None | str = "auto",
 ) -> list[str]:
-    """The summary as German chat messages for the user (du-form)."""
+    """The evaluation as German chat messages for the user (see ``bot.roleplay.feedback``)."""
+    from .feedback import feedback as judged_feedback
+
     scenario = _scenario(state["scenario_id"], scenarios)
-    s = summary(state, scorer=scorer)
-    if not s["turns"]:
-        return [_coach(text("roleplay", "feedback.no_turns"))]
-    values = _values(scenario, state)
-    out = [text("roleplay", "feedback.header.0", **values, overall=s["overall"])]
-    if s["outcome"]:
-        out.append(text("roleplay", f"feedback.outcome.{s['outcome']}", **values))
-    out.append(text("roleplay", "feedback.rounds", **s))
-    out.append(
-        " · ".join(
-            text(
-                "roleplay",
-                "feedback.criterion_line",
-                label=text("roleplay", f"feedback.labels.{c}"),
-                percent=round(100 * v),
-            )
-            for c, v in s["conversation"].items()
-            if v is not None and c in CRITERIA
-        )
-    )
-    if s["weakest"]:
-        out.append(text("roleplay", "feedback.weakest_intro"))
-        for w in s["weakest"]:
-            tip = w["suggestion"] or w["tip"]
-            out.append(
-                text("roleplay", "feedback.weakest", label=w["label"], quote=w["quote"], tip=tip)
-            )
-    return [_coach(x) for x in out]
+    return [_coach(x) for x in judged_feedback(state, scenario, scorer)]
 
 
 # --------------------------------------------------------------------------- catalogue

@@ -21,7 +21,7 @@ File layout (all keys required unless marked optional)::
       opening: {neutral: [...], push_back: [...], misunderstand: [...], escalate: [...]}
       ...
     answers:                           # optional as a whole; if given, every section
-      question: {other: [...], when: [...], why: [...]}      # other required
+      question: {other: [...], next: [...], when: [...], why: [...], opinion: [...]}
       offer: {other: [...], discount: [...], deadline: [...], payment_plan: [...]}
       apology: [...]
       thanks: [...]
@@ -98,7 +98,7 @@ ANSWER_SECTIONS: tuple[str, ...] = (
 )
 #: Sections split by kind; ``other`` is required and answers every kind without own lines.
 ANSWER_KINDS: dict[str, tuple[str, ...]] = {
-    "question": ("other", "when", "why"),
+    "question": ("other", "next", "when", "why", "opinion"),
     "offer": ("other", "discount", "deadline", "payment_plan"),
 }
 #: What a conversation can have established (``needs``/``unless`` of a line).
@@ -126,7 +126,7 @@ DIFFICULTY_LEVELS: tuple[int, ...] = (1, 2, 3)
 DEFAULT_DIFFICULTY: dict[int, dict[str, Any]] = {
     1: {
         "backlash_rounds": 1,
-        "push_back_chance": 0.2,
+        "push_back_chance": 0.15,
         "misunderstand_chance": 0.15,
         "calm_on_offer": "full",
         "escalation_extra": 1,
@@ -145,8 +145,8 @@ DEFAULT_DIFFICULTY: dict[int, dict[str, Any]] = {
         "apology_calms": True,
     },
     3: {
-        "backlash_rounds": 4,
-        "push_back_chance": 0.75,
+        "backlash_rounds": 5,
+        "push_back_chance": 0.9,
         "misunderstand_chance": 1.0,
         "calm_on_offer": "partial",
         "escalation_extra": 2,

@@ -904,14 +904,30 @@ DYNAMIC: dict[tuple[str, str, str], tuple[int, Callable[[], Iterable[Any]]]] = {
         1,
         _each("difficulty_labels.{}", lambda: DIFFICULTY_LEVELS),
     ),
-    ("bot/roleplay/engine.py", "roleplay", "feedback.labels.{}"): (2, CRITERIA_LABELS),
-    ("bot/roleplay/engine.py", "roleplay", "feedback.outcome.{}"): (
+    ("bot/roleplay/feedback.py", "roleplay", "feedback.labels.{}"): (1, CRITERIA_LABELS),
+    ("bot/roleplay/feedback.py", "roleplay", "feedback.outcome.{}"): (
         1,
         _each("feedback.outcome.{}", lambda: OUTCOMES),
     ),
-    ("bot/roleplay/engine.py", "roleplay", "feedback.tips.{}"): (
+    ("bot/roleplay/feedback.py", "roleplay", "feedback.tips.{}"): (
         1,
         _each("feedback.tips.{}", lambda: engine.CRITERIA),
+    ),
+    ("bot/roleplay/feedback.py", "rubric", "conversation.good.{}"): (
+        1,
+        _each("conversation.good.{}", lambda: RUBRIC_CRITERIA),
+    ),
+    ("bot/roleplay/feedback.py", "rubric", "conversation.issues.{}.{}"): (
+        1,
+        lambda: [
+            f"conversation.issues.{c}.{issue}"
+            for c in RUBRIC_CRITERIA
+            for issue in _keys_of("rubric", f"conversation.issues.{c}")
+        ],
+    ),
+    ("bot/roleplay/feedback.py", "rubric", "conversation.rewrites.{}"): (
+        2,
+        _each("conversation.rewrites.{}", lambda: RUBRIC_CRITERIA),
     ),
     ("bot/roleplay/engine.py", "roleplay", "finished.{}"): (
         1,

@@ -57,8 +57,14 @@ class Rated:
     signals: Mapping[str, tuple[str, ...]]
 
     def has(self, *names: str) -> bool:
-        """Whether any of the signals/flags ``names`` was found."""
-        return any(n in self.flags or self.signals.get(n) for n in names)
+        """Whether any of the signals ``names`` was found.
+
+        With the real rubric the signals decide (a dismissive phrase also flags ``insult`` for
+        the client, but it is no insult); a stand-in scorer has only flags.
+        """
+        if self.signals:
+            return any(self.signals.get(n) for n in names)
+        return any(n in self.flags for n in names)
 
     def words(self, *names: str) -> tuple[str, ...]:
         """The matched words of the signals ``names`` (in this order, without repeats)."""
@@ -150,12 +156,16 @@ def user_turn(
     ``scorer`` defaults to the real rubric; with another scorer, sentences are still split and
     meta sentences still dropped by the rubric.
     """
-    scorer = scorer or _real_scorer
-    kept = [s for s in sentences(text) if not is_meta(s)]
-    if not kept:
+    if scorer is None:  # one rating per sentence tells both the scores and "meta"
+        rated = tuple(as_rated(s, _real_scorer(s, under_backlash)) for s in sentences(text))
+        rated = tuple(r for r in rated if not r.signals.get("meta"))
+        scorer = _real_scorer
+    else:
+        kept = [s for s in sentences(text) if not is_meta(s)]
+        rated = tuple(as_rated(s, scorer(s, under_backlash)) for s in kept)
+    if not rated:
         return None
-    whole_text = " ".join(kept)
-    rated = tuple(as_rated(s, scorer(s, under_backlash)) for s in kept)
+    whole_text = " ".join(r.text for r in rated)
     if len(rated) == 1:
         return UserTurn(n, whole_text, under_backlash, rated[0], rated)
     whole = as_rated(whole_text, scorer(whole_text, under_backlash))
@@ -236,14 +246,19 @@ def _clarity(turns: Sequence[UserTurn]) -> Judgement:
 _HOSTILE = ("insult", "dismissive", "blame", "sarcasm", "counter_attack")
 
 
-def _reason_score(unit: Rated) -> float:
-    """A sentence's reason in the conversation: a bare fact answers "why?", a reproach is weak."""
+def _reason_score(turn: UserTurn, unit: Rated) -> float:
+    """A sentence's reason in the conversation: a bare fact answers "why?", a reproach is weak.
+
+    A reason with "immer"/"nie" or inside a long self-justification is hard to check.
+    """
     cfg = _cfg("reasons")
     score = unit.scores.get("reasons", 0.0)
     if unit.signals.get("reason_fact") and not unit.signals.get("reason"):
         score += float(cfg["fact_in_context"])
     if unit.has(*_HOSTILE):
         score = min(score, float(cfg["hostile_cap"]))
+    if unit.has("generalisation") or turn.whole.has("justification"):
+        score = min(score, float(cfg["unverifiable_cap"]))
     return min(1.0, score)
 
 
@@ -251,8 +266,8 @@ def _reasons(turns: Sequence[UserTurn]) -> Judgement:
     units = [(t, s) for t, s in _units(turns) if s.scores.get("reasons", 0.0) > 0]
     vague = [(t, s) for t, s in _units(turns) if s.has("vague_reason")]
     if units:
-        t, s = max(units, key=lambda u: _reason_score(u[1]))
-        score = _reason_score(s)
+        t, s = max(units, key=lambda u: _reason_score(*u))
+        score = _reason_score(t, s)
         issue = "concrete" if score >= 0.8 else "general"
         if vague and score <= float(_cfg("reasons")["vague_cap"]):
             t, s = vague[0]
@@ -322,7 +337,7 @@ def _respect(turns: Sequence[UserTurn]) -> Judgement:
         return Judgement("respect", _clip(max(low, base) + bonus), "ok")
     score = low - float(cfg["repeat_penalty"]) * max(0, len(bad) - 1)
     issue = next((i for i in _RESPECT_ISSUES if worst.has(i)), "tone")
-    words = tuple(w for _, s in bad or [(worst_t, worst)] for w in s.words(*_RESPECT_ISSUES))
+    words = worst.words(*_RESPECT_ISSUES)
     return Judgement("respect", _clip(score), issue, worst.text, worst_t.n, words)
 
 

@@ -279,7 +279,9 @@ def crossing_lines(
         lines.append(t("level.crossed_advice", **forms))
     for crossing in again:
         boundary = describe_boundary(crossing.boundary, with_note=False, short=True)
-        lines.append(t("level.crossed_again", **forms, boundary=boundary))
+        key = "level.crossed_again_count" if crossing.boundary.max_count else "level.crossed_again"
+        since = format_date(crossing.since)
+        lines.append(t(key, **forms, boundary=boundary, count=crossing.count, since=since))
     return lines
 
 

@@ -188,3 +188,14 @@ def test_own_words_incidents_walk_the_personal_ladder():
     text = _after(history, history[0], [])
     assert "Festgehalten: 21.11.2026 · Herr Brandt · Nachrichten nach Feierabend." in text
     assert "(Eigene Grenzen): Stufe 1 von 4 – Festhalten und beobachten" in text
+
+
+def test_a_count_boundary_crossed_again_says_how_often_in_one_line():
+    limits = [B("shouting", 2, 30)]
+    history = [Inc("shouting", ago(6), 1), Inc("shouting", ago(4), 2), Inc("shouting", ago(0), 3)]
+    text = _after(history, history[-1], limits)
+    assert (
+        "Damit hat Herr Brandt deine Grenze „Anschreien: ab 2× in 30 Tagen“ erneut überschritten "
+        f"(3× seit {ago(6):%d.%m.%Y})." in text
+    )
+    assert "Achtung" not in text

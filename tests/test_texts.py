@@ -904,20 +904,20 @@ DYNAMIC: dict[tuple[str, str, str], tuple[int, Callable[[], Iterable[Any]]]] = {
         1,
         _each("difficulty_labels.{}", lambda: DIFFICULTY_LEVELS),
     ),
-    ("bot/roleplay/feedback.py", "roleplay", "feedback.labels.{}"): (1, CRITERIA_LABELS),
-    ("bot/roleplay/feedback.py", "roleplay", "feedback.outcome.{}"): (
+    ("bot/roleplay/evaluation.py", "roleplay", "feedback.labels.{}"): (1, CRITERIA_LABELS),
+    ("bot/roleplay/evaluation.py", "roleplay", "feedback.outcome.{}"): (
         1,
         _each("feedback.outcome.{}", lambda: OUTCOMES),
     ),
-    ("bot/roleplay/feedback.py", "roleplay", "feedback.tips.{}"): (
+    ("bot/roleplay/evaluation.py", "roleplay", "feedback.tips.{}"): (
         1,
         _each("feedback.tips.{}", lambda: engine.CRITERIA),
     ),
-    ("bot/roleplay/feedback.py", "rubric", "conversation.good.{}"): (
+    ("bot/roleplay/evaluation.py", "rubric", "conversation.good.{}"): (
         1,
         _each("conversation.good.{}", lambda: RUBRIC_CRITERIA),
     ),
-    ("bot/roleplay/feedback.py", "rubric", "conversation.issues.{}.{}"): (
+    ("bot/roleplay/evaluation.py", "rubric", "conversation.issues.{}.{}"): (
         1,
         lambda: [
             f"conversation.issues.{c}.{issue}"
@@ -925,7 +925,7 @@ DYNAMIC: dict[tuple[str, str, str], tuple[int, Callable[[], Iterable[Any]]]] = {
             for issue in _keys_of("rubric", f"conversation.issues.{c}")
         ],
     ),
-    ("bot/roleplay/feedback.py", "rubric", "conversation.rewrites.{}"): (
+    ("bot/roleplay/evaluation.py", "rubric", "conversation.rewrites.{}"): (
         2,
         _each("conversation.rewrites.{}", lambda: RUBRIC_CRITERIA),
     ),

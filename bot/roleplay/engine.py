@@ -636,12 +636,12 @@ def resume(
 def summary(
     state: Mapping[str, Any], scorer: Callable[[str, bool], Any] | None | str = "auto"
 ) -> dict[str, Any]:
-    """Evaluation of the role-play so far (see :func:`bot.roleplay.feedback.summary`).
+    """Evaluation of the role-play so far (see :func:`bot.roleplay.evaluation.summary`).
 
     ``scorer(sentence, under_backlash)`` rates the user's sentences (default ``"auto"``: the
     real rubric; ``None``: the ratings stored with the turns).
     """
-    from .feedback import summary as judged_summary
+    from .evaluation import summary as judged_summary
 
     scenario = _scenarios(None).get(state["scenario_id"])
     return judged_summary(state, scorer=scorer, scenario=scenario)
@@ -652,8 +652,8 @@ def feedback(
     scenarios: Mapping[str, Scenario] | None = None,
     scorer: Callable[[str, bool], Any] | None | str = "auto",
 ) -> list[str]:
-    """The evaluation as German chat messages for the user (see ``bot.roleplay.feedback``)."""
-    from .feedback import feedback as judged_feedback
+    """The evaluation as German chat messages for the user (see ``bot.roleplay.evaluation``)."""
+    from .evaluation import feedback as judged_feedback
 
     scenario = _scenario(state["scenario_id"], scenarios)
     return [_coach(x) for x in judged_feedback(state, scenario, scorer)]

@@ -1,0 +1,85 @@
+"""The conversation rubric against the hand-labelled role-play transcripts.
+
+The held-out figures must not fall below the floors documented in docs/roleplay.md, and no
+feedback on any labelled transcript may quote a sentence the user did not write or contain a
+placeholder.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.roleplay import evaluation
+from bot.roleplay.scenarios import DIFFICULTY_LEVELS, default_scenarios
+from bot.rubric import CRITERIA
+from devtools import rubric_eval
+
+TRANSCRIPTS = rubric_eval.load_transcripts()
+SCENARIOS = default_scenarios()
+#: the held-out Spearman floors of docs/roleplay.md (measured figures rounded down)
+HELD_OUT_FLOOR = {
+    "clarity": 0.90,
+    "reasons": 0.70,
+    "respect": 0.80,
+    "transition": 0.90,
+    "appreciation": 0.95,
+    "calm": 0.80,
+    "overall": 0.85,
+}
+QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
+
+
+def _state(transcript: dict) -> dict:
+    turns = [
+        {"n": i + 1, "text": text, "phase": "opening" if i == 0 else "backlash"}
+        for i, text in enumerate(rubric_eval.user_texts(transcript))
+    ]
+    return {
+        "scenario_id": transcript["scenario"],
+        "difficulty": transcript["level"],
+        "turns": turns,
+        "outcome": None,
+    }
+
+
+def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
+    assert len(TRANSCRIPTS) >= 40
+    assert len({t["id"] for t in TRANSCRIPTS}) == len(TRANSCRIPTS)
+    assert {t["scenario"] for t in TRANSCRIPTS} == set(SCENARIOS)
+    for sid in SCENARIOS:
+        assert {t["level"] for t in TRANSCRIPTS if t["scenario"] == sid} == set(DIFFICULTY_LEVELS)
+    assert {t["kind"] for t in TRANSCRIPTS} == {"good", "mixed", "poor"}
+    for t in TRANSCRIPTS:
+        assert set(t["labels"]) == set(CRITERIA), t["id"]
+        for label in t["labels"].values():
+            assert 0.0 <= float(label["score"]) <= 1.0 and label["why"].strip(), t["id"]
+        assert all(turn["client"].strip() and turn["user"].strip() for turn in t["turns"])
+    halves = [rubric_eval.half(t) for t in TRANSCRIPTS]
+    assert halves.count("tuning") == halves.count("held_out")
+
+
+def test_spearman_with_ties():
+    assert rubric_eval.spearman([1, 2, 3], [10, 20, 30]) == pytest.approx(1.0)
+    assert rubric_eval.spearman([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
+    assert rubric_eval.spearman([1, 1, 2, 3], [1, 2, 3, 4]) == pytest.approx(0.9486833, abs=1e-6)
+    assert rubric_eval.spearman([1, 1], [1, 2]) == 0.0
+
+
+def test_held_out_agreement_stays_above_the_documented_floor():
+    figures = rubric_eval.evaluate(TRANSCRIPTS)["held_out"]
+    low = {k: round(figures[k], 3) for k, floor in HELD_OUT_FLOOR.items() if figures[k] < floor}
+    assert not low, f"held-out Spearman below the floor: {low} (all: {figures})"
+
+
+@pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=[t["id"] for t in TRANSCRIPTS])
+def test_feedback_quotes_only_the_users_sentences_and_has_no_placeholder(transcript):
+    state = _state(transcript)
+    messages = evaluation.feedback(state, SCENARIOS[transcript["scenario"]])
+    said = " ".join(rubric_eval.user_texts(transcript))
+    text = "\n".join(messages)
+    for quote in QUOTE_RE.findall(text):
+        assert quote in said, (transcript["id"], quote)
+        assert "Rollenspiel" not in quote
+    assert not re.search(r"[\[\]{}]", text), text  # rewrites included

@@ -186,7 +186,7 @@ def correction(text: str, ref: date | None = None) -> date | None:
     """
     norm = normalize(text)
     vocab = _vocab()
-    if not norm or len(norm.split()) > vocab["correction_max_words"]:
+    if not norm or len(text.split()) > vocab["correction_max_words"]:
         return None
     if not any(norm.startswith(normalize(w) + " ") for w in vocab["correction_starts"]):
         return None

@@ -83,3 +83,36 @@ def test_dates_in_sentences_ignore_short_words():
 
 def test_format():
     assert format_date(date(2026, 3, 1)) == "01.03.2026"
+
+
+@pytest.mark.parametrize(
+    "message,expected",
+    [
+        ("nein, am montag", date(2026, 3, 9)),
+        ("Nein, vorgestern", date(2026, 3, 9)),
+        ("das war gestern", date(2026, 3, 10)),
+        ("ja aber das war am 3.3.", date(2026, 3, 3)),
+        ("Korrektur: am 1.3.", date(2026, 3, 1)),
+        ("nein", None),  # no day named
+        ("nein, morgen", None),  # the future is no correction
+        ("gestern", None),  # no correction word: an answer, not a correction
+        ("nein, er hat mich am Montag angeschrien und dann beleidigt", None),  # a note
+    ],
+)
+def test_a_short_correction_names_the_day(message, expected):
+    from bot.dates import correction
+
+    assert correction(message, WEDNESDAY) == expected
+
+
+@pytest.mark.parametrize(
+    "message,expected",
+    [
+        ("Ja, aber das war gestern", date(2026, 3, 10)),
+        ("Ja, das war am Montag", date(2026, 3, 9)),
+        ("am 3.3.", date(2026, 3, 3)),
+        ("Ja", None),
+    ],
+)
+def test_a_day_named_with_a_yes(message, expected):
+    assert find_date(message, WEDNESDAY) == expected

@@ -221,3 +221,58 @@ def test_retention_purge(repo):
     runs = repo.roleplays(a)
     assert [r.transcript for r in runs] == [[], [{"speaker": "user", "text": "neu"}]]
     assert runs[0].scores == {"clarity": 0.5}  # scores stay, only the transcript goes
+
+
+def test_boundaries_and_incidents_in_own_words_keep_their_words(repo):
+    from bot import escalation
+
+    a, words = sender(), "Nachrichten nach Feierabend"
+    key = escalation.custom_key(words)
+    info, _ = repo.set_boundary(a, key, 3, 30, label=words)
+    assert (info.behavior, info.label) == (key, words)
+    saved = repo.log_incident(a, "Herr Brandt", key, TODAY, label=words, today=TODAY)
+    assert (saved.behavior, saved.label) == (key, words)
+    assert repo.log_incident(a, "Herr Brandt", "insult", TODAY, today=TODAY).label is None
+    with pytest.raises(InvalidInput):  # a behaviour in own words needs its words
+        repo.set_boundary(a, escalation.custom_key("x"))
+    with pytest.raises(InvalidInput):
+        repo.log_incident(a, "Herr Brandt", "custom:not-a-key", TODAY, label="x", today=TODAY)
+    assert [b.label for b in repo.boundaries(a)] == [words]
+
+
+def test_migration_0005_keeps_the_stored_data(tmp_path):
+    """Rows written before 0005 survive it (and a downgrade and upgrade again)."""
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    cfg = db.alembic_config(url)
+    command.upgrade(cfg, "0004")
+    stamp = "'2026-01-01 00:00:00.000000'"
+    with db.get_engine(url).begin() as con:
+        con.execute(text(f"INSERT INTO users VALUES (1, 'old', {stamp}, {stamp})"))
+        con.execute(
+            text(
+                "INSERT INTO clients (id, user_id, name, name_key, mentions,"
+                " first_mentioned_at, last_mentioned_at)"
+                f" VALUES (1, 1, 'Herr Brandt', 'herr brandt', 1, {stamp}, {stamp})"
+            )
+        )
+        con.execute(
+            text(
+                "INSERT INTO boundaries (user_id, behavior, created_at, updated_at)"
+                f" VALUES (1, 'insult', {stamp}, {stamp})"
+            )
+        )
+        con.execute(
+            text(
+                "INSERT INTO incidents (user_id, client_id, behavior, occurred_on, source,"
+                f" created_at) VALUES (1, 1, 'insult', '2026-03-01', 'chat', {stamp})"
+            )
+        )
+    db.get_engine(url).dispose()
+    command.upgrade(cfg, "head")
+    repo = CoachRepository(url)
+    assert [(b.behavior, b.label) for b in repo.boundaries("old")] == [("insult", None)]
+    assert [(i.client, i.behavior) for i in repo.incidents("old")] == [("Herr Brandt", "insult")]
+    repo.log_incident("old", "mit Herrn Brandt", "shouting", TODAY, today=TODAY)
+    assert [c.name for c in repo.clients("old")] == ["Herr Brandt"]

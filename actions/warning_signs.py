@@ -8,10 +8,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import send
+from actions.common import message_text, send
 from actions.history import WarningPrefillMixin, warning_prefill_events
 from actions.playbook_form import QuestionFormValidation, after_cancel
 from bot import answers, warning_signs
+from bot.texts import text
 
 ANSWER_BUTTONS = "warning_buttons"
 
@@ -26,7 +27,25 @@ class ActionStartWarningCheck(Action):
         dispatcher.utter_message(response="utter_warning_check_intro")
         events = [SlotSet(slot, None) for slot in warning_signs.form_slots()]
         # signs the client's incident history already shows are pre-filled (actions/history.py)
-        return events + await warning_prefill_events(dispatcher, tracker)
+        events += await warning_prefill_events(dispatcher, tracker)
+        return events + _named_in_message(dispatcher, tracker, events)
+
+
+def _named_in_message(
+    dispatcher: CollectingDispatcher, tracker: Tracker, events: List[Dict[Text, Any]]
+) -> List[Dict[Text, Any]]:
+    """Signs the starting message already names count as "yes" and are not asked again."""
+    prefilled = {e["name"] for e in events if e.get("event") == "slot" and e.get("value")}
+    named = [
+        key
+        for key in warning_signs.signs_in(message_text(tracker))
+        if warning_signs.SLOT_PREFIX + key not in prefilled
+    ]
+    if not named:
+        return []
+    signs = ", ".join(warning_signs.short_name(key) for key in named)
+    dispatcher.utter_message(text=text("knowledge", "warning_from_message", signs=signs))
+    return [SlotSet(warning_signs.SLOT_PREFIX + key, "yes") for key in named]
 
 
 class ValidateWarningSignsForm(WarningPrefillMixin, QuestionFormValidation):

@@ -327,21 +327,24 @@ def letter(draft: Draft) -> str:
     )
 
 
-def message(draft: Draft, intro: str | None = None, **values: Any) -> str:
-    """The coach's message with a draft: a line saying what it is, the letter, a hint.
+def message(
+    draft: Draft, intro: str | None = None, *, hint: bool = False, **values: Any
+) -> str:
+    """The coach's message with a draft: a line saying what it is, the letter, maybe a hint.
 
     Args:
         draft: The draft.
         intro: The introducing line (``coach.intro.<intro>``); the draft's variant if None.
+        hint: Add the hint that "kürzer", "förmlicher" or "anders formulieren" give another
+            version – with a case's first draft only, so it is not repeated after every draft.
         **values: Values of the introducing line (``label`` for ``changed``).
 
     Returns:
-        The message; the normal variant ends with the hint that "kürzer", "förmlicher" or
-        "anders formulieren" give another version.
+        The message.
     """
     head = say("coach", "intro", intro or draft.variant, **values)
     parts = [head, letter(draft)]
-    if draft.variant == NORMAL:
+    if hint and draft.variant == NORMAL:
         parts.append(say("coach", "hint"))
     return "\n\n".join(parts)
 

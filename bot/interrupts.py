@@ -112,6 +112,12 @@ def is_back(text: str) -> bool:
     return answers.normalize(text) in _phrases("back")
 
 
+def is_hesitation(text: str) -> bool:
+    """True when the whole message only hesitates ("Hm.", "naja …", "puh, keine ahnung")."""
+    norm = answers.normalize(text)
+    return norm in _phrases("hesitation") or (not norm and bool(text.strip()))
+
+
 def has_correction(text: str, case: Optional[str] = None) -> bool:
     """True when the message says the coach understood the situation (or ``case``) wrongly."""
     norm = f" {answers.normalize(text)} "

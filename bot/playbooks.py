@@ -184,7 +184,7 @@ def _draft(case: str, a: Mapping[str, str | None], client: str | None) -> list[s
     from bot import drafts  # drafts builds on this module (verdicts, abuse steps)
 
     draft = drafts.for_advice(case, a, client)
-    return [drafts.message(draft)] if draft is not None else []
+    return [drafts.message(draft, hint=True)] if draft is not None else []
 
 
 def _our_fault(a: Mapping[str, str | None], names: dict, client: str | None) -> list[str]:

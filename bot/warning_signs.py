@@ -9,9 +9,11 @@ law or ethics always, disrespect once the clarifying talk changed nothing (``pla
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
-from typing import Mapping
+from typing import Mapping, Pattern
 
+from bot.normalize import normalize
 from bot.playbooks import config
 from bot.texts import lookup, text
 
@@ -72,6 +74,40 @@ def _positions() -> dict[str, int]:
 
 def _sign_text(key: str, part: str) -> str:
     return text("knowledge", f"warning_signs.{_positions()[key]}.{part}")
+
+
+@lru_cache(maxsize=1)
+def _message_patterns() -> dict[str, tuple[Pattern[str], ...]]:
+    spec = _config().get("in_message") or {}
+    unknown = set(spec) - set(keys())
+    if unknown:
+        raise ValueError(f"playbooks.yml warning_signs.in_message: unknown signs {sorted(unknown)}")
+    return {key: tuple(re.compile(p) for p in spec[key]) for key in keys() if key in spec}
+
+
+def signs_in(message: str | None) -> tuple[str, ...]:
+    """The warning signs a message already names ("zahlt seit 3 monaten nicht" -> payment).
+
+    Args:
+        message: The user's message that started the check (a payload like "/intent" names
+            nothing).
+
+    Returns:
+        The sign keys, in the order the check asks them.
+    """
+    if not message or message.startswith("/"):
+        return ()
+    norm = normalize(message)
+    return tuple(
+        key
+        for key, patterns in _message_patterns().items()
+        if any(p.search(norm) for p in patterns)
+    )
+
+
+def short_name(sign: str) -> str:
+    """The short name of a sign ("Zahlungsausfälle"), as used in the result."""
+    return text("knowledge", f"short_names.{sign}")
 
 
 def question(key: str, number: int | None = None) -> str:
@@ -165,7 +201,7 @@ def evaluate(answers: Mapping[str, str | None]) -> list[str]:
         return [text("knowledge", "warning_result.no_answers")]
     yes = [k for k in keys() if answers.get(k) == YES]
     skipped = [k for k in keys() if answers.get(k) not in (YES, "no")]
-    short = {k: text("knowledge", f"short_names.{k}") for k in keys()}
+    short = {k: short_name(k) for k in keys()}
     msgs = []
     if yes:
         msgs.append(

@@ -18,6 +18,12 @@
   finds acute distress or a crisis ("ich kann nicht mehr", "lieg seit stunden wach") or the
   user repeats one of the coach's own suggested phrases ("Das lässt mich nicht los"); placed
   before the safety classifier, so danger still wins.
+* :class:`CaseSignalClassifier` – a strong signal decides the case, not the background told
+  around it: when the classifier chose a case (or ``out_of_scope``, or – for an untrue claim
+  or an own mistake only – its own guess ``report_danger``) and ``bot.case_signals.decisive``
+  finds exactly one case's decisive fact in the message (an untrue claim, an own mistake,
+  unpaid extra work, an insult), that case's intent goes on top. Placed before the distress
+  and safety classifiers, so both still win.
 """
 
 from __future__ import annotations
@@ -45,12 +51,25 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot import distress
+from bot import case_signals, distress
 from bot.normalize import normalize_token
 from bot.safety import detect, load_rules
 
 DANGER_INTENT = "report_danger"
 STRESS_INTENT = "report_stress"
+CASE_INTENTS = frozenset(
+    {"report_own_fault", "report_extra_requests", "report_false_claims", "report_abuse"}
+)
+# the classifier's guesses a case signal may overrule; the rule-based danger intent is set only
+# after this component (so a rule-detected danger always wins)
+SIGNAL_OVERRULES = CASE_INTENTS | {DANGER_INTENT, "out_of_scope"}
+# an untrue claim (of damage, say) or our own mistake (a wrongly adjusted brake) is not danger
+# to staff; an insult or extra work beside a danger guess leaves it to the safety rules
+DANGER_OVERRULED_BY = frozenset({"report_false_claims", "report_own_fault"})
+# in a long story (background first, a question at the end: "… was sagt das recht?") the
+# decisive fact also overrules a knowledge question; a short question stays a question
+STORY_OVERRULES = frozenset({"ask_legal", "ask_after_termination", "report_stress"})
+STORY_WORDS = 25
 DANGER_ENTITY = "danger_kind"
 # The classifier's own guesses stay in the ranking (order and relative size), scaled down so
 # that FallbackClassifier's ambiguity check (top two closer than ambiguity_threshold) can
@@ -150,4 +169,40 @@ class DistressIntentClassifier(GraphComponent, IntentClassifier):
                 continue
             if distress.detect(text) is not None or distress.cue(text) is not None:
                 put_on_top(message, STRESS_INTENT)
+        return messages
+
+
+def _overrulable(top: Text | None, text: Text) -> bool:
+    if top in SIGNAL_OVERRULES:
+        return True
+    return top in STORY_OVERRULES and len(text.split()) >= STORY_WORDS
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class CaseSignalClassifier(GraphComponent, IntentClassifier):
+    """Puts the one signalled case on top of a case guess; place it after the classifier."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "CaseSignalClassifier":
+        case_signals.load_cases()  # a broken case_signals.yml fails at start-up
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            top = (message.get(INTENT) or {}).get("name")
+            if not isinstance(text, str) or not _overrulable(top, text):
+                continue
+            intent = case_signals.decisive(text)
+            if intent is None or intent == top:
+                continue
+            if top == DANGER_INTENT and intent not in DANGER_OVERRULED_BY:
+                continue
+            put_on_top(message, intent)
         return messages

@@ -160,3 +160,24 @@ async def test_the_follow_up_question_is_asked_with_the_buttons():
     await ask.run(dispatcher, _tracker({}), domain)
     assert dispatcher.messages[0]["text"] == warning_signs.question(TALK)
     assert dispatcher.messages[0]["buttons"] == [{"title": "Ja"}]
+
+
+@pytest.mark.parametrize(
+    ("message", "signs"),
+    [
+        ("unser kunde zahlt seit 3 monaten seine rechnungen nicht", ("payment",)),
+        ("Der Kunde zahlt immer zu spät und drückt ständig die Preise", ("payment", "price")),
+        ("er will staendig gratis extras und beschimpft uns", ("expectations", "respect")),
+        ("ob es sich noch lohnt mit denen", ()),
+        ("der kunde zahlt seit jahren puenktlich", ()),
+        ("/ask_end_relationship", ()),
+        ("", ()),
+    ],
+)
+def test_signs_named_in_the_starting_message(message, signs):
+    assert warning_signs.signs_in(message) == signs
+
+
+def test_every_sign_has_a_short_name():
+    for key in warning_signs.keys():
+        assert warning_signs.short_name(key)

@@ -1,0 +1,132 @@
+"""Strong signals of the four cases: the decisive fact of a story decides its case.
+
+Staff tell a case with the background first ("seit zwei jahren kunde, immer nett, jetzt …")
+and the decisive fact somewhere in the middle: an untrue claim about us, an own mistake, unpaid
+extra work, an insult. A statistical classifier weighs all words alike, so a long background
+can outvote the one sentence that matters. This module finds those decisive facts with the
+patterns of ``case_signals.yml`` (matched on the normalised text, see :mod:`bot.normalize`).
+
+:func:`signalled` returns the cases whose signals fire; :func:`decisive` returns the intent of
+the one case signalled, or ``None`` when none or several are. The NLU component
+``connectors.nlu_components.CaseSignalClassifier`` uses :func:`decisive`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Pattern
+
+import yaml
+
+from bot.normalize import normalize
+
+SIGNALS_FILE = Path(__file__).with_name("case_signals.yml")
+_MACRO = re.compile(r"\{(\w+)\}")
+_SENTENCE_END = re.compile(r"[.!?;\n]+")
+
+
+class CaseSignalError(ValueError):
+    """``case_signals.yml`` is malformed (the message names the case and the pattern)."""
+
+
+@dataclass(frozen=True)
+class _Case:
+    name: str
+    intent: str
+    signals: tuple[Pattern[str], ...]
+    unless: tuple[Pattern[str], ...]
+
+
+def _compile(pattern: str, macros: dict[str, str], where: str) -> Pattern[str]:
+    def expand(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in macros:
+            raise CaseSignalError(f"{where}: unknown macro {{{name}}}")
+        return macros[name]
+
+    try:
+        return re.compile(_MACRO.sub(expand, pattern))
+    except re.error as error:
+        raise CaseSignalError(f"{where}: invalid pattern {pattern!r}: {error}") from error
+
+
+def _patterns(entry: dict, key: str, macros: dict[str, str], where: str) -> tuple:
+    values = entry.get(key) or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise CaseSignalError(f"{where}: '{key}' must be a list of strings")
+    return tuple(_compile(v, macros, f"{where}.{key}") for v in values)
+
+
+@lru_cache(maxsize=None)
+def load_cases(path: Path = SIGNALS_FILE) -> tuple[_Case, ...]:
+    """Read and compile the signal patterns.
+
+    Args:
+        path: The YAML file (default ``bot/case_signals.yml``).
+
+    Returns:
+        One compiled entry per case, in file order.
+
+    Raises:
+        CaseSignalError: When the file is malformed, naming the case and pattern.
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
+    cases = data.get("cases")
+    if not isinstance(cases, dict) or not cases:
+        raise CaseSignalError(f"{path.name}: 'cases' must be a non-empty mapping")
+    compiled = []
+    for name, entry in cases.items():
+        where = f"{path.name}: cases.{name}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("intent"), str):
+            raise CaseSignalError(f"{where}: needs an 'intent' (string)")
+        signals = _patterns(entry, "signals", macros, where)
+        if not signals:
+            raise CaseSignalError(f"{where}: needs at least one signal")
+        unless = _patterns(entry, "unless", macros, where)
+        compiled.append(_Case(str(name), entry["intent"], signals, unless))
+    return tuple(compiled)
+
+
+def _sentences(norm: str) -> list[str]:
+    return [part for part in _SENTENCE_END.split(norm) if part.strip()]
+
+
+def _fires(case: _Case, sentence: str) -> bool:
+    if not any(p.search(sentence) for p in case.signals):
+        return False
+    return not any(p.search(sentence) for p in case.unless)
+
+
+def signalled(text: str | None) -> list[str]:
+    """Name the cases whose strong signals fire somewhere in the message.
+
+    Args:
+        text: The user's message as typed.
+
+    Returns:
+        Case names (``own_fault``, ``extra_requests``, ``false_claims``, ``abusive``) in the
+        order of ``case_signals.yml``; empty when nothing decisive was said.
+    """
+    if not text or not text.strip():
+        return []
+    sentences = _sentences(normalize(text))
+    return [c.name for c in load_cases() if any(_fires(c, s) for s in sentences)]
+
+
+def decisive(text: str | None) -> str | None:
+    """The intent of the one case the message signals, ``None`` for none or several.
+
+    Args:
+        text: The user's message as typed.
+
+    Returns:
+        An intent name such as ``report_false_claims``, or ``None``.
+    """
+    names = signalled(text)
+    if len(names) != 1:
+        return None
+    return next(c.intent for c in load_cases() if c.name == names[0])

@@ -79,3 +79,10 @@ def test_history_lookup_finds_the_client_in_a_sentence():
         assert inc.resolve_client(mentioned, None, known) == "Herr Brandt"
     for text in ("Verlauf der Firma Müller", "was war bei Müller", "Verlauf mueller"):
         assert inc.resolve_client(None, text, known) == "Müller GmbH"
+
+
+def test_a_new_client_is_stored_as_the_coach_shows_it(tmp_path):
+    repo = CoachRepository(f"sqlite:///{tmp_path / 'coach.db'}")
+    repo.remember_client("u", "mit Herrn Brandt", "abusive")
+    repo.log_incident("u", "der Firma Müller", "late_payment", TODAY, today=TODAY)
+    assert sorted(c.name for c in repo.clients("u")) == ["Firma Müller", "Herr Brandt"]

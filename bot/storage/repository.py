@@ -194,10 +194,17 @@ def _find_same_client(session, user: User, name: str) -> Client | None:
 
 
 def _mention_client(session, user: User, name: str, case: str | None, now: datetime) -> Client:
-    """Count one mention of the user's client ``name`` (created if new; flushed: it has an id)."""
-    key = client_key(name)
+    """Count one mention of the user's client ``name`` (created if new; flushed: it has an id).
+
+    A new client is stored under the name as the coach shows it ("mit Herrn Brandt" ->
+    "Herr Brandt").
+    """
+    from bot.clients import display_name
+
     client = _find_same_client(session, user, name)
     if client is None:
+        name = display_name(name)
+        key = client_key(name)
         client = Client(
             user_id=user.id,
             name=name,

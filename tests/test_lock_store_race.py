@@ -32,12 +32,11 @@ def race(store: str, redis: str) -> list:
 def test_the_stock_store_lets_turns_overlap(redis_url):  # noqa: F811
     totals = summarize(race("stock-widened", redis_url))
     assert totals["broken_runs"] >= 1, totals
-    assert totals["overlaps"] + totals["duplicate_tickets"] > 0, totals
+    assert totals["overlaps"] > 0, totals
 
 
 def test_the_atomic_store_serves_every_turn_alone_in_ticket_order(redis_url):  # noqa: F811
     for result in race("atomic", redis_url):
         assert result.overlaps == 0 and result.lost_updates == 0, result
         assert result.lock_errors == 0 and result.hung_workers == 0, result
-        assert result.duplicate_tickets == 0 and result.out_of_order == 0, result
         assert result.strict_order, result.served  # tickets 1…30, each once, in order

@@ -46,22 +46,29 @@ class PrivateRedis:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed", pytrace=False)
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        if self._answers(client):
+            pytest.fail(f"port {self.port} is taken by another Redis", pytrace=False)
         self._process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
             + ["--appendonly", "no", "--dir", str(self.directory)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                client.ping()
+            if self._answers(client):
                 return
-            except redis.ConnectionError:
-                time.sleep(0.05)
+            time.sleep(0.05)
         self.stop()
         pytest.fail(f"redis-server on port {self.port} did not start", pytrace=False)
+
+    @staticmethod
+    def _answers(client: redis.Redis) -> bool:
+        try:
+            return bool(client.ping())
+        except redis.ConnectionError:
+            return False
 
     def stop(self) -> None:
         """Stop the server (the lock store then finds nothing listening)."""

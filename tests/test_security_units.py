@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from typing import Dict
 
 import pytest
+import yaml
 from rasa.utils.endpoints import EndpointConfig
 
 from actions import auth
@@ -26,6 +27,7 @@ from connectors.guard import GuardedActionEndpoint
 from connectors.server_guard import is_api_path
 from connectors.socketio_channel import issue_session_id, signed_session_id
 from devtools import serve
+from devtools.run import shell_endpoints
 
 GOOD = "a-long-enough-secret-0123456789"
 LOOPBACK = "127.0.0.1"
@@ -273,3 +275,13 @@ def test_the_launcher_check_passes_a_closed_configuration(tmp_path):
     env = _launcher_env(tmp_path, mode="production", action_secret=GOOD, webchat_secret=GOOD)
     result = _launch(env, "--check")
     assert result.returncode == 0, result.stderr
+
+
+def test_make_shell_sends_the_action_secret(tmp_path, monkeypatch):
+    """`rasa shell` loads no channel (no guard): its endpoints.yml carries the header."""
+    monkeypatch.setenv("KLARTEXT_ACTION_SECRET", GOOD)
+    written = shell_endpoints(tmp_path / "endpoints.yml", 16399)
+    action = yaml.safe_load(written.read_text(encoding="utf-8"))["action_endpoint"]
+    assert action["url"] == "http://127.0.0.1:16399/webhook"
+    assert action["headers"] == {security.ACTION_SECRET_HEADER: GOOD}
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600

@@ -32,6 +32,7 @@ ALLOWED_PLACEHOLDERS = {
     ("chat", "repeat"): {"gist", "step"},
     ("warning_result", "intro"): {"count", "signs", "total"},
     ("warning_result", "skipped"): {"skipped"},
+    ("warning_from_message",): {"signs"},
 }
 REQUIRED_PLACEHOLDERS = ALLOWED_PLACEHOLDERS
 

@@ -182,3 +182,34 @@ def test_client_names_with_titles_articles_and_endings_are_one_client(
     )
     data = exported(chat, servers, sender)
     assert sorted(c["name"] for c in data["clients"]) == ["Herr Brandt", "Müller GmbH"]
+
+
+def test_an_own_words_boundary_is_set_in_the_form_edited_and_removed(
+    chat: Chat, servers, sender: str
+):
+    assert "noch keine persönlichen Grenzen" in say(
+        chat, sender, "Ich will eine persönliche Grenze speichern"
+    )
+    assert "Um welches Verhalten" in say(chat, sender, "/set_boundary")  # "Selbst festlegen"
+    assert "Ab wann ist bei „Anrufe am Wochenende“" in say(chat, sender, "Anrufe am Wochenende")
+    confirm = talk(chat, sender, "beim ersten Mal", "keine Notiz")[1]
+    assert "Anrufe am Wochenende: absolutes No-Go" in confirm
+    assert "1 Grenze" in say(chat, sender, "Ja")
+
+    replies = chat(sender, "Zeig mir meine Grenzen")
+    edit = next(
+        b["payload"]
+        for r in replies
+        for b in r.get("buttons") or []
+        if b["title"] == "Anrufe am Wochenende ändern/entfernen"
+    )
+    assert "Bisher gilt bei dir: absolutes No-Go" in say(chat, sender, edit)
+    replace = talk(chat, sender, "ab dem zweiten Mal", "keine Notiz")[1]
+    assert "ersetzt deine bisherige Grenze „Anrufe am Wochenende: absolutes No-Go" in replace
+    assert "Anrufe am Wochenende: Grenze erreicht ab dem 2. Mal innerhalb von 30 Tagen" in replace
+    assert "1 Grenze" in say(chat, sender, "Ja")
+
+    assert "Bisher gilt bei dir" in say(chat, sender, edit)
+    assert "Soll ich deine Grenze „Anrufe am Wochenende" in say(chat, sender, "Grenze entfernen")
+    assert "Entfernt" in say(chat, sender, "Ja")
+    assert exported(chat, servers, sender)["boundaries"] == []

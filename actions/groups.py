@@ -132,6 +132,12 @@ class ActionJoinSession(Action):
 
 
 class ActionSessionResults(Action):
+    """The session's results and a signed link to its live dashboard ("Bericht CODE": the link).
+
+    Only for the trainer who opened the session; the code comes from the message, the rights
+    from the sender id.
+    """
+
     def name(self) -> Text:
         return "action_session_results"
 
@@ -150,7 +156,10 @@ class ActionSessionResults(Action):
         if results is None:
             dispatcher.utter_message(text=text("groups", "results_not_yours"))
             return []
-        session = await in_thread(repo.find_session, code)
-        for message in groups.results_messages(session, _title(session.scenario_id), results):
-            dispatcher.utter_message(text=message)
+        link = await in_thread(groups.dashboard_message, tracker.sender_id, code)
+        if not groups.asks_for_dashboard(message_text(tracker)):
+            session = await in_thread(repo.find_session, code)
+            for message in groups.results_messages(session, _title(session.scenario_id), results):
+                dispatcher.utter_message(text=message)
+        dispatcher.utter_message(text=link)
         return []

@@ -162,6 +162,12 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "code with which a user becomes a trainer ('Trainercode …'); empty: no code",
     ),
+    Setting(
+        "KLARTEXT_DASHBOARD_TTL",
+        int,
+        "28800",
+        "lifetime of a trainer's dashboard link in seconds (≥ 10)",
+    ),
     # web chat
     Setting(
         "KLARTEXT_WEBCHAT_SECRET",
@@ -311,6 +317,7 @@ class Settings:
     timezone: str
     trainers: tuple[str, ...]
     trainer_code: str
+    dashboard_ttl: int
     webchat_secret: str
     webchat_origins: tuple[str, ...]
     slack_bot_token: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import html
+import io
 import sys
 from pathlib import Path
 
@@ -30,21 +31,30 @@ def _percent(value: float | None, digits: int | None) -> str | float | int:
     return "" if value is None else round(value, digits)
 
 
-def write_csv(report: groups.GroupReport, path: Path) -> Path:
-    """One row per role-play: pseudonym, finish time, overall and each criterion (0–100)."""
+def csv_text(report: groups.GroupReport) -> str:
+    """One row per role-play: pseudonym, finish time, overall and each criterion (0–100).
+
+    The file of `coach report` and the download of the trainer's dashboard.
+    """
     criteria = list(report.labels)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["participant", "finished_at", "overall", *criteria])
-        for row in report.rows:
-            writer.writerow(
-                [
-                    row.participant,
-                    row.finished_at.isoformat(timespec="seconds"),
-                    round(row.overall, 1),
-                    *(_percent(row.percents[c], 1) for c in criteria),
-                ]
-            )
+    handle = io.StringIO()
+    writer = csv.writer(handle)
+    writer.writerow(["participant", "finished_at", "overall", *criteria])
+    for row in report.rows:
+        writer.writerow(
+            [
+                row.participant,
+                row.finished_at.isoformat(timespec="seconds"),
+                round(row.overall, 1),
+                *(_percent(row.percents[c], 1) for c in criteria),
+            ]
+        )
+    return handle.getvalue()
+
+
+def write_csv(report: groups.GroupReport, path: Path) -> Path:
+    """The report's CSV (:func:`csv_text`) as a file."""
+    path.write_text(csv_text(report), encoding="utf-8", newline="")
     return path
 
 

@@ -230,3 +230,18 @@ class GroupRepository(CoachRepository):
                 )
                 for r, sender in rows
             ]
+
+    def member_count(self, trainer_sender: str, code: str) -> int | None:
+        """How many joined the session – None unless ``trainer_sender`` runs that session."""
+        trainer_sender = clean_sender(trainer_sender)
+        with db.session_scope(self.url) as session:
+            owned = session.execute(
+                select(GroupSession.id)
+                .join(User, User.id == GroupSession.trainer_user_id)
+                .where(User.sender_id == trainer_sender, GroupSession.code == normalize_code(code))
+            ).scalar_one_or_none()
+            if owned is None:
+                return None
+            return len(
+                session.execute(select(GroupMember.id).where(GroupMember.session_id == owned)).all()
+            )

@@ -30,7 +30,6 @@ LABEL_MAX = 80  # a behaviour in own words; longer answers are descriptions, not
 ABSOLUTE = "absolute"
 REMOVE = "remove"
 TEXT_PREFIX = "text:"  # slot form of a behaviour in the user's own words: "text:<words>"
-EXAMPLE_THRESHOLDS = ("No-Go", "ab dem 2. Mal", "mehr als zweimal im Monat", "3-mal in 30 Tagen")
 
 
 class ThresholdError(ValueError):
@@ -113,8 +112,8 @@ def own_words(value: object) -> str | None:
 
     Returns:
         The words without a lead-in, surrounding punctuation and extra blanks, first letter
-        upper case ("Anrufe am Wochenende"); None when no content word is left or the answer
-        is longer than :data:`LABEL_MAX` characters.
+        upper case ("Anrufe am Wochenende"); None when no content word is left, the answer
+        names nothing ("keine Ahnung") or is longer than :data:`LABEL_MAX` characters.
     """
     if not isinstance(value, str):
         return None
@@ -125,6 +124,8 @@ def own_words(value: object) -> str | None:
             words = " ".join(words.split(" ")[len(lead.split()) :])
             break
     if not escalation.content_words(words) or len(words) > LABEL_MAX or "<" in words:
+        return None
+    if answers.normalize(words) in {answers.normalize(w) for w in _words()["non_answers"]}:
         return None
     return words[:1].upper() + words[1:]
 

@@ -103,6 +103,8 @@ def test_the_word_lists_live_in_yaml():
         ("meine Grenze sind Anrufe am Wochenende", "text:Anrufe am Wochenende"),
         ("kaffeeklatsch", "text:Kaffeeklatsch"),
         ("!!!", None),
+        ("keine Ahnung", None),
+        ("weiß nicht", None),
         ("x" * 200, None),
         ("", None),
     ],

@@ -35,6 +35,7 @@ from actions.history_common import (
     yes_no_buttons,
 )
 from actions.playbook_form import CancellableFormValidation, after_cancel
+from actions.safety import ActionLogDangerIncident
 from bot import boundaries as bnd
 from bot import clients, dates, escalation, playbooks
 from bot import incidents as inc
@@ -329,10 +330,29 @@ class ActionDeclineCaseIncident(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Events:
-        text = message_text(tracker)
-        if case_offer(tracker) is not None and dates.correction(text) is not None:
+        if case_offer(tracker) is not None and dates.correction(message_text(tracker)):
             return await ActionLogCaseIncident().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_incident_offer_declined")
+        return []
+
+
+class ActionDeclineDangerIncident(Action):
+    """A "no" to recording a dangerous incident – unless it only corrects the day.
+
+    For the rule "do not record the dangerous incident now" in place of
+    ``utter_safety_declined``: "nein, das war am Montag" starts the pre-filled incident form
+    (which takes the day from this message), any other "no" gets the declined answer.
+    """
+
+    def name(self) -> Text:
+        return "action_decline_danger_incident"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Events:
+        if dates.correction(message_text(tracker)):
+            return await ActionLogDangerIncident().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_safety_declined")
         return []
 
 

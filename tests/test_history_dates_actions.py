@@ -103,3 +103,16 @@ async def test_an_incident_in_own_words_needs_a_matching_boundary():
     dispatcher, events = await run(inc_actions.ValidateIncidentForm(), _behaviour_answer(said))
     assert slot_events(events)["incident_behavior"] == bnd.TEXT_PREFIX + OWN
     assert dispatcher.messages == []
+
+
+async def test_a_no_to_the_safety_offer_that_corrects_the_day_starts_the_form():
+    slots = {"danger_kind": "threat", "client_name": "Frau Krüger"}
+    _, events = await run(
+        inc_actions.ActionDeclineDangerIncident(), make_tracker("deny", "nein, am montag", slots)
+    )
+    assert FollowupAction("incident_form") in events
+    assert slot_events(events)["incident_behavior"] == "physical_threat"
+    dispatcher, events = await run(
+        inc_actions.ActionDeclineDangerIncident(), make_tracker("deny", "Nein, jetzt nicht", slots)
+    )
+    assert dispatcher.messages[0]["response"] == "utter_safety_declined" and events == []

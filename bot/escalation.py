@@ -126,6 +126,12 @@ def is_custom(behavior: str | None) -> bool:
     return isinstance(behavior, str) and behavior.startswith(CUSTOM_PREFIX)
 
 
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    return frozenset(normalize(w) for w in config()["free_text"]["stopwords"])
+
+
+@lru_cache(maxsize=4096)  # called for every incident and boundary of an assessment
 def content_words(text: str | None) -> tuple[str, ...]:
     """The words of ``text`` that carry its meaning: normalised, no filler words, no numbers.
 
@@ -136,10 +142,9 @@ def content_words(text: str | None) -> tuple[str, ...]:
         The distinct content words in order ("Nachrichten nach Feierabend" ->
         ("nachrichten", "feierabend")).
     """
-    spec = config()["free_text"]
-    stop = frozenset(normalize(w) for w in spec["stopwords"])
+    shortest, stop = config()["free_text"]["min_length"], _stopwords()
     words = (w for w in normalize(text or "").split() if not w.isdigit())
-    return tuple(dict.fromkeys(w for w in words if len(w) >= spec["min_length"] and w not in stop))
+    return tuple(dict.fromkeys(w for w in words if len(w) >= shortest and w not in stop))
 
 
 def _same_word(a: str, b: str) -> bool:

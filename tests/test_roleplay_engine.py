@@ -65,7 +65,7 @@ OFFER = (
 )
 THANKS = ("Danke für die gemeinsamen Jahre.", Fake({"thanks"}, appreciation=0.8, calm=0.7))
 HEDGE = (
-    "Vielleicht sollten wir eventuell mal über alles nachdenken.",
+    "Vielleicht sollten wir eventuell die Zusammenarbeit beenden.",
     Fake({"hedging"}, clarity=0.05),
 )
 BLAME = (

@@ -340,3 +340,17 @@ def test_an_old_state_keeps_working():
     old.update(version=1, transcript=[], used_lines=[])
     new, msgs, _ = turn(old, *REASON, scenarios=SCENARIOS)
     assert new["version"] == engine.STATE_VERSION and "reason" in new["facts"] and msgs
+
+
+def test_once_the_client_accepts_the_decision_he_does_not_ask_for_a_pause():
+    vague = ("Naja, mal sehen, vielleicht auch nicht.", Fake({"hedging"}, clarity=0.1))
+    for sid, seed in itertools.product(IDS, range(6)):
+        state = play(sid, 1, seed, [ANNOUNCE, REASON, HANDOVER])
+        assert "decision" in state["facts"], (sid, transcript(state)[-1])
+        for _ in range(3):
+            state, _, finished = turn(state, *vague, scenarios=SCENARIOS)
+            line_id = last_line_id(state)  # transition misunderstandings are about the handover
+            phase, reaction = line_id.split("[")[0].rsplit(".", 1)
+            assert not (reaction == "misunderstand" and phase != "transition"), (sid, line_id)
+            if finished:
+                break

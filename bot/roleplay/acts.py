@@ -23,6 +23,7 @@ ACTS_FILE = Path(__file__).with_name("acts.yml")
 #: the acts a turn can do (several at once)
 ACTS: tuple[str, ...] = (
     "announce",
+    "hedged_announce",
     "reason",
     "report",
     "handover",
@@ -151,8 +152,9 @@ def detect(text: str, flags: Iterable[str] = ()) -> TurnActs:
     acts |= {act for flag, act in _FLAG_ACTS.items() if flag in flags}
     if flags & HOSTILE_FLAGS:
         acts.add("attack")
-    if "hedging" in flags:
-        acts.discard("announce")  # "vielleicht sollten wir uns trennen" announces nothing
+    if "hedging" in flags and "announce" in acts:
+        acts.discard("announce")  # "vielleicht sollten wir uns trennen": a blurred announcement
+        acts.add("hedged_announce")
     offer = _offer(norm, rules, acts)
     if offer:
         acts.add("offer")

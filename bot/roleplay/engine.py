@@ -18,7 +18,8 @@ a handover offered, an offer made, the client's own concessions). The client
   scenario's ``answers`` lines (an offer of a discount, a deadline or a payment plan is
   exploited at higher levels: extra backlash rounds),
 * reacts to blame / sarcasm / insults by escalating; when the patience is used up he leaves,
-* misunderstands hedging (with the level's probability; the phase does not advance),
+* misunderstands hedging: a vague turn always, a hedged announcement with the level's
+  probability (the phase does not advance),
 * otherwise moves through the phases: clear statements, reasons and calm answers make
   progress, a handover offer calms (fully at levels 1–2, half at level 3),
 * never says a line whose conditions do not hold (``lines.py``): nothing about an
@@ -380,13 +381,15 @@ def _react(st: dict, rec: dict, acts: TurnActs, u_mis: float, u_push: float) -> 
     if _hostile(rec):
         _establish(st, acts, False)
         return _escalate(st)
-    # a hedged turn about the relationship blurs the end; a hedged question is still a question
+    # a hedged turn blurs the end: a vague one is never taken as the announcement, a hedged
+    # announcement is understood with the level's chance; a hedged question is still a question
     hedge = "hedging" in flags and not acts.acts & ANSWERED_ACTS
-    if hedge and u_mis < float(p["misunderstand_chance"]):
+    understood = "hedged_announce" in acts and u_mis >= float(p["misunderstand_chance"])
+    if hedge and not understood:
         st["misunderstandings"] += 1
         st["stalls"] += 1
         return _Reply(st["phase"], "misunderstand")
-    _establish(st, acts, hedge and st["phase"] == "opening")
+    _establish(st, acts, understood)
     pushes = u_push < float(p["push_back_chance"])
     answer = _answer_key(st, acts)
     if answer is None:
@@ -473,7 +476,9 @@ def _backlash_step(st: dict, good: bool, firm: bool, pushes: bool, offer: bool) 
     if st["backlash_done"] >= needed:
         return _Reply("transition", "calm" if st["transition_offered"] else "accept_closer")
     st["backlash_done"] += 1
-    return _Reply("backlash", "accept_closer" if firm and not pushes else "push_back")
+    # the client gives ground only in the second half of the backlash: resistance first
+    yielding = 2 * st["backlash_done"] >= needed
+    return _Reply("backlash", "accept_closer" if firm and not pushes and yielding else "push_back")
 
 
 def _upgrade(st: dict) -> dict:

@@ -27,6 +27,14 @@ PHASE_NEEDS: dict[str, frozenset[str]] = {
     "backlash": frozenset({"announced"}),
     "transition": frozenset({"announced"}),
 }
+#: (phase, reaction) whose lines take it that the decision is not accepted yet ("eine Pause?")
+_UNLESS_DECIDED = frozenset(
+    {("announcing", "misunderstand"), ("reasons", "misunderstand"), ("backlash", "misunderstand")}
+)
+#: (phase, reaction) whose lines accept the decision
+_ACCEPTS = frozenset(
+    {("transition", "calm"), ("transition", "accept_closer"), ("closing", "accept")}
+)
 #: reactions whose lines presuppose the announcement in every phase
 _NEEDS_ANNOUNCEMENT = frozenset({"accept", "accept_closer", "calm"})
 #: neutral fallback lines (texts.yml client_fallback) that presuppose the announcement
@@ -77,14 +85,18 @@ def _own(scenario: Scenario, phase: str, reaction: str) -> list[Line]:
     implicit = PHASE_NEEDS.get(phase, frozenset())
     if reaction in _NEEDS_ANNOUNCEMENT:
         implicit = implicit | {"announced"}
+    unless = {"decision"} if (phase, reaction) in _UNLESS_DECIDED else set()
+    concedes = {"decision"} if (phase, reaction) in _ACCEPTS else set()
     out = []
     for i, line in enumerate(scenario.lines(phase, reaction)):
         line_id = f"{phase}.{reaction}[{i}]"
         meta = scenario.line_meta(line_id)
-        if implicit - set(meta.needs):
-            meta = LineMeta(
-                meta.levels, tuple({*meta.needs, *implicit}), meta.unless, meta.concedes
-            )
+        meta = LineMeta(
+            meta.levels,
+            tuple(sorted({*meta.needs, *implicit})),
+            tuple(sorted({*meta.unless, *unless})),
+            tuple(sorted({*meta.concedes, *concedes})),
+        )
         out.append((line_id, line, meta))
     return out
 
@@ -97,8 +109,11 @@ def _answers(scenario: Scenario, key: str) -> list[Line]:
 
 
 def _fallback(key: str) -> list[Line]:
-    needs = tuple(_FALLBACK_NEEDS.get(key.rsplit(".", 1)[-1], ()))
-    meta = LineMeta(needs=needs) if needs else NO_META
+    last = key.rsplit(".", 1)[-1]
+    meta = LineMeta(
+        needs=tuple(_FALLBACK_NEEDS.get(last, ())),
+        unless=("decision",) if last == "misunderstand" else (),
+    )
     return [(f"fallback.{key}[{i}]", line, meta) for i, line in enumerate(_fallback_lines(key))]
 
 

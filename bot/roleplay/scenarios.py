@@ -101,8 +101,19 @@ ANSWER_KINDS: dict[str, tuple[str, ...]] = {
     "question": ("other", "next", "when", "why", "opinion"),
     "offer": ("other", "discount", "deadline", "payment_plan"),
 }
-#: What a conversation can have established (``needs``/``unless`` of a line).
-FACTS: tuple[str, ...] = ("announced", "reason", "handover", "thanks", "apology", "offer")
+#: What a conversation can have established (``needs``/``unless`` of a line). ``decision``:
+#: the client has said he accepts the decision (a line that ``concedes: [decision]``).
+FACTS: tuple[str, ...] = (
+    "announced",
+    "reason",
+    "handover",
+    "thanks",
+    "apology",
+    "offer",
+    "decision",
+)
+#: facts a line may establish besides the scenario's own concessions
+CONCEDABLE_FACTS: tuple[str, ...] = ("decision",)
 _LINE_KEYS = {"text", "levels", "needs", "unless", "concedes"}
 
 #: Values of the ``case`` slot (CONTRACT.md) a scenario may be tagged with.
@@ -443,7 +454,9 @@ class _Checker:
     def check_fact_names(self, concessions: Mapping[str, str]) -> None:
         """Every ``needs``/``unless`` names a fact or a concession; ``concedes`` a concession."""
         for path, key, name in self.fact_uses:
-            allowed = list(concessions) if key == "concedes" else [*FACTS, *concessions]
+            allowed = (
+                [*CONCEDABLE_FACTS, *concessions] if key == "concedes" else [*FACTS, *concessions]
+            )
             if name not in allowed:
                 listed = ", ".join(allowed) or "keine – erst unter concessions anlegen"
                 self.err(path, f"unbekannter Name „{name}“ (erlaubt: {listed})")

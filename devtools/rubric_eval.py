@@ -4,7 +4,8 @@
     .venv/bin/python -m devtools.rubric_eval --detail   # plus engine vs. label per transcript
 
 The labels (``tests/data/roleplay_labels/*.yml``) were written before the engine was tuned.
-The split is fixed by the id: odd numbers are the tuning half, even numbers the held-out half.
+The split is fixed by the id: odd numbers are the tuning half, even numbers the held-out half;
+``fx…`` ids are a fresh held-out set written after the first held-out half had been read.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 LABEL_DIR = ROOT / "tests" / "data" / "roleplay_labels"
-HALVES = ("tuning", "held_out")
+HALVES = ("tuning", "held_out", "fresh")
 
 
 def load_transcripts(directory: Path = LABEL_DIR) -> list[dict[str, Any]]:
@@ -31,7 +32,9 @@ def load_transcripts(directory: Path = LABEL_DIR) -> list[dict[str, Any]]:
 
 
 def half(transcript: Mapping[str, Any]) -> str:
-    """``tuning`` for an odd id number, ``held_out`` for an even one."""
+    """``fresh`` for an ``fx`` id, else ``tuning`` for an odd id number, ``held_out`` for even."""
+    if str(transcript["id"]).startswith("fx"):
+        return "fresh"
     number = int(re.sub(r"\D", "", transcript["id"]))
     return "tuning" if number % 2 else "held_out"
 
@@ -116,11 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     """Print the figures (and with ``--detail`` the tuning half's transcripts)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--detail", choices=HALVES, help="engine/label per transcript of a half")
+    parser.add_argument("--half", choices=HALVES, action="append", help="only these halves")
     args = parser.parse_args(argv)
     transcripts = load_transcripts()
     if args.detail:
         _detail(transcripts, args.detail)
-    for name, figures in evaluate(transcripts).items():
+    halves = set(args.half or HALVES)
+    for name, figures in evaluate([t for t in transcripts if half(t) in halves]).items():
         cells = "  ".join(f"{k} {v:.2f}" for k, v in figures.items() if k != "n")
         print(f"{name:<9} (n={figures['n']}): {cells}")
     return 0

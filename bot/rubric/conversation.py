@@ -259,6 +259,8 @@ def _reason_score(turn: UserTurn, unit: Rated) -> float:
         score = min(score, float(cfg["hostile_cap"]))
     if unit.has("generalisation") or turn.whole.has("justification"):
         score = min(score, float(cfg["unverifiable_cap"]))
+    if unit.has("backdown"):
+        score = min(score, float(cfg["negotiating_cap"]))
     return min(1.0, score)
 
 
@@ -275,7 +277,8 @@ def _reasons(turns: Sequence[UserTurn]) -> Judgement:
         return Judgement("reasons", _clip(score), issue, s.text, t.n, s.words("vague_reason"))
     if vague:
         t, s = vague[0]
-        return Judgement("reasons", 0.0, "vague", s.text, t.n, s.words("vague_reason"))
+        score = float(_cfg("reasons")["vague_only"])
+        return Judgement("reasons", score, "vague", s.text, t.n, s.words("vague_reason"))
     return Judgement("reasons", 0.0, "missing")
 
 
@@ -335,8 +338,10 @@ def _respect(turns: Sequence[UserTurn]) -> Judgement:
     bad = [u for u in units if u[1].scores.get("respect", base) < float(cfg["bad_below"])]
     if low >= base or (low >= float(cfg["bad_below"]) and not worst.has(*_RESPECT_ISSUES)):
         return Judgement("respect", _clip(max(low, base) + bonus), "ok")
-    score = low - float(cfg["repeat_penalty"]) * max(0, len(bad) - 1)
     issue = next((i for i in _RESPECT_ISSUES if worst.has(i)), "tone")
+    if issue == "generalisation":  # the worst is a sweeping word, nothing worse anywhere
+        low = max(low, float(cfg["generalisation_floor"]))
+    score = low - float(cfg["repeat_penalty"]) * max(0, len(bad) - 1)
     words = worst.words(*_RESPECT_ISSUES)
     return Judgement("respect", _clip(score), issue, worst.text, worst_t.n, words)
 

@@ -184,7 +184,29 @@ async def test_progress_report():
         ("Pause", "pause"),
         ("Ich möchte die Zusammenarbeit beenden", None),
         ("Wir sollten das Gespräch beenden, bevor es eskaliert", None),
+        ("Ich möchte das Rollenspiel abbrechen", "stop"),
+        ("ich will aufhören", "stop"),
+        ("abbrechen bitte", "stop"),
     ],
 )
 def test_commands_are_whole_messages_only(text, cmd):
     assert session.command(text) == cmd
+
+
+async def test_an_abort_phrase_ends_the_roleplay_and_is_not_quoted():
+    state, _ = roleplay.start("late_payer", 2, seed=3)
+    result, _ = validate_turn(state, "Naja, vielleicht sollten wir mal reden.")
+    state = result["rp_state"]
+    result, dispatcher = validate_turn(state, "Ich möchte das Rollenspiel abbrechen")
+    assert result["rp_utterance"] == rp.DONE and result["rp_state"]["stopped"] is True
+    assert dispatcher.messages == [] and result["rp_state"]["turns"] == state["turns"]
+    dispatcher = CollectingDispatcher()
+    await rp.ActionRoleplayFeedback().run(
+        dispatcher, make_tracker(slots={"rp_state": result["rp_state"]}, sender="eve"), DOMAIN
+    )
+    said = texts(dispatcher)
+    assert "Rollenspiel abbrechen" not in said and "was du jetzt schreibst" in said
+    assert [b["payload"] for b in dispatcher.messages[-1]["buttons"]] == [
+        "/start_roleplay",
+        "/ask_progress",
+    ]

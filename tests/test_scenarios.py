@@ -8,6 +8,7 @@ from argparse import Namespace
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.roleplay import scenarios as sc
 from bot.roleplay.cli import run_check
@@ -248,3 +249,106 @@ def test_check_command_through_coach_cli(capsys):
     assert "OK: 1 Szenarien" in capsys.readouterr().out
     assert main(["scenarios", "check", str(BROKEN / "missing_fields.yml")]) == 1
     assert "persona.name" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- answers, conditions
+
+
+def _with(tmp_path, extra: str) -> Path:
+    """The shipped extras scenario with its answers and concessions replaced by ``extra``."""
+    data = yaml.safe_load((DEFAULT_SCENARIO_DIR / "extras.yml").read_text(encoding="utf-8"))
+    del data["answers"], data["concessions"]
+    data.update(yaml.safe_load(extra))
+    path = tmp_path / "scenario.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_shipped_scenarios_answer_every_act():
+    for s in load_scenarios().values():
+        for section in sc.ANSWER_SECTIONS:
+            keys = [k for k in s.answers if k.split(".")[0] == section]
+            assert keys, (s.id, section)
+        assert s.answer_lines("question.other") and s.answer_lines("offer.other"), s.id
+        assert s.concessions, s.id  # every client can concede something
+        levels = {lvl for m in s.meta.values() for lvl in m.levels}
+        assert 3 in levels, s.id  # level-3 lines
+
+
+def test_answers_sections_are_checked(tmp_path):
+    path = _with(
+        tmp_path,
+        "answers:\n"
+        '  question: ["Wann?"]\n'
+        '  offer: {discount: ["Rabatt? Gern."], bribe: ["Aha."]}\n'
+        "  apology: []\n"
+        '  thanks: ["Bitte, gern geschehen."]\n'
+        '  silence: ["Hallo, bist du noch da?"]\n'
+        '  gossip: ["Ach was."]\n',
+    )
+    errors = validate_file(path)
+    _find_in(errors, "answers.question", "Zuordnung Art")
+    _find_in(errors, "answers.offer.bribe", "unbekannte Art")
+    _find_in(errors, "answers.offer.other", "other")
+    _find_in(errors, "answers.apology", "leer")
+    _find_in(errors, "answers.silence[0]", "duzt")
+    _find_in(errors, "answers.off_topic", "Abschnitt fehlt")
+    _find_in(errors, "answers.gossip", "unbekannter Abschnitt")
+
+
+def test_line_conditions_are_checked(tmp_path):
+    path = _with(
+        tmp_path,
+        "concessions:\n"
+        '  extras: "gibt die Extras zu"\n'
+        '  announced: "kein Fakten-Name"\n'
+        "answers:\n"
+        '  question: {other: [{text: "Wie meinen Sie das?", needs: [anounced]}]}\n'
+        '  offer: {other: [{text: "Gut.", concedes: [lawyer], levels: [4]}]}\n'
+        '  apology: [{text: "Schon gut.", unless: [extras], mood: angry}]\n'
+        "  thanks: [{needs: [announced]}]\n"
+        '  silence: ["Hallo?"]\n'
+        '  off_topic: ["Zur Sache, bitte."]\n',
+    )
+    errors = validate_file(path)
+    _find_in(errors, "concessions.announced", "ungültiger Name")
+    _find_in(errors, "answers.question.other[0].needs", "anounced", "announced")
+    _find_in(errors, "answers.offer.other[0].concedes", "lawyer")
+    _find_in(errors, "answers.offer.other[0].levels", "4")
+    _find_in(errors, "answers.apology[0].mood", "unbekanntes Feld")
+    _find_in(errors, "answers.thanks[0].text", "Pflichtfeld fehlt")
+    assert all(e.line for e in errors), [str(e) for e in errors]
+
+
+def test_valid_conditions_load(tmp_path):
+    path = _with(
+        tmp_path,
+        "concessions:\n"
+        '  extras: "gibt die Extras zu"\n'
+        "answers:\n"
+        "  question:\n"
+        '    other: ["Wie meinen Sie das?"]\n'
+        '    when: [{text: "Bis Freitag.", levels: [3]}]\n'
+        '  offer: {other: [{text: "Gut.", concedes: [extras, decision]}]}\n'
+        '  apology: [{text: "Schon gut.", unless: [extras], needs: [announced]}]\n'
+        '  thanks: ["Bitte."]\n'
+        '  silence: ["Hallo?"]\n'
+        '  off_topic: ["Zur Sache, bitte."]\n',
+    )
+    assert validate_file(path) == []
+    s = load_scenario_file(path)
+    assert s.answer_lines("question.when") == ("Bis Freitag.",)
+    assert s.line_meta("answers.question.when[0]").levels == (3,)
+    assert s.line_meta("answers.offer.other[0]").concedes == ("extras", "decision")
+    meta = s.line_meta("answers.apology[0]")
+    assert meta.allows(1, {"announced"}) and not meta.allows(1, {"announced", "extras"})
+    assert not meta.allows(2, set())
+    assert s.text_of("answers.apology[0]") == "Schon gut."
+
+
+def _find_in(errors, field, *words):
+    hits = [e for e in errors if e.field == field]
+    assert hits, f"no error for field {field!r}: {[str(e) for e in errors]}"
+    text = " ".join(e.problem for e in hits)
+    for w in words:
+        assert w in text, f"{field}: {w!r} not in {text!r}"

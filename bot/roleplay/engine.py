@@ -33,7 +33,6 @@ nothing new, or at the latest after ``max_turns`` user turns.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import random
 from dataclasses import dataclass
@@ -166,15 +165,8 @@ def _record(analysis: Any) -> dict[str, Any]:
         overall = float(overall)
     except (TypeError, ValueError):
         overall = 100.0 * sum(scores.values()) / len(scores) if scores else 0.0
-    rec = {"scores": scores, "flags": flags, "overall": round(overall, 2)}
-    evidence = get("evidence")
-    if evidence:
-        try:
-            json.dumps(evidence)
-            rec["evidence"] = evidence
-        except (TypeError, ValueError):
-            pass
-    return rec
+    # no evidence (matched words): the state is written every turn and nothing reads them
+    return {"scores": scores, "flags": flags, "overall": round(overall, 2)}
 
 
 def analyse(text: str, state: Mapping[str, Any]) -> Any:

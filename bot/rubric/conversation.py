@@ -354,13 +354,13 @@ def _calm_penalty(turn: UserTurn, penalties: Mapping[str, float]) -> tuple[float
 
 
 def _calm(turns: Sequence[UserTurn]) -> Judgement:
+    """Every turn counts: an insult in the opening is no calmer than one under backlash."""
     cfg = _cfg("calm")
-    pressured = [t for t in turns if t.under_backlash] or list(turns)
-    if not pressured:
+    if not turns:
         return Judgement("calm", 0.0, "missing")
-    acknowledged = any(s.has("deescalation") for t in pressured for s in t.sentences)
+    acknowledged = any(s.has("deescalation") for t in turns for s in t.sentences)
     score = float(cfg["base"]) + (float(cfg["acknowledged"]) if acknowledged else 0.0)
-    rated = [(t, *_calm_penalty(t, cfg["penalties"])) for t in pressured]
+    rated = [(t, *_calm_penalty(t, cfg["penalties"])) for t in turns]
     bad = [r for r in rated if r[1] > 0]
     if not bad:
         return Judgement("calm", _clip(score), "calm" if acknowledged else "no_acknowledgement")

@@ -7,9 +7,10 @@ action server (:mod:`actions.auth`) and the production launcher (``devtools/serv
 It imports neither Rasa nor Sanic, so the action server can use it too.
 
 * **Mode** (``KLARTEXT_MODE``): ``local`` (default) needs no set-up but opens the doors
-  without a token only to requests *from this machine*: a loopback peer address and no
-  proxy header (a reverse proxy in front makes a request foreign). ``production`` opens no
-  door without its secret.
+  without a token only to requests *from this machine*: a loopback peer address, no proxy
+  header (a reverse proxy in front makes a request foreign) and no foreign ``Origin`` (a web
+  page from elsewhere in the local user's browser must not post as anyone).
+  ``production`` opens no door without its secret.
 * **Doors**: :func:`rest_refusal` and :func:`api_refusal` answer ``None`` (let in) or a
   :class:`Refusal` (HTTP status + JSON error text); :func:`webchat_refusal` the reason code
   of a refused socket connection.
@@ -34,6 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, List, Mapping, Optional
+from urllib.parse import urlsplit
 
 from bot import texts
 from bot.config import SettingError, Settings, load_settings
@@ -142,9 +144,21 @@ def through_proxy(headers: Mapping[str, Any]) -> bool:
     )
 
 
+def local_origin(origin: Optional[str]) -> bool:
+    """Whether a browser's ``Origin`` is a page on this machine (no ``Origin``: no page)."""
+    if origin is None:
+        return True
+    host = urlsplit(str(origin).strip()).hostname
+    return host == "localhost" or is_loopback(host)
+
+
 def from_this_machine(ip: Optional[str], headers: Mapping[str, Any]) -> bool:
-    """A request from a loopback peer that did not come through a reverse proxy."""
-    return is_loopback(ip) and not through_proxy(headers)
+    """From a loopback peer, not through a reverse proxy, not sent by a foreign web page."""
+    return (
+        is_loopback(ip)
+        and not through_proxy(headers)
+        and local_origin(_lowered(headers).get("origin"))
+    )
 
 
 # --------------------------------------------------------------------------- doors

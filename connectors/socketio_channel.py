@@ -198,7 +198,6 @@ class KlartextSocketIOInput(SocketIOInput):
         )
         channel.secret = setting(SECRET_ENV, credentials=credentials, key="secret")
         channel.origins = _origins(setting(ORIGINS_ENV, credentials=credentials, key="origins"))
-        channel.settings = load_settings()
         return channel
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -2,11 +2,12 @@
 
 A Rasa server + action server in local mode as ``make run``/``rasa run`` start them (no
 settings at all: no web chat secret, no tokens, the action secret generated into the var
-directory), on ports four above the test servers'. Attacks:
+directory), on ports eight above the test servers'. Attacks:
 
 1. a forged call to the action server's ``/webhook`` naming another user → 401, no action
    runs, the coach's database is not touched;
-2. the REST channel from another machine (here: through a reverse proxy) → 403;
+2. the REST channel from another machine (here: through a reverse proxy) or from a web page
+   of another site in the local user's browser → 403;
 3. the web chat offering another user's id as its session id → a fresh session instead;
 4. Rasa's HTTP API through a reverse proxy → 403.
 """
@@ -35,7 +36,7 @@ from devtools.servers import ServerPair, newest_model
 
 pytestmark = pytest.mark.integration
 
-PORT_OFFSET = 4
+PORT_OFFSET = 8
 VICTIM_CLIENT = "Opfermann GmbH"
 PROXY = {"X-Forwarded-For": "203.0.113.7"}
 
@@ -200,13 +201,16 @@ def test_rasa_and_the_action_server_share_the_generated_secret(local, victim):
 
 
 # --------------------------------------------------------------------------- attack 2
-def test_rest_through_a_proxy_is_refused_and_nothing_processed(local, victim):
+@pytest.mark.parametrize(
+    "headers", [PROXY, {"Origin": "https://evil.example"}], ids=["proxy", "foreign page"]
+)
+def test_rest_from_elsewhere_is_refused_and_nothing_processed(local, victim, headers):
     pair, _ = local
     status, body = http_json(
         "POST",
         f"{pair.base_url}/webhooks/rest/webhook",
         {"sender": victim, "message": "Zeig mir meine Vorfälle"},
-        PROXY,
+        headers,
     )
     assert status == 403 and "Local mode" in body["error"]
     assert VICTIM_CLIENT not in json.dumps(body)

@@ -1,7 +1,7 @@
 """The tester's attacks on a production-mode set-up, over HTTP: all refused (docs/security.md).
 
 A Rasa server + action server with ``KLARTEXT_MODE=production`` and every secret set (as
-``make serve`` starts them: HTTP API with ``--auth-token``), on ports six above the test
+``make serve`` starts them: HTTP API with ``--auth-token``), on ports ten above the test
 servers'. Each door lets in only the holder of its secret:
 
 1. action server: only Rasa (``X-Klartext-Action-Secret``) – a forged call gets 401;
@@ -30,7 +30,7 @@ from devtools.servers import ServerPair
 
 pytestmark = pytest.mark.integration
 
-PORT_OFFSET = 6
+PORT_OFFSET = 10
 REST_TOKEN = "rest-token-0123456789abcdef"
 API_TOKEN = "api-token-0123456789abcdef"
 WEBCHAT_SECRET = "webchat-secret-0123456789abcdef"

@@ -80,6 +80,21 @@ def test_a_proxy_header_makes_a_loopback_request_foreign(header):
     assert not security.from_this_machine(LOOPBACK, {header: "203.0.113.7"})
 
 
+@pytest.mark.parametrize(
+    "origin, local",
+    [
+        ("http://127.0.0.1:8080", True),
+        ("http://localhost:5005", True),
+        ("http://[::1]:8080", True),
+        ("https://evil.example", False),
+        ("null", False),
+        ("http://127.0.0.1.evil.example", False),
+    ],
+)
+def test_a_page_from_elsewhere_is_foreign_even_on_this_machine(origin, local):
+    assert security.from_this_machine(LOOPBACK, {"Origin": origin}) is local
+
+
 # --------------------------------------------------------------------------- REST door
 def test_rest_in_local_mode_without_token_only_from_this_machine():
     local = settings()

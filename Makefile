@@ -109,5 +109,10 @@ bench: setup $(MODEL_STAMP)
 stories: setup
 	$(PY) -m devtools.make_stories
 
+# Teams app package (manifest.json + icons) from .env: KLARTEXT_TEAMS_APP_ID, KLARTEXT_PUBLIC_URL.
+.PHONY: teams-package
+teams-package: setup
+	$(PY) -m devtools.teams_package
+
 clean:
 	rm -rf models var/results var/log

@@ -13,6 +13,7 @@ import re
 from datetime import timedelta
 from typing import Any, Callable, Dict, List
 
+import pytest
 from conftest import http_request
 
 from bot import dates
@@ -213,3 +214,17 @@ def test_an_own_words_boundary_is_set_in_the_form_edited_and_removed(
     assert "Soll ich deine Grenze „Anrufe am Wochenende" in say(chat, sender, "Grenze entfernen")
     assert "Entfernt" in say(chat, sender, "Ja")
     assert exported(chat, servers, sender)["boundaries"] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="needs the lead's NLU/rules: 'Ja, am 3.11.' is out_of_scope, and a 'nein, am Montag' "
+    "(deny) to the case offer goes to utter_incident_offer_declined instead of "
+    "action_decline_case_incident",
+)
+@pytest.mark.parametrize("answer", ["Ja, am 3.11.", "nein, am montag"])
+def test_the_case_offer_keeps_a_day_named_in_any_words(chat: Chat, sender: str, answer: str):
+    talk(chat, sender, "Herr Brandt hat mich am Telefon übel beschimpft", "Schon mehrmals")
+    assert "Soll ich das als Vorfall festhalten?" in say(chat, sender, "Beleidigung")
+    day = dates.find_date(answer)
+    assert f"Festgehalten: {dates.format_date(day)} · Herr Brandt" in say(chat, sender, answer)

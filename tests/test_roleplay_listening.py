@@ -199,7 +199,12 @@ def _conditions_held(sid, state):
     assert not meta.levels or state["difficulty"] in meta.levels, line_id
 
 
+OFFER_WITH_REASON = (
+    "Weil Sie so lange Kunde waren, kann ich Ihnen 10 Prozent Rabatt anbieten.",
+    Fake({"reason"}),
+)
 MOVES = [ANNOUNCE, REASON, EMPATHY, FIRM, HANDOVER, THANKS, QUESTION, OFFER, APOLOGY, SILENCE]
+MOVES += [OFFER_WITH_REASON, DEADLINE]
 
 
 @pytest.mark.parametrize("sid", IDS)
@@ -210,6 +215,7 @@ def test_no_line_contradicts_a_concession_or_reacts_to_what_did_not_happen(sid):
         for _ in range(MAX_TURNS):
             state, _, finished = turn(state, *rng.choice(MOVES), scenarios=SCENARIOS)
             _conditions_held(sid, state)
+            assert (state["phase"] == "closing") == finished  # no closing without an end
             if finished:
                 break
 
@@ -354,3 +360,16 @@ def test_once_the_client_accepts_the_decision_he_does_not_ask_for_a_pause():
             assert not (reaction == "misunderstand" and phase != "transition"), (sid, line_id)
             if finished:
                 break
+
+
+def test_an_offer_in_the_handover_phase_is_haggled_over_not_a_silent_end():
+    for level in (2, 3):
+        state = play("extras", level, 0, [ANNOUNCE, REASON, HANDOVER])
+        for _ in range(6):
+            if state["phase"] == "transition":
+                break
+            state, _, _ = turn(state, *HANDOVER, scenarios=SCENARIOS)
+        assert state["phase"] == "transition"
+        state, _, finished = turn(state, *OFFER_WITH_REASON, scenarios=SCENARIOS)
+        assert not finished and state["phase"] == "transition"
+        assert state["replies"][-1][1] == "push_back"

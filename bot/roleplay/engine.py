@@ -405,7 +405,11 @@ def _offer_step(st: dict, rec: dict, acts: TurnActs, pushes: bool, answer: str) 
         _add_backlash(st, exploit)
     if acts.substantive:
         reply = _phase_step(st, rec, acts, pushes)
-        return _Reply(reply.phase, "push_back" if exploit else reply.reaction, answer)
+        if not exploit:
+            return _Reply(reply.phase, reply.reaction, answer, reply.outcome)
+        if reply.outcome == "accepted":  # he takes the offer and haggles instead of closing
+            return _Reply(st["phase"], "push_back", answer)
+        return _Reply(reply.phase, "push_back", answer, reply.outcome)
     st["stalls"] += 1
     return _Reply(st["phase"], "push_back" if exploit else "calm", answer)
 

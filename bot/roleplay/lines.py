@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from bot.texts import lookup
 
-from .scenarios import NO_META, PHASES, LineMeta, Scenario
+from .scenarios import PHASES, LineMeta, Scenario
 
 #: facts every line of a phase presupposes
 PHASE_NEEDS: dict[str, frozenset[str]] = {

@@ -37,7 +37,7 @@ from actions.history_common import (
 from actions.playbook_form import CancellableFormValidation, after_cancel
 from actions.safety import ActionLogDangerIncident
 from bot import boundaries as bnd
-from bot import clients, dates, escalation, playbooks
+from bot import clients, dates, playbooks
 from bot import incidents as inc
 from bot.storage.repository import InvalidInput
 
@@ -66,7 +66,7 @@ class ActionStartIncident(Action):
         own = own_boundaries(await boundaries_of(tracker.sender_id))
         behavior = canonical_behavior(entity(tracker, "behavior"), own)
         if behavior is None and not text.startswith("/"):
-            behavior = bnd.parse_behavior(text) or _own_behavior(text, own)
+            behavior = bnd.behavior_in_text(text, own)
         found = None if text.startswith("/") else dates.find_date(text)
         dispatcher.utter_message(text=t("incident.start"))
         return [SlotSet(slot, None) for slot in INCIDENT_SLOTS] + [
@@ -75,12 +75,6 @@ class ActionStartIncident(Action):
             SlotSet("incident_behavior", behavior),
             SlotSet("incident_date", found.isoformat() if found else None),
         ]
-
-
-def _own_behavior(text: str, own: list) -> Optional[str]:
-    """``text:<words>`` of the user's boundary in own words the message describes, or None."""
-    words = next((b.label for b in own if escalation.similar(b.label, text)), None)
-    return bnd.TEXT_PREFIX + words if words else None
 
 
 def _date_in_message(tracker: Tracker) -> Optional[date]:

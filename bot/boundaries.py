@@ -168,14 +168,28 @@ def parse_behavior_answer(value: object, own: Iterable = ()) -> str | None:
     words = own_words(value)
     if words is None:
         return parse_behavior(value)
-    scored = [(escalation.coverage(b.label, words), b.label) for b in own if b.label]
-    best = max(scored, default=(0.0, None))
-    if best[0] == 1.0:  # every word of an own boundary: that one, before any category
-        return TEXT_PREFIX + best[1]
+    return behavior_in_text(words, own) or TEXT_PREFIX + words
+
+
+def behavior_in_text(value: str, own: Iterable = ()) -> str | None:
+    """The behaviour a description names: an own boundary or a category, or None.
+
+    Args:
+        value: An answer or a whole message ("Er schreibt mir Nachrichten nach Feierabend").
+        own: The user's boundaries in own words (``behavior``, ``label``).
+
+    Returns:
+        ``text:<words>`` of the own boundary all of whose words occur; else the category
+        named; else ``text:<words>`` of an own boundary with half of its words; else None.
+    """
+    scored = [(escalation.coverage(b.label, value), b.label) for b in own if b.label]
+    best, words = max(scored, default=(0.0, None))
+    if best == 1.0:  # every word of an own boundary: that one, before any category
+        return TEXT_PREFIX + words
     category = parse_behavior(value)
     if category is not None:
         return category
-    return TEXT_PREFIX + (best[1] if best[0] >= 0.5 else words)
+    return TEXT_PREFIX + words if best >= 0.5 else None
 
 
 def split_behavior(value: str) -> tuple[str, str | None]:

@@ -116,3 +116,10 @@ async def test_a_no_to_the_safety_offer_that_corrects_the_day_starts_the_form():
         inc_actions.ActionDeclineDangerIncident(), make_tracker("deny", "Nein, jetzt nicht", slots)
     )
     assert dispatcher.messages[0]["response"] == "utter_safety_declined" and events == []
+
+
+async def test_a_request_describing_an_own_boundary_prefills_it():
+    repo().set_boundary("alice", escalation.custom_key(OWN), 3, 30, label=OWN)
+    said = "Vorfall erfassen: Herr Brandt schreibt mir Nachrichten nach Feierabend"
+    _, events = await run(inc_actions.ActionStartIncident(), make_tracker("log_incident", said))
+    assert slot_events(events)["incident_behavior"] == bnd.TEXT_PREFIX + OWN

@@ -373,3 +373,8 @@ def test_an_offer_in_the_handover_phase_is_haggled_over_not_a_silent_end():
         state, _, finished = turn(state, *OFFER_WITH_REASON, scenarios=SCENARIOS)
         assert not finished and state["phase"] == "transition"
         assert state["replies"][-1][1] == "push_back"
+
+
+def test_the_hint_after_an_offer_warns_against_haggling():
+    state = play("price_squeezer", 3, 0, [ANNOUNCE, OFFER])
+    assert engine.hint(state) in engine.texts()["hint"]["offer"]

@@ -597,6 +597,8 @@ def hint(state: Mapping[str, Any]) -> str:
             key = "respect"
         elif "hedging" in flags:
             key = "hedging"
+        elif last and "offer" in last.get("acts", ()):
+            key = "offer"
         elif phase == "opening":
             key = "announce"
         elif phase == "announcing":

@@ -326,7 +326,7 @@ def _establish(st: dict, acts: TurnActs, hedge_understood: bool) -> None:
     if "handover" in acts:
         st["transition_offered"] = True
         _add_facts(st, "handover")
-    _add_facts(st, *(a for a in ("thanks", "apology", "offer") if a in acts))
+    _add_facts(st, *(a for a in ("thanks", "apology", "offer", "report") if a in acts))
 
 
 def _answer_key(st: dict, acts: TurnActs) -> str | None:

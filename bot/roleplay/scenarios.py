@@ -101,8 +101,9 @@ ANSWER_KINDS: dict[str, tuple[str, ...]] = {
     "question": ("other", "next", "when", "why", "opinion"),
     "offer": ("other", "discount", "deadline", "payment_plan"),
 }
-#: What a conversation can have established (``needs``/``unless`` of a line). ``decision``:
-#: the client has said he accepts the decision (a line that ``concedes: [decision]``).
+#: What a conversation can have established (``needs``/``unless`` of a line). ``report``: the
+#: user named what the client did; ``decision``: the client has said he accepts the decision
+#: (a line that ``concedes: [decision]``).
 FACTS: tuple[str, ...] = (
     "announced",
     "reason",
@@ -110,6 +111,7 @@ FACTS: tuple[str, ...] = (
     "thanks",
     "apology",
     "offer",
+    "report",
     "decision",
 )
 #: facts a line may establish besides the scenario's own concessions

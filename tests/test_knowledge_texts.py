@@ -241,7 +241,9 @@ def test_placeholders_only_where_documented(data):
         if not allowed:
             assert "{" not in text and "}" not in text, f"{loc}: stray brace"
     for loc, required in REQUIRED_PLACEHOLDERS.items():
-        text = data[loc[0]][loc[1]]
+        text = data
+        for part in loc:
+            text = text[part]
         assert placeholders(text) == required, loc
 
 

@@ -492,7 +492,8 @@ def test_the_transition_suggestion_hands_over_to_another_provider():
 
 def test_the_reason_placeholder_has_the_verb_at_the_end():
     fallback = texts.lookup("rubric", "suggestions.templates.reasons.5.text")
-    assert "drei Rechnungen seit mehr als 60 Tagen offen sind]" in fallback
+    assert "drei Rechnungen seit mehr als 60 Tagen offen sind." in fallback
+    assert "[" not in fallback  # no placeholder left for the user to fill
 
 
 def test_role_play_tips_do_not_assume_the_clients_gender():

@@ -93,7 +93,7 @@
   }
 
   function trendChart(points) {
-    const width = 320, height = 170, left = 30, right = 12, top = 14, bottom = 30;
+    const width = 320, height = 170, left = 40, right = 34, top = 14, bottom = 30;
     const plotW = width - left - right, plotH = height - top - bottom;
     const x = (i) => left + (points.length === 1 ? plotW / 2 : (i * plotW) / (points.length - 1));
     const y = (value) => top + plotH - (value / 100) * plotH;
@@ -195,7 +195,8 @@
       el("td", { text: String(p.count) }),
       el("td", { text: String(p.overall) }),
     ]));
-    box.appendChild(el("table", {}, [el("thead", {}, [head]), el("tbody", {}, rows)]));
+    const table = el("table", {}, [el("thead", {}, [head]), el("tbody", {}, rows)]);
+    box.appendChild(el("div", { class: "table-wrap" }, [table]));
   }
 
   function scoreItem(score) {
@@ -205,7 +206,10 @@
     ]);
     const item = el("li", { "data-criterion": score.key }, [head]);
     if (score.percent !== null) {
-      item.appendChild(el("meter", { min: "0", max: "100", value: String(score.percent), "aria-label": score.label }));
+      item.appendChild(el("meter", {
+        min: "0", max: "100", low: "50", high: "75", optimum: "100",
+        value: String(score.percent), "aria-label": score.label,
+      }));
     }
     score.quotes.forEach((quote, i) => {
       const kind = i === 0 && score.quotes.length > 1 ? t("lowest") : (i === 0 ? "" : t("highest"));

@@ -17,20 +17,40 @@ back to the in-memory store when that raises ``AttributeError`` or ``ImportError
 this constructor raises neither for a bad configuration (``ValueError``/``ConnectionError``
 instead). Unlike the stock ``SQLTrackerStore``, which retries an unreachable database
 forever, it gives up after ``connect_timeout`` seconds with a clear ``ConnectionError``.
+
+Long conversations cost what short ones cost. The stock store loads every event of the
+current session on each message (a Slack user's direct messages are one session for months)
+and counts them again on each save, and everything downstream – the policies' states, the
+tracker sent to the action server – grows with it. This store loads a bounded window instead:
+
+* ``retrieve`` reads the conversation's *snapshot* (a session start carrying its slots and
+  active form, ``bot/storage/tracker_events.py``) and the events after it. Once the window
+  holds more than :data:`WINDOW_MAX_TURNS` user messages, its older part is folded into a new
+  snapshot, so it keeps :data:`WINDOW_KEEP_TURNS` to :data:`WINDOW_MAX_TURNS` user messages.
+  A session start inside the window makes everything before it unnecessary (Rasa's own rule).
+* ``save`` appends the events added since the tracker was loaded, without counting the
+  stored ones.
+* Every event stays stored: ``retrieve_full_tracker`` (HTTP API) and the data export read all
+  of them. What the coach needs from long ago comes from its own database, not the tracker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import logging
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional, Text, Union
+from typing import Any, Dict, List, Optional, Text, Tuple, Union
 
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SessionStarted, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine.url import URL, make_url
 
 from bot.storage import tracker_events
@@ -41,6 +61,15 @@ speedups.install()  # see connectors/speedups.py
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT = 30.0
+
+#: a loaded conversation holds the last WINDOW_KEEP_TURNS to WINDOW_MAX_TURNS user messages
+WINDOW_KEEP_TURNS = 8
+WINDOW_MAX_TURNS = 16
+
+#: attribute of a tracker: how many of its events are in the database already
+_STORED = "_klartext_stored_events"
+
+Row = Tuple[int, Dict[str, Any]]  # (event id, event dict)
 
 
 def url_to_params(url: Union[str, URL]) -> Dict[str, Any]:
@@ -104,6 +133,48 @@ async def erase_if_requested(store: Any, tracker: Any) -> bool:
     return True
 
 
+def latest_session(rows: List[Row]) -> Tuple[List[Row], bool]:
+    """The rows from the latest session start on, and whether there was one."""
+    for index in range(len(rows) - 1, -1, -1):
+        event = rows[index][1]
+        if event.get("event") == "action" and event.get("name") == ACTION_SESSION_START_NAME:
+            return rows[index:], True
+    return rows, False
+
+
+def window_cut(rows: List[Row], keep_turns: int, max_turns: int) -> Optional[int]:
+    """Where the window should start, or None while it holds at most ``max_turns`` messages.
+
+    The cut is the ``action_listen`` before the ``keep_turns``-th last user message, so the
+    window starts at a turn boundary and a form's question stays with its answer.
+    """
+    users = [index for index, (_, event) in enumerate(rows) if event.get("event") == "user"]
+    if len(users) <= max_turns:
+        return None
+    for index in range(users[-keep_turns] - 1, 0, -1):
+        event = rows[index][1]
+        if event.get("event") == "action" and event.get("name") == ACTION_LISTEN_NAME:
+            return index
+    return None
+
+
+def snapshot_events(tracker: DialogueStateTracker) -> List[Dict[str, Any]]:
+    """A session start that carries the state of ``tracker``: its slots and active form."""
+    timestamp = tracker.events[-1].timestamp if tracker.events else time.time()
+    events: List[Event] = [
+        ActionExecuted(ACTION_SESSION_START_NAME, timestamp=timestamp),
+        SessionStarted(timestamp=timestamp),
+    ]
+    events += [
+        SlotSet(slot.name, slot.value, timestamp=timestamp)
+        for slot in tracker.slots.values()
+        if slot.value != slot.initial_value
+    ]
+    if tracker.active_loop_name:
+        events.append(ActiveLoop(tracker.active_loop_name, timestamp=timestamp))
+    return [event.as_dict() for event in events]
+
+
 class KlartextTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose database URL comes from Klartext's settings."""
 
@@ -136,15 +207,66 @@ class KlartextTrackerStore(SQLTrackerStore):
             self._wait_for_database(probe, float(connect_timeout))
         logger.info("Tracker store: %s", self.url.__repr__())
         super().__init__(domain=domain, event_broker=event_broker, **params, **kwargs)
+        tracker_events.create_snapshot_table(self.engine)
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The conversation as a bounded window: snapshot + recent events (module docstring)."""
+        with self.engine.begin() as conn:
+            after_id, prefix = tracker_events.read_snapshot(conn, sender_id)
+            rows, new_session = latest_session(
+                tracker_events.read_events_after(conn, sender_id, after_id)
+            )
+            if new_session:
+                prefix = []
+            cut = window_cut(rows, WINDOW_KEEP_TURNS, WINDOW_MAX_TURNS)
+            if cut is not None:
+                before = self._tracker(sender_id, prefix + [event for _, event in rows[:cut]])
+                prefix = snapshot_events(before)
+                tracker_events.write_snapshot(conn, sender_id, rows[cut - 1][0], prefix)
+                rows = rows[cut:]
+        events = prefix + [event for _, event in rows]
+        if not events:
+            return None
+        tracker = self._tracker(sender_id, events)
+        setattr(tracker, _STORED, len(tracker.events))
+        return tracker
+
+    def _tracker(self, sender_id: Text, events: List[Dict[str, Any]]) -> DialogueStateTracker:
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
 
     async def save(self, tracker: Any) -> None:
-        """Store the turn, or erase the conversation if the turn asked for it.
+        """Append the turn's new events, or erase the conversation if the turn asked for it.
 
         When ``action_delete_my_data`` set the slot ``data_erased``, the sender's stored events
-        are deleted instead of writing the in-memory conversation back.
+        are deleted instead of writing the in-memory conversation back. A tracker this store
+        loaded or saved knows how many of its events are stored; any other one is compared
+        with the database like the stock store does.
         """
-        if not await erase_if_requested(self, tracker):
-            await super().save(tracker)
+        if await erase_if_requested(self, tracker):
+            return
+        stored = getattr(tracker, _STORED, None)
+        with self.session_scope() as session:
+            if stored is None:
+                new_events = list(self._additional_events(session, tracker))
+            else:
+                new_events = list(itertools.islice(tracker.events, stored, None))
+            session.add_all([self._row(tracker.sender_id, event) for event in new_events])
+            session.commit()
+        setattr(tracker, _STORED, len(tracker.events))
+        if self.event_broker is not None:
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
+
+    def _row(self, sender_id: Text, event: Event) -> Any:
+        """The ``events`` table row of ``event`` (the same columns as the stock store)."""
+        data = event.as_dict()
+        return self.SQLEvent(
+            sender_id=sender_id,
+            type_name=event.type_name,
+            timestamp=data.get("timestamp"),
+            intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+            action_name=data.get("name"),
+            data=json.dumps(data),
+        )
 
     @staticmethod
     def get_db_url(

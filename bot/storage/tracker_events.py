@@ -9,12 +9,19 @@ Deleting rows while the Rasa server handles a message of the same sender is not 
 the server keeps the conversation in memory for the request and saves it afterwards. The
 action that deletes therefore sets the slot :data:`ERASE_SLOT`; ``connectors.export`` makes
 the server drop such a conversation instead of saving it (see :func:`erase_requested`).
+
+Long conversations: the tracker store (``connectors/tracker_store.py``) loads only a bounded
+window of recent events plus a *snapshot* – the conversation's state (slots, active form)
+just before that window, kept as a short list of events in the table :data:`SNAPSHOT_TABLE`.
+The snapshot is derived data: every event stays in ``events`` (the export reads all of them),
+and erasing or purging a conversation removes its snapshot too.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from typing import Any, Iterable, Mapping, Union
 
 import sqlalchemy as sa
@@ -22,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 ERASE_SLOT = "data_erased"
 TABLE = "events"
+SNAPSHOT_TABLE = "klartext_tracker_snapshots"
 
 _events = sa.table(
     TABLE,
@@ -30,6 +38,17 @@ _events = sa.table(
     sa.column("type_name", sa.String),
     sa.column("timestamp", sa.Float),
     sa.column("data", sa.Text),
+)
+
+#: the state of a conversation just before its loaded window (see the module docstring)
+SNAPSHOT_METADATA = sa.MetaData()
+snapshots = sa.Table(
+    SNAPSHOT_TABLE,
+    SNAPSHOT_METADATA,
+    sa.Column("sender_id", sa.String(255), primary_key=True),
+    sa.Column("after_id", sa.Integer, nullable=False),  # the last event the snapshot covers
+    sa.Column("events", sa.Text, nullable=False),  # JSON list of Rasa event dicts
+    sa.Column("updated", sa.Float, nullable=False),  # Unix time of the last change
 )
 
 _lock = threading.Lock()
@@ -90,11 +109,13 @@ def export_events(target: Target, sender_id: str) -> list[dict[str, Any]]:
 
 
 def delete_events(target: Target, sender_id: str) -> int:
-    """Delete every stored event of ``sender_id``; returns how many rows went."""
+    """Delete every stored event of ``sender_id`` and its snapshot; returns how many events went."""
     engine = _engine(target)
     if not _has_table(engine):
         return 0
     with engine.begin() as conn:
+        if _has_snapshots(conn):
+            conn.execute(sa.delete(snapshots).where(snapshots.c.sender_id == sender_id))
         return (
             conn.execute(sa.delete(_events).where(_events.c.sender_id == sender_id)).rowcount or 0
         )
@@ -111,7 +132,63 @@ def purge_events_before(target: Target, cutoff_timestamp: float, *, dry_run: boo
             return conn.execute(
                 sa.select(sa.func.count()).select_from(_events).where(condition)
             ).scalar_one()
+        if _has_snapshots(conn):  # a snapshot not renewed since the cutoff holds old state
+            conn.execute(sa.delete(snapshots).where(snapshots.c.updated < cutoff_timestamp))
         return conn.execute(sa.delete(_events).where(condition)).rowcount or 0
+
+
+def _has_snapshots(conn: sa.engine.Connection) -> bool:
+    return sa.inspect(conn).has_table(SNAPSHOT_TABLE)
+
+
+# --------------------------------------------------------------------------- bounded window
+def create_snapshot_table(engine: Engine) -> None:
+    """Create the snapshot table if missing; on a server database also a window index.
+
+    SQLite's index on ``sender_id`` already orders by row id, so a window read is a range scan
+    there; PostgreSQL needs ``(sender_id, id)`` for that.
+    """
+    SNAPSHOT_METADATA.create_all(engine)
+    if engine.dialect.name != "sqlite":
+        table = sa.Table(TABLE, sa.MetaData(), autoload_with=engine)
+        index = sa.Index("ix_klartext_events_sender_id_id", table.c.sender_id, table.c.id)
+        index.create(engine, checkfirst=True)
+
+
+def read_snapshot(conn: sa.engine.Connection, sender_id: str) -> tuple[int, list[dict[str, Any]]]:
+    """The id of the last event the snapshot covers and its events (``(0, [])`` without one)."""
+    row = conn.execute(
+        sa.select(snapshots.c.after_id, snapshots.c.events).where(
+            snapshots.c.sender_id == sender_id
+        )
+    ).first()
+    if row is None:
+        return 0, []
+    return row.after_id, json.loads(row.events)
+
+
+def read_events_after(
+    conn: sa.engine.Connection, sender_id: str, after_id: int
+) -> list[tuple[int, dict[str, Any]]]:
+    """``(id, event dict)`` of the events of ``sender_id`` after ``after_id``, oldest first."""
+    rows = conn.execute(
+        sa.select(_events.c.id, _events.c.data)
+        .where(_events.c.sender_id == sender_id, _events.c.id > after_id)
+        .order_by(_events.c.id)
+    )
+    return [(row.id, json.loads(row.data)) for row in rows]
+
+
+def write_snapshot(
+    conn: sa.engine.Connection, sender_id: str, after_id: int, events: list[dict[str, Any]]
+) -> None:
+    """Replace the snapshot of ``sender_id``: its state after the event ``after_id``."""
+    values = {"after_id": after_id, "events": json.dumps(events), "updated": time.time()}
+    updated = conn.execute(
+        sa.update(snapshots).where(snapshots.c.sender_id == sender_id).values(**values)
+    ).rowcount
+    if not updated:
+        conn.execute(sa.insert(snapshots).values(sender_id=sender_id, **values))
 
 
 def erase_requested(events: Iterable[Any]) -> bool:

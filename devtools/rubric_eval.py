@@ -5,7 +5,8 @@
 
 The labels (``tests/data/roleplay_labels/*.yml``) were written before the engine was tuned.
 The split is fixed by the id: odd numbers are the tuning half, even numbers the held-out half;
-``fx…`` ids are a fresh held-out set written after the first held-out half had been read.
+``fx…`` ids are a fresh held-out set written after the first held-out half had been read, and
+``fz…`` ids the final held-out set written after the engine had been tuned on all the others.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 LABEL_DIR = ROOT / "tests" / "data" / "roleplay_labels"
-HALVES = ("tuning", "held_out", "fresh")
+HALVES = ("tuning", "held_out", "fresh", "final")
+_GROUPS = {"fx": "fresh", "fz": "final"}
 
 
 def load_transcripts(directory: Path = LABEL_DIR) -> list[dict[str, Any]]:
@@ -32,9 +34,10 @@ def load_transcripts(directory: Path = LABEL_DIR) -> list[dict[str, Any]]:
 
 
 def half(transcript: Mapping[str, Any]) -> str:
-    """``fresh`` for an ``fx`` id, else ``tuning`` for an odd id number, ``held_out`` for even."""
-    if str(transcript["id"]).startswith("fx"):
-        return "fresh"
+    """``fresh`` (``fx`` id), ``final`` (``fz``), else ``tuning`` (odd number) or ``held_out``."""
+    group = _GROUPS.get(str(transcript["id"])[:2])
+    if group:
+        return group
     number = int(re.sub(r"\D", "", transcript["id"]))
     return "tuning" if number % 2 else "held_out"
 

@@ -18,15 +18,36 @@ from devtools import rubric_eval
 
 TRANSCRIPTS = rubric_eval.load_transcripts()
 SCENARIOS = default_scenarios()
-#: the held-out Spearman floors of docs/roleplay.md (measured figures rounded down)
-HELD_OUT_FLOOR = {
-    "clarity": 0.90,
-    "reasons": 0.70,
-    "respect": 0.80,
-    "transition": 0.90,
-    "appreciation": 0.95,
-    "calm": 0.80,
-    "overall": 0.85,
+#: the Spearman floors of docs/roleplay.md for the groups not tuned on first (the figures of
+#: the final engine rounded down to 0.05; docs/roleplay.md tells which were measured clean)
+FLOORS = {
+    "held_out": {
+        "clarity": 0.90,
+        "reasons": 0.90,
+        "respect": 0.85,
+        "transition": 0.95,
+        "appreciation": 0.95,
+        "calm": 0.90,
+        "overall": 0.90,
+    },
+    "fresh": {
+        "clarity": 0.85,
+        "reasons": 0.95,
+        "respect": 0.85,
+        "transition": 0.95,
+        "appreciation": 0.95,
+        "calm": 0.90,
+        "overall": 0.90,
+    },
+    "final": {
+        "clarity": 0.85,
+        "reasons": 0.90,
+        "respect": 0.80,
+        "transition": 0.95,
+        "appreciation": 0.95,
+        "calm": 0.80,
+        "overall": 0.90,
+    },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
 
@@ -56,8 +77,9 @@ def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
         for label in t["labels"].values():
             assert 0.0 <= float(label["score"]) <= 1.0 and label["why"].strip(), t["id"]
         assert all(turn["client"].strip() and turn["user"].strip() for turn in t["turns"])
-    halves = [rubric_eval.half(t) for t in TRANSCRIPTS]
-    assert halves.count("tuning") == halves.count("held_out")
+    groups = [rubric_eval.half(t) for t in TRANSCRIPTS]
+    assert groups.count("tuning") == groups.count("held_out") == 21
+    assert groups.count("fresh") == groups.count("final") == 21
 
 
 def test_spearman_with_ties():
@@ -68,9 +90,11 @@ def test_spearman_with_ties():
 
 
 def test_held_out_agreement_stays_above_the_documented_floor():
-    figures = rubric_eval.evaluate(TRANSCRIPTS)["held_out"]
-    low = {k: round(figures[k], 3) for k, floor in HELD_OUT_FLOOR.items() if figures[k] < floor}
-    assert not low, f"held-out Spearman below the floor: {low} (all: {figures})"
+    measured = rubric_eval.evaluate(TRANSCRIPTS)
+    for group, floors in FLOORS.items():
+        figures = measured[group]
+        low = {k: round(figures[k], 3) for k, floor in floors.items() if figures[k] < floor}
+        assert not low, f"{group}: Spearman below the floor: {low} (all: {figures})"
 
 
 @pytest.mark.parametrize("transcript", TRANSCRIPTS, ids=[t["id"] for t in TRANSCRIPTS])

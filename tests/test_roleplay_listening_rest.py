@@ -204,3 +204,18 @@ def test_level_3_differs_from_level_1_from_the_first_line(chat, tracker, new_sen
     assert easy_open not in level3 and hard_open in level3
     assert hard_turns > easy_turns
     assert engine.resistance(hard) > engine.resistance(easy)
+
+
+def test_in_character_lines_after_the_end_start_no_form(chat, tracker, new_sender):
+    for line in (
+        "Ich kann Ihnen 15 Prozent Rabatt geben, wenn Sie bis Freitag zahlen.",
+        "Dann machen wir es so, Frau Krüger. Stopp, eine Sache noch: die Druckdaten.",
+        "Gut, dann verbleiben wir so.",
+    ):
+        sender = new_sender()
+        _play_good(chat, tracker, sender, "late_payer", 1)
+        replies = chat(sender, line)
+        state = tracker(sender)
+        loop = (state.get("active_loop") or {}).get("name")
+        assert loop not in ("roleplay_form", "boundary_form", "boundary_setup_form"), (line, loop)
+        assert not any(r.get("text", "").startswith("Sabine Krüger:") for r in replies)

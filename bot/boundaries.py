@@ -166,9 +166,9 @@ def parse_behavior_answer(value: object, own: Iterable = ()) -> str | None:
     if isinstance(value, str) and value.startswith(TEXT_PREFIX):
         value = value[len(TEXT_PREFIX) :]
     words = own_words(value)
-    if words is None:
+    if words is None or value.strip() in behaviors():
         return parse_behavior(value)
-    return behavior_in_text(words, own) or TEXT_PREFIX + words
+    return behavior_in_text(value, own) or TEXT_PREFIX + words
 
 
 def behavior_in_text(value: str, own: Iterable = ()) -> str | None:

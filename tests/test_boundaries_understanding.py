@@ -102,6 +102,7 @@ def test_the_word_lists_live_in_yaml():
         ("Nachrichten nach Feierabend", "text:Nachrichten nach Feierabend"),
         ("meine Grenze sind Anrufe am Wochenende", "text:Anrufe am Wochenende"),
         ("kaffeeklatsch", "text:Kaffeeklatsch"),
+        ("physical_threat", "physical_threat"),  # a pre-filled slot value
         ("!!!", None),
         ("keine Ahnung", None),
         ("weiß nicht", None),

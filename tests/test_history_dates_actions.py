@@ -64,10 +64,12 @@ async def test_the_safety_log_takes_the_day_from_the_accepting_message():
         "affirm",
         "Ja, aber das war vorgestern",
         active_loop="incident_form",
-        validate={"incident_date": TODAY.isoformat()},
+        validate={"incident_date": TODAY.isoformat(), "incident_behavior": "physical_threat"},
     )
-    _, events = await run(inc_actions.ValidateIncidentForm(), tracker)
+    dispatcher, events = await run(inc_actions.ValidateIncidentForm(), tracker)
     assert SlotSet("incident_date", (TODAY - timedelta(days=2)).isoformat()) in events
+    assert SlotSet("incident_behavior", "physical_threat") in events
+    assert dispatcher.messages == []
 
 
 async def test_a_correction_instead_of_the_note_changes_the_day():

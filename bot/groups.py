@@ -100,17 +100,8 @@ def criterion_means(results: Iterable[MemberResult]) -> dict[str, float]:
 
 def weakest_example(results: Sequence[MemberResult], criterion: str) -> str | None:
     """The user sentence with the lowest score on ``criterion`` across the session's transcripts."""
-    worst: tuple[float, str] | None = None
-    for r in results:
-        for entry in r.transcript:
-            score = (entry.get("scores") or {}).get(criterion)
-            if (
-                entry.get("speaker") == "user"
-                and score is not None
-                and (worst is None or score < worst[0])
-            ):
-                worst = (float(score), entry.get("text", ""))
-    return worst[1] if worst else None
+    rated = [quote for r in results for quote in rated_sentences(r.transcript, criterion)]
+    return min(rated, key=lambda quote: quote.percent).text if rated else None
 
 
 def results_messages(
@@ -161,7 +152,6 @@ def results_messages(
     return ["\n".join(out)]
 
 
-QUOTES_PER_CRITERION = 2  # a participant's lowest- and highest-rated sentence per criterion
 EXAMPLES = 3  # example sentences of the group's weakest criterion, one per participant
 BANDS = 5  # score bands of the distribution charts: 0–19, 20–39, 40–59, 60–79, 80–100
 
@@ -263,8 +253,7 @@ def row_quotes(transcript: Sequence[dict]) -> dict[str, tuple[Quote, ...]]:
     for c in CRITERIA:
         rated = rated_sentences(transcript, c)
         if rated:
-            chosen = [rated[0], rated[-1]] if len(rated) > 1 else rated
-            quotes[c] = tuple(chosen[:QUOTES_PER_CRITERION])
+            quotes[c] = (rated[0], rated[-1]) if len(rated) > 1 else (rated[0],)
     return quotes
 
 

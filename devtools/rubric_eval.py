@@ -5,8 +5,9 @@
 
 The labels (``tests/data/roleplay_labels/*.yml``) were written before the engine was tuned.
 The split is fixed by the id: odd numbers are the tuning half, even numbers the held-out half;
-``fx…`` ids are a fresh held-out set written after the first held-out half had been read, and
-``fz…`` ids the final held-out set written after the engine had been tuned on all the others.
+``fx…`` ids are a fresh held-out set written after the first held-out half had been read,
+``fz…`` ids the final held-out set written after the engine had been tuned on those, and
+``fc…`` ids the confirmation set written after the last engine change (never tuned on).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 LABEL_DIR = ROOT / "tests" / "data" / "roleplay_labels"
-HALVES = ("tuning", "held_out", "fresh", "final")
-_GROUPS = {"fx": "fresh", "fz": "final"}
+HALVES = ("tuning", "held_out", "fresh", "final", "confirm")
+_GROUPS = {"fx": "fresh", "fz": "final", "fc": "confirm"}
 
 
 def load_transcripts(directory: Path = LABEL_DIR) -> list[dict[str, Any]]:
@@ -34,7 +35,7 @@ def load_transcripts(directory: Path = LABEL_DIR) -> list[dict[str, Any]]:
 
 
 def half(transcript: Mapping[str, Any]) -> str:
-    """``fresh`` (``fx`` id), ``final`` (``fz``), else ``tuning`` (odd number) or ``held_out``."""
+    """The group by id: ``fx``/``fz``/``fc`` prefix, else odd number tuning, even held_out."""
     group = _GROUPS.get(str(transcript["id"])[:2])
     if group:
         return group

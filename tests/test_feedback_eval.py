@@ -48,6 +48,15 @@ FLOORS = {
         "calm": 0.80,
         "overall": 0.90,
     },
+    "confirm": {  # the clean measurement of the final engine (below target: respect, calm)
+        "clarity": 0.85,
+        "reasons": 0.80,
+        "respect": 0.55,
+        "transition": 0.90,
+        "appreciation": 0.95,
+        "calm": 0.75,
+        "overall": 0.80,
+    },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
 
@@ -66,7 +75,7 @@ def _state(transcript: dict) -> dict:
 
 
 def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
-    assert len(TRANSCRIPTS) >= 40
+    assert len(TRANSCRIPTS) >= 100
     assert len({t["id"] for t in TRANSCRIPTS}) == len(TRANSCRIPTS)
     assert {t["scenario"] for t in TRANSCRIPTS} == set(SCENARIOS)
     for sid in SCENARIOS:
@@ -79,7 +88,7 @@ def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
         assert all(turn["client"].strip() and turn["user"].strip() for turn in t["turns"])
     groups = [rubric_eval.half(t) for t in TRANSCRIPTS]
     assert groups.count("tuning") == groups.count("held_out") == 21
-    assert groups.count("fresh") == groups.count("final") == 21
+    assert groups.count("fresh") == groups.count("final") == groups.count("confirm") == 21
 
 
 def test_spearman_with_ties():

@@ -427,14 +427,14 @@ def _phase_step(st: dict, rec: dict, acts: TurnActs, pushes: bool) -> _Reply:
     if phase == "opening":
         if st["announced"]:
             if st["reason_given"]:
-                return _Reply("reasons", "push_back" if pushes else "accept_closer")
+                return _Reply("reasons", _first_reaction_to_reason(st, pushes))
             return _Reply("announcing", "accept_closer" if soothing and not pushes else "push_back")
         st["stalls"] += 1
         return _Reply("opening", "push_back")
 
     if phase == "announcing":
         if st["reason_given"] and good:
-            return _Reply("reasons", "push_back" if pushes else "accept_closer")
+            return _Reply("reasons", _first_reaction_to_reason(st, pushes))
         st["stalls"] += 1
         if st["stalls"] >= STALL_LIMIT:  # the client stops asking "why" and just resists
             return _backlash_step(st, good, firm, pushes, offer)
@@ -452,6 +452,13 @@ def _phase_step(st: dict, rec: dict, acts: TurnActs, pushes: bool) -> _Reply:
         return _Reply("transition", "accept_closer" if good and not pushes else "push_back")
 
     return _Reply("closing", "push_back", outcome="unresolved")  # unknown phase: end politely
+
+
+def _first_reaction_to_reason(st: dict, pushes: bool) -> str:
+    """A tough client (two or more backlash rounds ahead) never takes the reason at once."""
+    if pushes or st["backlash_needed"] > 1:
+        return "push_back"
+    return "accept_closer"
 
 
 def _backlash_step(st: dict, good: bool, firm: bool, pushes: bool, offer: bool) -> _Reply:

@@ -199,16 +199,19 @@ async def handle_safely(
         install_action_guard(agent if agent is not None else current_agent())
     except Exception:  # never let the guard itself break message handling
         logger.exception("Could not install the action server guard")
+    notice = None
     try:
         await on_new_message(message)
         return True
     except asyncio.CancelledError:
         logger.error("Handling the message of '%s' was cancelled (timeout)", message.sender_id)
-    except Exception:
+    except Exception as error:
         logger.exception("Unexpected error while handling a message of '%s'", message.sender_id)
+        # an error that knows what to tell the user (e.g. the lock store while Redis is down)
+        notice = getattr(error, "user_notice", None)
     try:
         await message.output_channel.send_text_message(
-            message.sender_id, texts.reply("unexpected_error")
+            message.sender_id, notice or texts.reply("unexpected_error")
         )
     except Exception:
         logger.exception("Could not send the apology to '%s'", message.sender_id)

@@ -119,7 +119,7 @@ def test_the_chat_message_holds_a_fresh_link(repo, session):
     url = next(word for word in message.split() if word.startswith("https://"))
     assert url.startswith("https://coach.example.org/webhooks/dashboard/view/")
     assert groups.verify_dashboard_token(url.rsplit("/", 1)[1]) == (trainer, current.code)
-    assert f"Bericht {current.code}" in message and "Uhr" in message
+    assert f"Ergebnisse {current.code}" in message and "Uhr" in message
 
 
 def test_bericht_asks_for_the_link_ergebnisse_for_the_results():

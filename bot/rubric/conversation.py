@@ -18,6 +18,7 @@ Weights: ``conversation`` in ``rules.yml``. Pure mechanics: no texts for the use
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from bot.rubric.engine import CRITERIA, rules
@@ -128,7 +129,9 @@ def as_rated(text: str, result: Any) -> Rated:
     )
 
 
+@lru_cache(maxsize=4096)
 def _real_scorer(text: str, under_backlash: bool) -> Any:
+    """The real rubric (cached: a feedback and its summary rate the same sentences)."""
     from bot.rubric import assess
 
     return assess(text, under_backlash=under_backlash)

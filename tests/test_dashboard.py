@@ -12,7 +12,10 @@ import time
 import uuid
 
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
+from trackers import make_tracker, texts
 
+from actions.groups import ActionSessionResults
 from bot import data_rights, groups
 from bot.cli import main as coach
 from bot.storage.groups import GroupRepository
@@ -127,6 +130,28 @@ def test_bericht_asks_for_the_link_ergebnisse_for_the_results():
     assert groups.asks_for_dashboard("bericht: k7p2qx")
     assert not groups.asks_for_dashboard("Ergebnisse K7P2QX")
     assert not groups.asks_for_dashboard("/show_session_results")
+
+
+async def ask(sender: str, message: str) -> str:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("show_session_results", message, sender=sender)
+    assert await ActionSessionResults().run(dispatcher, tracker, {}) == []
+    return texts(dispatcher)
+
+
+async def test_results_come_with_the_link_and_bericht_gives_the_link_alone(repo, session):
+    trainer, current, _, people = session
+    for message, with_results in [
+        (f"Ergebnisse {current.code}", True),
+        (f"Bericht {current.code.lower()}", False),
+    ]:
+        answer = await ask(trainer, message)
+        assert ("Ergebnisse der Sitzung" in answer) == with_results, message
+        link = next(w for w in answer.split() if "/webhooks/dashboard/view/" in w)
+        assert groups.verify_dashboard_token(link.rsplit("/", 1)[1]) == (trainer, current.code)
+    for intruder in (people[0], uid("trainer")):
+        refused = await ask(intruder, f"Bericht {current.code}")
+        assert "nur die Person" in refused and "/webhooks/dashboard/" not in refused
 
 
 # --------------------------------------------------------------------------- report data

@@ -21,7 +21,10 @@ passes through, the agent's action ``EndpointConfig``:
   cheap; call it per message because ``PUT /model`` replaces the agent).
 * :func:`handle_safely` wraps an input channel's ``on_new_message`` call: installs the
   guard, and turns any unexpected exception into a logged stack trace plus a German
-  apology on the message's output channel – never a stack trace for the user.
+  apology on the message's output channel – never a stack trace for the user. When the
+  database is down (:func:`outage_notice`) the apology is the "kurz nicht erreichbar"
+  notice: the message was not stored, the conversation so far is kept, the next message
+  works as soon as the database is back (the connection pool reconnects by itself).
 
 Reuse in another channel (socket.io, Slack, Teams)::
 
@@ -36,6 +39,7 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 import aiohttp
+import sqlalchemy.exc
 from rasa.core.channels.channel import UserMessage
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
@@ -161,6 +165,26 @@ def _notice_already_uttered(payload: Dict[str, Any]) -> bool:
     return False
 
 
+#: errors of a database that is down or restarting (connection refused, closed, shutting down)
+DATABASE_DOWN_ERRORS = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+
+
+def outage_notice(error: BaseException) -> Optional[str]:
+    """The "kurz nicht erreichbar" notice when ``error`` means the database is down.
+
+    The tracker store (PostgreSQL) failing while a message is handled raises one of
+    :data:`DATABASE_DOWN_ERRORS`, possibly wrapped; ``None`` for any other error.
+    """
+    seen = set()
+    current: Optional[BaseException] = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DATABASE_DOWN_ERRORS):
+            return texts.reply("database_unavailable")
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def install_action_guard(agent: Any) -> None:
     """Guard the action endpoint of ``agent`` (and of its loaded processor)."""
     if agent is None:
@@ -208,7 +232,7 @@ async def handle_safely(
     except Exception as error:
         logger.exception("Unexpected error while handling a message of '%s'", message.sender_id)
         # an error that knows what to tell the user (e.g. the lock store while Redis is down)
-        notice = getattr(error, "user_notice", None)
+        notice = getattr(error, "user_notice", None) or outage_notice(error)
     try:
         await message.output_channel.send_text_message(
             message.sender_id, notice or texts.reply("unexpected_error")

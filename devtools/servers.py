@@ -123,6 +123,20 @@ def _vm_rss(pid: int) -> int:
     return 0
 
 
+def server_env(project_dir: Path, extra_env: Dict[str, str]) -> Dict[str, str]:
+    """Environment of a server process: ours + quiet defaults + ``extra_env``, project first."""
+    env = dict(os.environ)
+    env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.update(extra_env)
+    # the project's packages (actions, connectors, bot) first on the import path
+    paths = [str(project_dir)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return env
+
+
 class _Process:
     """One server process with its log file."""
 
@@ -289,6 +303,11 @@ class ServerPair:
             shutil.rmtree(self._tmp_dir, ignore_errors=True)
             self._tmp_dir = None
 
+    def kill_rasa(self, sig: int = signal.SIGKILL) -> None:
+        """Send ``sig`` to the Rasa server's process group (crash tests); ``stop()`` reaps it."""
+        if self._rasa.popen is not None:
+            self._rasa._signal(sig)
+
     def stop_actions(self) -> None:
         """Stop only the action server (failure tests)."""
         self._actions.stop()
@@ -327,18 +346,7 @@ class ServerPair:
 
     # ------------------------------------------------------------------ internals
     def _env(self) -> Dict[str, str]:
-        env = dict(os.environ)
-        env.setdefault("RASA_TELEMETRY_ENABLED", "false")
-        env.setdefault("PYTHONUNBUFFERED", "1")
-        env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        env.update(self.extra_env)
-        # the project's packages (actions, connectors, bot) first on the import path
-        paths = [str(self.project_dir)] + [
-            p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p
-        ]
-        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
-        return env
+        return server_env(self.project_dir, self.extra_env)
 
     def _api_args(self) -> List[str]:
         if not self.enable_api:

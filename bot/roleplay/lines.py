@@ -86,6 +86,8 @@ def _own(scenario: Scenario, phase: str, reaction: str) -> list[Line]:
     if reaction in _NEEDS_ANNOUNCEMENT:
         implicit = implicit | {"announced"}
     unless = {"decision"} if (phase, reaction) in _UNLESS_DECIDED else set()
+    if phase == "opening" and reaction != "escalate":
+        unless.add("announced")  # the client's own agenda: only before the end was announced
     concedes = {"decision"} if (phase, reaction) in _ACCEPTS else set()
     out = []
     for i, line in enumerate(scenario.lines(phase, reaction)):

@@ -7,7 +7,9 @@ stores only ids; :func:`line_text` turns an id back into the sentence.
 
 A line fits when its conditions (``LineMeta``: level, facts it needs, facts and concessions
 that rule it out) hold. Phase lines carry implicit conditions: no line of the phases after the
-opening before the end was announced, no reaction to a reason before one was given.
+opening before the end was announced, no opening line (the client's own agenda) after it, no
+reaction to a reason before one was given, no "let's pause instead" once the client accepted
+the decision (transition and acceptance lines accept it).
 """
 
 from __future__ import annotations

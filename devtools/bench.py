@@ -143,6 +143,7 @@ class Target:
     op: str  # one of "<=", "<", ">=", ">"
     limit: float
     unit: str = "×"  # "×" for ratios, "MB" for absolute memory
+    optional: bool = False  # a figure some runs leave out (--skip-long): no verdict then
 
     def check(self, value: float | None) -> str:
         """``PASS``, ``FAIL``, or ``n/a`` when the figure is missing."""
@@ -166,6 +167,10 @@ TARGETS: tuple[Target, ...] = (
     Target("throughput_ratio", "saturation throughput coach/stock", ">=", 0.7),
     Target("rasa_rss_ratio", "Rasa server RSS coach/stock", "<=", 1.3),
     Target("action_rss_mb", "coach action server RSS", "<", 300, "MB"),
+    Target("long_growth", "coach latency, last 20 turns / first 20", "<=", 2.0, optional=True),
+    Target(
+        "long_rss_ratio", "coach Rasa RSS, long / short conversations", "<=", 1.2, optional=True
+    ),
 )
 
 
@@ -179,6 +184,7 @@ def evaluate_targets(figures: dict[str, float | None]) -> dict[str, dict[str, An
             "verdict": t.check(figures.get(t.key)),
         }
         for t in TARGETS
+        if not (t.optional and figures.get(t.key) is None)
     }
 
 
@@ -907,6 +913,8 @@ def compute_ratios(coach: dict | None, stock: dict | None) -> dict[str, float | 
             _get(coach, "rss_after_load_mb", "rasa"), _get(stock, "rss_after_load_mb", "rasa")
         ),
         "action_rss_mb": _get(coach, "rss_after_load_mb", "actions"),
+        "long_growth": _get(coach, "long", "growth"),
+        "long_rss_ratio": _get(coach, "memory", "ratio"),
         # no target, but steadier than wall-clock figures on a busy machine
         "rasa_cpu_ratio": ratio(
             _get(coach, "saturation", "server_cpu_ms_per_message", "rasa"),
@@ -1035,6 +1043,7 @@ def render_table(report: dict[str, Any]) -> str:
             t.get("verdict", ""),
         )
     )
+    lines += _long_rows(coach, stock, row, both, target_cells)
     lines.append(
         row(
             "client CPU, all phases [s]",
@@ -1102,6 +1111,47 @@ def render_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _long_rows(coach, stock, row, both, target_cells) -> list[str]:
+    """The rows of the long-conversation figures (``devtools/bench_long.py``), if measured."""
+    if _get(coach, "long") is None and _get(stock, "long") is None:
+        return []
+    turns = _get(coach, "long", "turns") or _get(stock, "long", "turns")
+    growth = target_cells("long_growth")
+    rows = [
+        row("long conv.: median turns 1–20 [ms]", *both("long", "first_ms")),
+        row(
+            f"long conv.: median turns {turns - 19}–{turns} [ms]",
+            *both("long", "last_ms"),
+            "",
+            growth[1],
+            growth[2],
+        ),
+        row(
+            "long conv.: growth last/first",
+            *(_fmt(_get(bot, "long", "growth"), ".2f") + "×" for bot in (coach, stock)),
+        ),
+    ]
+    memory = _get(coach, "memory")
+    if memory:
+        users = memory["users"]
+        rows.append(
+            row(
+                f"Rasa RSS, {users} users × {memory['short_turns']} turns [MB]",
+                _fmt(memory["rss_short_mb"]),
+                "",
+            )
+        )
+        rows.append(
+            row(
+                f"Rasa RSS, {users} users × {memory['long_turns']} turns [MB]",
+                _fmt(memory["rss_long_mb"]),
+                "",
+                *target_cells("long_rss_ratio"),
+            )
+        )
+    return rows
+
+
 def _client_cpu(bot: dict | None) -> float | None:
     if not bot:
         return None
@@ -1124,6 +1174,33 @@ def write_report(report: dict[str, Any]) -> Path:
 # --------------------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------------------
+
+
+def _long_figures(report, pairs, scripts, args, run_id: str, tracker_url: str | None) -> None:
+    """Latency growth along one long conversation and memory after long ones (bench_long)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from devtools import bench_long
+
+    cfg = bench_long.LongConfig(turns=1000 if args.long else 300)
+    if args.quick:
+        cfg = bench_long.LongConfig(turns=60, users=10, short_turns=5, long_turns=60)
+    coach = pairs.get("coach")
+    try:
+        figures = bench_long.run(
+            {name: p.base_url for name, p in pairs.items()},
+            scripts,
+            cfg,
+            run_id,
+            coach_rss=(lambda: coach.rss_bytes()["rasa"]) if coach else None,
+            tracker_url=None if args.dev_stock_twice else tracker_url,
+        )
+    except (OSError, RuntimeError, ValueError, SQLAlchemyError) as exc:
+        _log(f"long conversations FAILED – {type(exc).__name__}: {exc}")
+        report["long_error"] = f"{type(exc).__name__}: {exc}"
+        return
+    for label, values in figures.items():
+        report["bots"][label].update(values)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1160,6 +1237,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--start-timeout", type=float, default=300, help="seconds a bot may take to start"
     )
     p.add_argument("--strict", action="store_true", help="exit 1 when a target fails")
+    p.add_argument(
+        "--long",
+        action="store_true",
+        help="the long conversation has 1,000 turns instead of 300 (devtools/bench_long.py)",
+    )
+    p.add_argument("--skip-long", action="store_true", help="skip the long-conversation figures")
+    p.add_argument(
+        "--port-base",
+        type=int,
+        help="ports base+5/+55/+6 instead of 25005 (coach), 25055 (actions), 25006 (stock)",
+    )
     p.add_argument(
         "--dev-stock-twice",
         action="store_true",
@@ -1218,6 +1306,11 @@ def main(argv: list[str] | None = None) -> int:
         return stock_project
 
     order = [b for b in ("coach", "stock") if args.only in (None, b)]
+    tracker_url: str | None = None  # the coach's tracker store (memory figure)
+
+    def port(default: int) -> int:  # --port-base B: B+5 coach, B+55 actions, B+6 stock
+        return default if args.port_base is None else args.port_base + default % 100
+
     with (
         tempfile.TemporaryDirectory(prefix="klartext-bench-") as tmp,
         contextlib.ExitStack() as servers,
@@ -1239,12 +1332,13 @@ def main(argv: list[str] | None = None) -> int:
                         "KLARTEXT_DATABASE_URL": f"sqlite:///{var_dir / 'klartext.db'}",
                         "KLARTEXT_TRACKER_STORE_URL": f"sqlite:///{var_dir / 'tracker.db'}",
                     }
-                    ports = (COACH_RASA_PORT, COACH_ACTION_PORT)
+                    ports = (port(COACH_RASA_PORT), port(COACH_ACTION_PORT))
+                    tracker_url = env["KLARTEXT_TRACKER_STORE_URL"]
                 else:
                     project = stock()
                     model = newest_model(project / "models")
                     env = _base_env()
-                    ports = (COACH_RASA_PORT if label == "coach" else STOCK_RASA_PORT, None)
+                    ports = (port(COACH_RASA_PORT if label == "coach" else STOCK_RASA_PORT), None)
                 bot.update(
                     project=str(project),
                     model=model.name,
@@ -1306,6 +1400,8 @@ def main(argv: list[str] | None = None) -> int:
                     )
             if "coach" in pairs and not args.dev_stock_twice:
                 report["bots"]["coach"]["roleplay"] = _roleplay_figures(pairs["coach"].base_url)
+            if not args.skip_long:
+                _long_figures(report, pairs, scripts, args, run_id, tracker_url)
             _log("stopping servers")
 
     report["ratios"] = compute_ratios(report["bots"].get("coach"), report["bots"].get("stock"))

@@ -54,6 +54,7 @@ CHANNEL_PATHS: dict[str, tuple[tuple[str, str], ...]] = {
     "slack": (("/webhooks/slack/webhook", "Exact"),),
     "teams": (("/webhooks/teams/webhook", "Exact"),),
     "export": (("/webhooks/export/download", "Prefix"),),
+    "dashboard": (("/webhooks/dashboard", "Prefix"),),
 }
 
 

@@ -32,6 +32,7 @@ ALLOWED_INGRESS_PATHS = {
     ("/webhooks/slack/webhook", "Exact"),
     ("/webhooks/teams/webhook", "Exact"),
     ("/webhooks/export/download", "Prefix"),
+    ("/webhooks/dashboard", "Prefix"),
     ("/webchat", "Prefix"),
     ("/socket.io", "Prefix"),
 }

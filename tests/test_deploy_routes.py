@@ -20,6 +20,10 @@ INTENDED = {
     "/socket.io",
     "/webchat",
     "/webchat/<name:str>",
+    "/webhooks/dashboard/view/<token:str>",
+    "/webhooks/dashboard/data/<token:str>",
+    "/webhooks/dashboard/csv/<token:str>",
+    "/webhooks/dashboard/assets/<name:str>",
 }
 
 

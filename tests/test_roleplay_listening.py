@@ -378,3 +378,13 @@ def test_an_offer_in_the_handover_phase_is_haggled_over_not_a_silent_end():
 def test_the_hint_after_an_offer_warns_against_haggling():
     state = play("price_squeezer", 3, 0, [ANNOUNCE, OFFER])
     assert engine.hint(state) in engine.texts()["hint"]["offer"]
+
+
+def test_the_client_answers_the_handover_that_was_offered():
+    materials = ("Sie bekommen alle Unterlagen und Dateien bis Ende Juni.", Fake())
+    for sid, level, seed in itertools.product(IDS, LEVELS, range(4)):
+        state = play(sid, level, seed, [ANNOUNCE, REASON, FIRM, materials])
+        assert {"handover", "materials"} <= set(state["facts"])
+        assert "recommendation" not in state["facts"]
+        for entry in transcript(state)[-1:]:
+            assert "mpfehl" not in entry["text"], (sid, level, entry["text"])

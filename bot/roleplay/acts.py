@@ -52,11 +52,16 @@ _SENTENCE_END = re.compile(r"[.!?…]+")
 
 @dataclass(frozen=True)
 class TurnActs:
-    """The acts of one user turn; ``offer``/``question`` name their kind (or None)."""
+    """The acts of one user turn.
+
+    ``offer``/``question`` name their kind (or None); ``handover`` what a handover offers
+    (recommendation, materials, completion).
+    """
 
     acts: frozenset[str] = field(default_factory=frozenset)
     offer: str | None = None
     question: str | None = None
+    handover: frozenset[str] = field(default_factory=frozenset)
 
     def __contains__(self, act: object) -> bool:
         """``"offer" in acts``."""
@@ -77,6 +82,7 @@ class _Rules:
     offer_markers: tuple[Pattern[str], ...]
     question_start: Pattern[str]
     question_kinds: dict[str, tuple[Pattern[str], ...]]
+    handover_kinds: dict[str, tuple[Pattern[str], ...]]
 
 
 def _compile(patterns: Iterable[str]) -> tuple[Pattern[str], ...]:
@@ -95,6 +101,7 @@ def _rules() -> _Rules:
         offer_markers=_compile(data["offer_markers"]),
         question_start=re.compile(data["question"]["starts"]),
         question_kinds={k: _compile(data["question"][k]) for k in QUESTION_KINDS},
+        handover_kinds={k: _compile(p) for k, p in data["handover_kinds"].items()},
     )
 
 
@@ -138,8 +145,8 @@ def detect(text: str, flags: Iterable[str] = ()) -> TurnActs:
         flags: The rubric's flags for the turn (``clear_end``, ``blame``, …), if known.
 
     Returns:
-        The acts, with the kind of offer (discount, deadline, payment_plan, other) and of
-        question (next, when, why, opinion, other).
+        The acts, with the kind of offer (discount, deadline, payment_plan, other), of
+        question (next, when, why, opinion, other) and what a handover offers.
     """
     rules = _rules()
     norm = normalize(text or "")
@@ -163,7 +170,12 @@ def detect(text: str, flags: Iterable[str] = ()) -> TurnActs:
         acts.add("question")
     if "off_topic" in acts and acts & {"announce", "reason", "report", "handover", "offer"}:
         acts.discard("off_topic")  # "nach dem Urlaub endet die Zusammenarbeit" is on topic
-    return TurnActs(frozenset(acts), offer, question)
+    handover = frozenset(
+        kind
+        for kind, patterns in rules.handover_kinds.items()
+        if "handover" in acts and _any(patterns, norm)
+    )
+    return TurnActs(frozenset(acts), offer, question, handover)
 
 
 __all__ = ["ACTS", "HOSTILE_FLAGS", "TurnActs", "detect"]

@@ -325,7 +325,7 @@ def _establish(st: dict, acts: TurnActs, hedge_understood: bool) -> None:
         _add_facts(st, "reason")
     if "handover" in acts:
         st["transition_offered"] = True
-        _add_facts(st, "handover")
+        _add_facts(st, "handover", *acts.handover)
     _add_facts(st, *(a for a in ("thanks", "apology", "offer", "report") if a in acts))
 
 

@@ -103,7 +103,8 @@ ANSWER_KINDS: dict[str, tuple[str, ...]] = {
 }
 #: What a conversation can have established (``needs``/``unless`` of a line). ``report``: the
 #: user named what the client did; ``decision``: the client has said he accepts the decision
-#: (a line that ``concedes: [decision]``).
+#: (a line that ``concedes: [decision]``); ``recommendation``/``materials``/``completion``: what
+#: the handover offered (a successor, data and documents, finishing the running work).
 FACTS: tuple[str, ...] = (
     "announced",
     "reason",
@@ -113,6 +114,9 @@ FACTS: tuple[str, ...] = (
     "offer",
     "report",
     "decision",
+    "recommendation",
+    "materials",
+    "completion",
 )
 #: facts a line may establish besides the scenario's own concessions
 CONCEDABLE_FACTS: tuple[str, ...] = ("decision",)

@@ -114,6 +114,11 @@ def test_a_reproach_with_a_number_is_no_offer_and_a_handover_date_no_deal():
     assert "handover" in handover and "offer" not in handover
 
 
+def test_wie_gesagt_is_no_question():
+    assert "question" not in detect("Wie gesagt, die Entscheidung steht.")
+    assert "question" in detect("Wie sehen Sie das")
+
+
 def test_hedging_and_hostility_come_from_the_rubric_flags():
     assert "announce" not in detect("Vielleicht beenden wir die Zusammenarbeit.", {"hedging"})
     assert "attack" in detect("Sie sind unmöglich.", {"insult"})

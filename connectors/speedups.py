@@ -17,6 +17,15 @@ check per class) for *each event* it loads: about 28 % of the Rasa server's busy
 turn 300 of one conversation. ``install()`` puts a cache of the name → class answers in front
 of it; names it does not know yet (and unknown ones) still go through Rasa's own lookup.
 
+A new conversation starts its session on the Rasa server. The domain names a custom
+``action_session_start`` (``actions/session.py``: what a *returning* user keeps, and the
+welcome back), so Rasa would call the action server at the start of every new conversation,
+where there is nothing to carry over and nothing to say. ``install()`` runs Rasa's built-in
+``ActionSessionStart`` for a conversation without events instead – the same events
+(``session_started``, ``action_listen``), one action-server round trip less, and a new
+conversation does not depend on the action server being up (``connectors/guard.py``'s notice
+stays the first thing a user sees then). An expired session still runs the custom action.
+
 It is installed when the Rasa server loads Klartext's tracker store or REST channel (both
 named in ``endpoints.yml``/``credentials.yml``); it is idempotent and changes nothing when
 the Rasa version differs from the one it was written for.
@@ -82,6 +91,31 @@ def _cached_event_lookup(original: Callable[..., Any]) -> Callable[..., Any]:
     return resolve_by_type
 
 
+def _local_start_for_new_conversations(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``MessageProcessor._update_tracker_session`` with the built-in start for new trackers."""
+    from rasa.core.actions.action import ActionSessionStart
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.shared.core.constants import ACTION_SESSION_START_NAME, SESSION_START_METADATA_SLOT
+    from rasa.shared.core.events import SlotSet
+
+    async def update_tracker_session(
+        self: Any, tracker: Any, output_channel: Any, metadata: Optional[Dict] = None
+    ) -> None:
+        if tracker.applied_events():  # an existing conversation: expired or not, Rasa decides
+            return await original(self, tracker, output_channel, metadata)
+        if metadata:
+            tracker.update(SlotSet(SESSION_START_METADATA_SLOT, metadata), self.domain)
+        await self._run_action(
+            action=ActionSessionStart(),
+            tracker=tracker,
+            output_channel=output_channel,
+            nlg=self.nlg,
+            prediction=PolicyPrediction.for_action_name(self.domain, ACTION_SESSION_START_NAME),
+        )
+
+    return update_tracker_session
+
+
 def install() -> bool:
     """Install the speed-ups once; returns whether they are active."""
     global _installed
@@ -89,6 +123,7 @@ def install() -> bool:
         return True
     import rasa
     from rasa.core.actions.action import RemoteAction
+    from rasa.core.processor import MessageProcessor
     from rasa.shared.core.events import Event
 
     if rasa.__version__ != RASA_VERSION:
@@ -104,5 +139,8 @@ def install() -> bool:
 
     RemoteAction._validate_action_result = _validate  # type: ignore[method-assign]
     Event.resolve_by_type = staticmethod(_cached_event_lookup(Event.resolve_by_type))
+    MessageProcessor._update_tracker_session = _local_start_for_new_conversations(  # type: ignore[method-assign]
+        MessageProcessor._update_tracker_session
+    )
     _installed = True
     return True

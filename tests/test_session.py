@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rasa_sdk.executor import CollectingDispatcher
 from trackers import DOMAIN, make_tracker
 
 from actions.session import ActionSessionStart, open_form_slots
 from bot import session
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_case_client_and_finished_answers_carry_over_transient_flags_do_not() -> None:
@@ -108,3 +112,42 @@ async def test_a_new_user_gets_a_silent_session_start() -> None:
     events = await ActionSessionStart().run(dispatcher, make_tracker(), DOMAIN)
     assert [e["event"] for e in events] == ["session_started", "action"]
     assert dispatcher.messages == []
+
+
+class _Processor:
+    """What ``MessageProcessor._update_tracker_session`` uses of the processor."""
+
+    def __init__(self) -> None:
+        from rasa.shared.core.domain import Domain
+
+        self.domain = Domain.load(str(ROOT / "domain.yml"))
+        self.nlg = None
+        self.ran: list = []
+
+    async def _run_action(self, action, tracker, output_channel, nlg, prediction) -> None:
+        self.ran.append(action)
+
+    def _has_session_expired(self, tracker) -> bool:
+        return False
+
+
+async def test_a_new_conversation_starts_its_session_without_the_action_server() -> None:
+    from rasa.core.actions.action import ActionSessionStart as BuiltIn
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from connectors import speedups
+
+    assert speedups.install()
+    processor = _Processor()
+    new = DialogueStateTracker("new", processor.domain.slots)
+    await MessageProcessor._update_tracker_session(processor, new, None)
+    assert [type(action) for action in processor.ran] == [BuiltIn]  # not the RemoteAction
+
+    going_on = DialogueStateTracker("old", processor.domain.slots)
+    for event in (ActionExecuted("action_listen"), UserUttered("Hallo")):
+        going_on.update(event, processor.domain)
+    processor.ran.clear()
+    await MessageProcessor._update_tracker_session(processor, going_on, None)
+    assert processor.ran == []  # not expired: no session start at all

@@ -18,7 +18,9 @@ passes through, the agent's action ``EndpointConfig``:
   :func:`connectors.security.action_secret`): the action server runs nothing without it
   (:mod:`actions.auth`).
 * :func:`install_action_guard` puts the guarded endpoint into a loaded agent (idempotent,
-  cheap; call it per message because ``PUT /model`` replaces the agent).
+  cheap; call it per message because ``PUT /model`` replaces the agent). It also makes the
+  agent's tracker store raise its errors (:func:`install_storage_guard`) instead of Rasa's
+  silent fall-back to an empty in-memory conversation while the database is down.
 * :func:`handle_safely` wraps an input channel's ``on_new_message`` call: installs the
   guard, and turns any unexpected exception into a logged stack trace plus a German
   apology on the message's output channel – never a stack trace for the user. When the
@@ -41,6 +43,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 import aiohttp
 import sqlalchemy.exc
 from rasa.core.channels.channel import UserMessage
+from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from connectors import texts
@@ -185,10 +188,29 @@ def outage_notice(error: BaseException) -> Optional[str]:
     return None
 
 
+def _raise_tracker_store_error(error: Exception) -> None:
+    raise error
+
+
+def install_storage_guard(agent: Any) -> None:
+    """Let a failing tracker store fail the message instead of silently forgetting it.
+
+    Rasa wraps the tracker store in a ``FailSafeTrackerStore`` that, when the database is
+    down, logs the error and goes on with an empty in-memory conversation: the user gets an
+    answer without the conversation's context and nothing of the turn is stored. With the
+    error raised instead, :func:`handle_safely` answers with the "kurz nicht erreichbar"
+    notice and the stored conversation stays as it was.
+    """
+    store = getattr(agent, "tracker_store", None)
+    if isinstance(store, FailSafeTrackerStore):
+        store._on_tracker_store_error = _raise_tracker_store_error
+
+
 def install_action_guard(agent: Any) -> None:
-    """Guard the action endpoint of ``agent`` (and of its loaded processor)."""
+    """Guard the action endpoint of ``agent`` (and of its processor) and its tracker store."""
     if agent is None:
         return
+    install_storage_guard(agent)
     guarded = GuardedActionEndpoint.wrap(getattr(agent, "action_endpoint", None))
     if guarded is not None and agent.action_endpoint is not guarded:
         agent.action_endpoint = guarded

@@ -6,13 +6,18 @@ is ``tests/test_replicas.py::test_postgres_down_users_get_a_notice_and_nothing_i
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import psycopg2
 import pytest
 import sqlalchemy as sa
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from connectors import texts
-from connectors.guard import handle_safely, outage_notice
+from connectors.guard import handle_safely, install_action_guard, outage_notice
 
 NOTICE = texts.reply("database_unavailable")
 
@@ -63,3 +68,24 @@ async def test_handle_safely_sends_the_notice_when_the_database_is_down() -> Non
     ok = await handle_safely(database_down, UserMessage("hallo", collector, "u"), agent=None)
     assert ok is False
     assert [m.get("text") for m in collector.messages] == [NOTICE]
+
+
+class _DownStore(InMemoryTrackerStore):
+    async def retrieve(self, sender_id: str):
+        raise _operational_error()
+
+    async def save(self, tracker) -> None:
+        raise _operational_error()
+
+
+async def test_the_storage_guard_makes_the_fail_safe_store_raise() -> None:
+    """Without it Rasa goes on with an empty in-memory conversation and stores nothing."""
+    store = FailSafeTrackerStore(_DownStore(Domain.empty()))
+    assert await store.retrieve("u") is None  # Rasa's silent fall-back
+    agent = SimpleNamespace(tracker_store=store, action_endpoint=None, processor=None)
+    install_action_guard(agent)
+    with pytest.raises(sa.exc.OperationalError):
+        await store.retrieve("u")
+    with pytest.raises(sa.exc.OperationalError):
+        await store.save(DialogueStateTracker("u", []))
+    assert await store.fallback_tracker_store.retrieve("u") is None  # nothing fell back

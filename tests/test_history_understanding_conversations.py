@@ -216,12 +216,6 @@ def test_an_own_words_boundary_is_set_in_the_form_edited_and_removed(
     assert exported(chat, servers, sender)["boundaries"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the lead's NLU/rules: 'Ja, am 3.11.' is out_of_scope, and a 'nein, am Montag' "
-    "(deny) to the case offer goes to utter_incident_offer_declined instead of "
-    "action_decline_case_incident",
-)
 @pytest.mark.parametrize("answer", ["Ja, am 3.11.", "nein, am montag"])
 def test_the_case_offer_keeps_a_day_named_in_any_words(chat: Chat, sender: str, answer: str):
     talk(chat, sender, "Herr Brandt hat mich am Telefon übel beschimpft", "Schon mehrmals")

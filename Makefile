@@ -10,6 +10,7 @@ SPACY   := nlp/de_blank/config.cfg
 MODEL_STAMP := models/.trained
 WEB_STAMP := web/node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
+HAPROXY ?= /usr/sbin/haproxy
 TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY)
 
 # Python 3.10: python3.10 if it really runs, else pyenv's 3.10.x (see DEVELOPERS.md).
@@ -21,7 +22,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: help setup train run serve shell test test-unit test-rasa bench clean stories browser lint format
+.PHONY: help setup train run serve shell test test-unit test-rasa bench clean stories browser lint format haproxy
 
 help:
 	@echo "make run    – set up, train if needed, start action server + Rasa server + web chat"
@@ -69,6 +70,17 @@ browser:
 	  echo "Hinweis: kein apt-get (oder nicht root) – Chromium fehlt, der Browser-Test wird übersprungen." >&2; \
 	fi
 
+# Debian's HAProxy for the replica load/fault tests (tests/test_replicas.py); only when missing.
+haproxy:
+	@if [ -x "$(HAPROXY)" ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "Installiere HAProxy für die Replika-Tests (apt-get install haproxy) …"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends haproxy) \
+	    >/dev/null 2>&1 || echo "Hinweis: HAProxy konnte nicht installiert werden; die Replika-Tests werden übersprungen." >&2; \
+	else \
+	  echo "Hinweis: kein apt-get (oder nicht root) – HAProxy fehlt, die Replika-Tests werden übersprungen." >&2; \
+	fi
+
 $(MODEL_STAMP): $(TRAIN_INPUTS) | $(STAMP)
 	$(RASA) train --fixed-model-name klartext
 	touch $(MODEL_STAMP)
@@ -98,13 +110,16 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: setup lint browser $(MODEL_STAMP)
+test: setup lint browser haproxy $(MODEL_STAMP)
 	$(RASA) data validate --quiet
 	$(PY) -m pytest -q
 	$(RASA) test core --stories tests/stories --fail-on-prediction-errors --out var/results/core
 
-bench: setup $(MODEL_STAMP)
+# then 2 Rasa replicas vs 1 behind HAProxy, 200 conversations x 10 turns, with the kill and
+# PostgreSQL-outage runs (devtools/bench_replicas.py; BENCH_REPLICAS_ARGS to change the size)
+bench: setup haproxy $(MODEL_STAMP)
 	$(PY) -m devtools.bench $(BENCH_ARGS)
+	$(PY) -m devtools.bench_replicas --kill --postgres $(BENCH_REPLICAS_ARGS)
 
 stories: setup
 	$(PY) -m devtools.make_stories

@@ -15,8 +15,9 @@ Layout of the ports (``base_port`` = B):
 | B + 20 + i | action server ``a<i+1>`` |
 
 HAProxy (``haproxy.cfg`` generated into the work directory) checks ``GET /`` of each replica
-and ``GET /health`` of each action server every second, takes a server out after two failed
-checks, balances round robin, pins a browser's socket.io session to one replica with the
+and ``GET /health`` of each action server every second and takes a server out after three
+failed checks (a check may take 10 s: a busy replica answers late, a dead one refuses at
+once). It balances round robin, pins a browser's socket.io session to one replica with the
 cookie ``klartext-route`` and names the replica that answered in the response header
 ``X-Klartext-Replica``. A request with the header ``X-Klartext-Replica: r2`` goes to ``r2``
 while it is up (used to send one conversation's messages to different replicas at once).
@@ -61,6 +62,10 @@ HAPROXY = Path("/usr/sbin/haproxy")
 REPLICA_HEADER = "X-Klartext-Replica"
 ROUTE_COOKIE = "klartext-route"
 HEALTH_INTERVAL_MS = 1000
+HEALTH_FALL = 3  # failed checks in a row that take a server out
+#: a check may take this long: a replica busy with 100 messages answers ``GET /`` late, but
+#: it is not down (a dead one refuses the connection at once)
+HEALTH_TIMEOUT_S = 10
 _POLL_SECONDS = 0.25
 
 
@@ -160,7 +165,7 @@ def haproxy_config(
     *, base_port: int, replica_ports: List[int], action_ports: List[int], timeout_s: int
 ) -> str:
     """The ``haproxy.cfg`` of the cluster (see the module docstring)."""
-    check = f"check inter {HEALTH_INTERVAL_MS} fall 2 rise 2"
+    check = f"check inter {HEALTH_INTERVAL_MS} fall {HEALTH_FALL} rise 2"
     replicas = [f"r{i + 1}" for i in range(len(replica_ports))]
     lines = [
         "global",
@@ -172,6 +177,7 @@ def haproxy_config(
         f"    timeout server {timeout_s}s",
         f"    timeout queue {timeout_s}s",
         "    timeout tunnel 1h",
+        f"    timeout check {HEALTH_TIMEOUT_S}s",
         "    retries 3",
         "    option redispatch",
         f"frontend rasa_in\n    bind 127.0.0.1:{base_port}\n    default_backend rasa",

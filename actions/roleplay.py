@@ -20,7 +20,7 @@ from actions.common import repository, send, store_quietly
 from actions.playbook_form import CancellableFormValidation, ListeningFormValidation, after_form
 from bot import interrupts, roleplay
 from bot.config import load_settings
-from bot.roleplay import engine, session
+from bot.roleplay import engine, evaluation, session
 from bot.storage.groups import GroupRepository
 from bot.texts import text
 
@@ -345,8 +345,10 @@ class ActionRoleplayProgress(Action):
                     )
                 )
         latest = {c: v[-1] for c, v in report["series"].items() if v}
-        if latest:
-            weakest = min(latest, key=latest.get)
+        weakest = evaluation.focus(latest)  # None when every criterion is good enough
+        if latest and weakest is None:
+            lines.append(text("roleplay", "progress.all_good"))
+        elif weakest is not None:
             lines.append(
                 text(
                     "roleplay",

@@ -175,6 +175,27 @@ async def test_progress_report():
     assert "noch kein Rollenspiel" in texts(dispatcher)
 
 
+async def test_progress_recommends_the_actual_weakest_criterion_or_nothing():
+    from actions.common import repository
+
+    scores = {"clarity": 1.0, "reasons": 0.9, "respect": 0.95, "transition": 0.5}
+    repository().save_roleplay(
+        "erik", scenario_id="extras", difficulty=1, overall=80.0, scores=scores, transcript=[]
+    )
+    dispatcher = CollectingDispatcher()
+    await rp.ActionRoleplayProgress().run(dispatcher, make_tracker(sender="erik"), DOMAIN)
+    assert "Schwerpunkt: Übergabe" in texts(dispatcher), texts(dispatcher)
+
+    all_good = {"clarity": 1.0, "reasons": 0.9, "respect": 1.0, "transition": 0.9}
+    repository().save_roleplay(
+        "fritz", scenario_id="extras", difficulty=1, overall=95.0, scores=all_good, transcript=[]
+    )
+    dispatcher = CollectingDispatcher()
+    await rp.ActionRoleplayProgress().run(dispatcher, make_tracker(sender="fritz"), DOMAIN)
+    report = texts(dispatcher)
+    assert "Schwerpunkt" not in report and "mindestens 80 %" in report
+
+
 @pytest.mark.parametrize(
     "text,cmd",
     [

@@ -33,6 +33,17 @@ _NO_NOTE_WORDS = [
     "skip",
     "brauche ich nicht",
     "nicht noetig",
+    "kein kommentar",
+    "keine anmerkung",
+    "keine anmerkungen",
+    "nichts weiter",
+    "nichts hinzuzufuegen",
+    "nee",
+    "ne",
+    "no",
+    "nope",
+    "passt",
+    "-",
 ]
 
 

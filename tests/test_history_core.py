@@ -160,6 +160,9 @@ def test_descriptions():
     [
         ("keine Notiz", inc.NO_NOTE),
         ("nein", inc.NO_NOTE),
+        ("kein Kommentar.", inc.NO_NOTE),
+        ("nee", inc.NO_NOTE),
+        ("-", inc.NO_NOTE),
         ("  Er hat\n aufgelegt  ", "Er hat aufgelegt"),
     ],
 )

@@ -1184,7 +1184,7 @@ def _long_figures(report, pairs, scripts, args, run_id: str, tracker_url: str | 
 
     cfg = bench_long.LongConfig(turns=1000 if args.long else 300)
     if args.quick:
-        cfg = bench_long.LongConfig(turns=60, users=10, short_turns=5, long_turns=60)
+        cfg = bench_long.LongConfig(turns=60, users=10, short_turns=5, long_turns=60, rest_turns=2)
     coach = pairs.get("coach")
     try:
         figures = bench_long.run(

@@ -8,11 +8,11 @@ Two figures (``docs/bench.md``):
   their quotient (*growth*). The messages cycle through ``long`` in ``bench_scripts.yml``.
 * **Memory (coach).** ``users`` conversations of ``short_turns`` messages over REST
   (``clients`` at a time), the Rasa server's RSS; then every conversation is lengthened to
-  ``long_turns - short_turns`` messages by copying its stored turns inside the tracker store's
+  ``long_turns - rest_turns`` messages by copying its stored turns inside the tracker store's
   database (:func:`lengthen`: the server's own rows again, without session starts), and each
-  user sends ``short_turns`` more messages over REST, so the server loads and extends every
-  long conversation; the RSS again. Playing all 30,000 messages over REST would take about
-  25 minutes on the 2-core machine.
+  user sends ``rest_turns`` more messages over REST, so the server loads, folds and extends
+  every long conversation; the RSS again. Playing all 30,000 messages over REST would take
+  about 25 minutes on the 2-core machine.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class LongConfig:
     users: int = 100
     short_turns: int = 10
     long_turns: int = 300
+    rest_turns: int = 3  # messages each lengthened conversation gets over REST
     clients: int = 8
 
 
@@ -159,15 +160,15 @@ async def memory(
     start = time.perf_counter()
     errors = await _walk(base_url, senders, messages[: cfg.short_turns], cfg.clients)
     short_mb = rss() / bench.MB
-    fed = [lengthen(tracker_url, s, cfg.long_turns - cfg.short_turns) for s in senders]
-    rest = messages[cfg.short_turns : 2 * cfg.short_turns]
+    fed = [lengthen(tracker_url, s, cfg.long_turns - cfg.rest_turns) for s in senders]
+    rest = messages[cfg.short_turns : cfg.short_turns + cfg.rest_turns]
     errors += await _walk(base_url, senders, rest, cfg.clients)
     long_mb = rss() / bench.MB
     return {
         "users": cfg.users,
         "short_turns": cfg.short_turns,
         "long_turns": min(fed) + len(rest),
-        "rest_messages": cfg.users * 2 * cfg.short_turns,
+        "rest_messages": cfg.users * (cfg.short_turns + cfg.rest_turns),
         "errors": errors,
         "rss_short_mb": round(short_mb, 1),
         "rss_long_mb": round(long_mb, 1),

@@ -20,12 +20,15 @@ and erasing or purging a conversation removes its snapshot too.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from typing import Any, Iterable, Mapping, Union
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+
+logger = logging.getLogger(__name__)
 
 ERASE_SLOT = "data_erased"
 TABLE = "events"
@@ -148,11 +151,15 @@ def create_snapshot_table(engine: Engine) -> None:
     SQLite's index on ``sender_id`` already orders by row id, so a window read is a range scan
     there; PostgreSQL needs ``(sender_id, id)`` for that.
     """
-    SNAPSHOT_METADATA.create_all(engine)
-    if engine.dialect.name != "sqlite":
-        table = sa.Table(TABLE, sa.MetaData(), autoload_with=engine)
-        index = sa.Index("ix_klartext_events_sender_id_id", table.c.sender_id, table.c.id)
-        index.create(engine, checkfirst=True)
+    try:
+        SNAPSHOT_METADATA.create_all(engine)
+        if engine.dialect.name != "sqlite":
+            table = sa.Table(TABLE, sa.MetaData(), autoload_with=engine)
+            index = sa.Index("ix_klartext_events_sender_id_id", table.c.sender_id, table.c.id)
+            index.create(engine, checkfirst=True)
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError) as exc:
+        # several replicas starting at once: another one created it first (as Rasa does)
+        logger.warning("Could not create the tracker snapshot table or index: %s", exc)
 
 
 def read_snapshot(conn: sa.engine.Connection, sender_id: str) -> tuple[int, list[dict[str, Any]]]:

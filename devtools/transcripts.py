@@ -155,7 +155,8 @@ CONVERSATIONS: List[Conversation] = [
         "zahlt-seit-drei-monaten",
         "Kunde zahlt seit drei Monaten nicht",
         "Ein Zahlungsproblem ist kein Anlass, eine persönliche Grenze festzulegen: der Weg zur "
-        "Trennung mit den Warnzeichen, abgebrochen mit „stopp“, dann eine Frage zum Recht "
+        "Trennung mit den Warnzeichen – das schon genannte Zahlungsproblem zählt, ohne dass es "
+        "noch einmal gefragt wird –, abgebrochen mit „stopp“, dann eine Frage zum Recht "
         "(Issue 10, Punkt 11).",
         [
             "unser kunde zahlt seit 3 monaten seine rechnungen nicht",
@@ -163,7 +164,7 @@ CONVERSATIONS: List[Conversation] = [
             "nein",
             "ne",
             "nein",
-            "ja, seit 3 monaten keinen cent",
+            "nee, preise sind ok",
             "stopp",
             "was muss ich rechtlich beachten wenn ich kuendige?",
             "Mehr dazu",

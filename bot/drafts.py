@@ -327,9 +327,7 @@ def letter(draft: Draft) -> str:
     )
 
 
-def message(
-    draft: Draft, intro: str | None = None, *, hint: bool = False, **values: Any
-) -> str:
+def message(draft: Draft, intro: str | None = None, *, hint: bool = False, **values: Any) -> str:
     """The coach's message with a draft: a line saying what it is, the letter, maybe a hint.
 
     Args:

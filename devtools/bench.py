@@ -1111,6 +1111,10 @@ def render_table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _times(value: float | None) -> str:
+    return _fmt(value, ".2f") + "×" if value is not None else _fmt(value)
+
+
 def _long_rows(coach, stock, row, both, target_cells) -> list[str]:
     """The rows of the long-conversation figures (``devtools/bench_long.py``), if measured."""
     if _get(coach, "long") is None and _get(stock, "long") is None:
@@ -1128,7 +1132,7 @@ def _long_rows(coach, stock, row, both, target_cells) -> list[str]:
         ),
         row(
             "long conv.: growth last/first",
-            *(_fmt(_get(bot, "long", "growth"), ".2f") + "×" for bot in (coach, stock)),
+            *(_times(_get(bot, "long", "growth")) for bot in (coach, stock)),
         ),
     ]
     memory = _get(coach, "memory")

@@ -17,7 +17,8 @@ Layout of the ports (``base_port`` = B):
 HAProxy (``haproxy.cfg`` generated into the work directory) checks ``GET /`` of each replica
 and ``GET /health`` of each action server every second and takes a server out after three
 failed checks (a check may take 10 s: a busy replica answers late, a dead one refuses at
-once). It balances round robin, pins a browser's socket.io session to one replica with the
+once). It gives each replica at most ``REPLICA_MAXCONN`` requests at once and queues the
+rest, balances round robin, pins a browser's socket.io session to one replica with the
 cookie ``klartext-route`` and names the replica that answered in the response header
 ``X-Klartext-Replica``. A request with the header ``X-Klartext-Replica: r2`` goes to ``r2``
 while it is up (used to send one conversation's messages to different replicas at once).
@@ -66,6 +67,10 @@ HEALTH_FALL = 3  # failed checks in a row that take a server out
 #: a check may take this long: a replica busy with 100 messages answers ``GET /`` late, but
 #: it is not down (a dead one refuses the connection at once)
 HEALTH_TIMEOUT_S = 10
+#: requests a replica gets at once; HAProxy queues the rest (``timeout queue``). A replica
+#: runs NLU and the policies in its event loop: with 100 requests inside, its health check
+#: would wait behind all of them and a busy replica would look dead.
+REPLICA_MAXCONN = 10
 _POLL_SECONDS = 0.25
 
 
@@ -190,7 +195,7 @@ def haproxy_config(
     ]
     lines += [f"    use-server {n} if {{ req.hdr({REPLICA_HEADER}) -m str {n} }}" for n in replicas]
     lines += [
-        f"    server {n} 127.0.0.1:{port} {check} cookie {n}"
+        f"    server {n} 127.0.0.1:{port} {check} cookie {n} maxconn {REPLICA_MAXCONN}"
         for n, port in zip(replicas, replica_ports, strict=True)
     ]
     lines += [

@@ -11,12 +11,14 @@ uses the Redis at ``--redis`` with a fresh key prefix for the conversation locks
   one turn (``BURST_TURN``) is a burst: three messages to the same conversation sent at the
   same moment, pinned to different replicas (header ``X-Klartext-Replica``). Run with 1 and
   with 2 replicas (throughput of both on the same machine).
-* **kill** – the same load; after a third of the messages were answered one replica is
-  killed (SIGKILL). A client retries a request that failed (HTTP 502/503/504 or a broken
-  connection) after a pause, at most ``MAX_ATTEMPTS`` times.
-* **postgres** – a few conversations talk, PostgreSQL is stopped, every message gets the
-  German "kurz nicht erreichbar" notice, PostgreSQL is started again and the same messages
-  are answered normally – no replica restarted.
+* **kill** – the same load again on the 2-replica cluster (last); after a third of the
+  messages were answered replica r2 is killed (SIGKILL). A client retries a request that
+  failed (HTTP 502/503/504 or a broken connection) after a pause, at most ``MAX_ATTEMPTS``
+  times.
+* **postgres** – on the 2-replica cluster after its load run: a few conversations talk,
+  PostgreSQL is stopped, every message gets the German "kurz nicht erreichbar" notice,
+  PostgreSQL is started again and the same messages are answered normally – no replica
+  restarted.
 
 After each run the events table is read and checked (:func:`check`): every answered user
 message stored exactly once, in the order it was sent (the three messages of a burst in any
@@ -305,6 +307,7 @@ def figures(messages: List[Message], seconds: float) -> Dict[str, Any]:
 def _cluster(pg: PrivatePostgres, base_port: int, replicas: int, redis_url: str) -> Cluster:
     database = pg.create_database(f"klartext_{uuid.uuid4().hex[:8]}")
     work = Path(tempfile.mkdtemp(prefix="klartext-cluster-"))
+    _log(f"starting {replicas} replica(s); logs and haproxy.cfg in {work}")
     return Cluster(
         ROOT,
         base_port=base_port,

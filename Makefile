@@ -30,7 +30,7 @@ help:
 	@echo "make test   – set up and run the whole test suite (what CI runs)"
 	@echo "make train  – train the model into models/"
 	@echo "make shell  – chat with the coach in the terminal"
-	@echo "make bench  – latency, throughput, memory and NLU figures vs. a stock Rasa bot"
+	@echo "make bench  – latency, throughput, memory and NLU figures vs. a stock Rasa bot; 2 vs 1 replicas behind HAProxy"
 	@echo "make lint   – ruff (lint rules and format check), as the first step of make test"
 	@echo "make format – format the code and apply ruff's safe fixes"
 

@@ -22,9 +22,9 @@ from typing import Pattern
 import yaml
 
 from bot.normalize import normalize
+from bot.patterns import compile_pattern
 
 SIGNALS_FILE = Path(__file__).with_name("case_signals.yml")
-_MACRO = re.compile(r"\{(\w+)\}")
 _SENTENCE_END = re.compile(r"[.!?;\n]+")
 
 
@@ -40,24 +40,14 @@ class _Case:
     unless: tuple[Pattern[str], ...]
 
 
-def _compile(pattern: str, macros: dict[str, str], where: str) -> Pattern[str]:
-    def expand(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in macros:
-            raise CaseSignalError(f"{where}: unknown macro {{{name}}}")
-        return macros[name]
-
-    try:
-        return re.compile(_MACRO.sub(expand, pattern))
-    except re.error as error:
-        raise CaseSignalError(f"{where}: invalid pattern {pattern!r}: {error}") from error
-
-
 def _patterns(entry: dict, key: str, macros: dict[str, str], where: str) -> tuple:
     values = entry.get(key) or []
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise CaseSignalError(f"{where}: '{key}' must be a list of strings")
-    return tuple(_compile(v, macros, f"{where}.{key}") for v in values)
+    try:
+        return tuple(compile_pattern(v, macros, f"{where}.{key}") for v in values)
+    except ValueError as error:
+        raise CaseSignalError(str(error)) from error
 
 
 @lru_cache(maxsize=None)

@@ -26,11 +26,11 @@ from typing import Dict, List, Optional, Pattern, Tuple
 import yaml
 
 from bot.normalize import normalize
+from bot.patterns import compile_pattern
 
 RULES_FILE = Path(__file__).with_name("distress.yml")
 LEVELS = ("distress", "crisis")  # from mild to severe
 MAX_TEXT = 4000  # longer messages are checked on their first MAX_TEXT characters
-_MACRO = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _SENTENCE_END = re.compile(r"[.!?…\n]")
 
 
@@ -65,26 +65,10 @@ class _Rules:
     stress_words: Tuple[Pattern[str], ...]
 
 
-def _expand(pattern: str, macros: Dict[str, str], where: str) -> str:
-    """Insert the macros into a pattern (macros may use earlier macros)."""
-    for _ in range(10):
-        expanded = _MACRO.sub(lambda m: macros.get(m.group(1), m.group(0)), pattern)
-        if expanded == pattern:
-            break
-        pattern = expanded
-    unknown = _MACRO.search(pattern)
-    if unknown and unknown.group(1) not in macros:
-        raise ValueError(f"{where}: unknown macro {{{unknown.group(1)}}}")
-    return pattern
-
-
 def _compile(pattern: str, macros: Dict[str, str], where: str) -> Pattern[str]:
     if not isinstance(pattern, str) or not pattern:
         raise ValueError(f"{where}: a pattern must be a non-empty string, not {pattern!r}")
-    try:
-        return re.compile(_expand(pattern, macros, where))
-    except re.error as exc:
-        raise ValueError(f"{where}: {exc}") from None
+    return compile_pattern(pattern, macros, where)
 
 
 @lru_cache(maxsize=None)

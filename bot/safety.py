@@ -35,6 +35,7 @@ from typing import Dict, List, Optional, Pattern, Tuple
 import yaml
 
 from bot.normalize import normalize_with_offsets
+from bot.patterns import compile_pattern, expand
 
 RULES_FILE = Path(__file__).with_name("safety.yml")
 KINDS = ("violence", "threat", "harassment", "stalking", "property")
@@ -42,7 +43,6 @@ HARASSMENT = "harassment"
 MAX_TEXT = 4000  # longer messages are checked on their first MAX_TEXT characters
 MAX_TRIES = 25  # vetoed matches per pattern before the pattern is given up for this text
 NEGATION_REACH = 3  # words after the phrase that a negator may stand in ("schlägt mich nicht")
-_MACRO = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _LAZY_GAP = re.compile(r"(\)\{\d+,\d+\})\?")
 
 
@@ -87,31 +87,9 @@ class _Rules:
     sentence: Pattern[str]
 
 
-def _expand(pattern: str, macros: Dict[str, str], where: str) -> str:
-    def replace(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in macros:
-            raise ValueError(f"{where}: unknown macro {{{name}}}")
-        return macros[name]
-
-    for _ in range(10):  # macros may use macros
-        expanded = _MACRO.sub(replace, pattern)
-        if expanded == pattern:
-            return expanded
-        pattern = expanded
-    raise ValueError(f"{where}: macros nested too deeply")
-
-
 def _greedy(pattern: str, macros: Dict[str, str], where: str) -> str:
     """The pattern with its lazy word gaps made greedy (the longest match from a start)."""
-    return _LAZY_GAP.sub(r"\1", _expand(str(pattern), macros, where))
-
-
-def _compile(pattern: str, macros: Dict[str, str], where: str) -> Pattern[str]:
-    try:
-        return re.compile(_expand(str(pattern), macros, where))
-    except re.error as error:
-        raise ValueError(f"{where}: {error}") from error
+    return _LAZY_GAP.sub(r"\1", expand(str(pattern), macros, where))
 
 
 @lru_cache(maxsize=None)
@@ -131,7 +109,7 @@ def load_rules(path: Path = RULES_FILE) -> _Rules:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     macros: Dict[str, str] = {}
     for name, value in (data.get("macros") or {}).items():
-        macros[str(name)] = _expand(str(value), macros, f"{path}: macro {name}")
+        macros[str(name)] = expand(str(value), macros, f"{path}: macro {name}")
     rules: List[_Rule] = []
     seen = set()
     for number, entry in enumerate(data.get("rules") or [], start=1):
@@ -148,14 +126,17 @@ def load_rules(path: Path = RULES_FILE) -> _Rules:
                 id=str(rule_id),
                 kind=str(kind),
                 patterns=tuple(
-                    (_compile(p, macros, where), _compile(_greedy(p, macros, where), {}, where))
+                    (
+                        compile_pattern(p, macros, where),
+                        compile_pattern(_greedy(p, macros, where), {}, where),
+                    )
                     for p in entry["patterns"]
                 ),
-                with_=tuple(_compile(p, macros, where) for p in entry.get("with") or []),
-                context=_compile(context, macros, where) if context else None,
-                unless=tuple(_compile(p, macros, where) for p in entry.get("unless") or []),
+                with_=tuple(compile_pattern(p, macros, where) for p in entry.get("with") or []),
+                context=compile_pattern(context, macros, where) if context else None,
+                unless=tuple(compile_pattern(p, macros, where) for p in entry.get("unless") or []),
                 unless_sentence=tuple(
-                    _compile(p, macros, where) for p in entry.get("unless_sentence") or []
+                    compile_pattern(p, macros, where) for p in entry.get("unless_sentence") or []
                 ),
                 negatable=bool(entry.get("negatable", True)),
             )
@@ -165,11 +146,11 @@ def load_rules(path: Path = RULES_FILE) -> _Rules:
     not_negating = "|".join(f"(?:{p})" for p in negation.get("not_negating") or []) or r"(?!x)x"
     return _Rules(
         rules=tuple(rules),
-        negators=_compile(negation["negators"], macros, f"{path}: negators"),
-        not_negating=_compile(rf"\b(?:{not_negating})", macros, f"{path}: not_negating"),
-        clause=_compile(boundaries["clause"], macros, f"{path}: clause boundaries"),
-        contrast=_compile(boundaries["contrast"], macros, f"{path}: contrast boundaries"),
-        sentence=_compile(boundaries["sentence"], macros, f"{path}: sentence boundaries"),
+        negators=compile_pattern(negation["negators"], macros, f"{path}: negators"),
+        not_negating=compile_pattern(rf"\b(?:{not_negating})", macros, f"{path}: not_negating"),
+        clause=compile_pattern(boundaries["clause"], macros, f"{path}: clause boundaries"),
+        contrast=compile_pattern(boundaries["contrast"], macros, f"{path}: contrast boundaries"),
+        sentence=compile_pattern(boundaries["sentence"], macros, f"{path}: sentence boundaries"),
     )
 
 

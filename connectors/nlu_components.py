@@ -115,9 +115,12 @@ def _danger_entity(kind: str, start: int, end: int) -> Dict[Text, Any]:
     }
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class SafetyIntentClassifier(GraphComponent, IntentClassifier):
-    """Sets ``report_danger`` when the message describes danger; place it after the classifier."""
+class _RuleIntentClassifier(GraphComponent, IntentClassifier):
+    """An untrained intent component whose rule file is checked once, at start-up."""
+
+    @staticmethod
+    def check_rules() -> None:
+        """Load the component's rule file, so a broken one fails at start-up."""
 
     @classmethod
     def create(
@@ -126,9 +129,16 @@ class SafetyIntentClassifier(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "SafetyIntentClassifier":
-        load_rules()  # a broken safety.yml fails at start-up, not on the first message
+    ) -> "_RuleIntentClassifier":
+        cls.check_rules()
         return cls()
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class SafetyIntentClassifier(_RuleIntentClassifier):
+    """Sets ``report_danger`` when the message describes danger; place it after the classifier."""
+
+    check_rules = staticmethod(load_rules)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -148,19 +158,10 @@ class SafetyIntentClassifier(GraphComponent, IntentClassifier):
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class DistressIntentClassifier(GraphComponent, IntentClassifier):
+class DistressIntentClassifier(_RuleIntentClassifier):
     """Sets ``report_stress`` for acute distress or a cue phrase; place it after the classifier."""
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "DistressIntentClassifier":
-        distress.load_rules()  # a broken distress.yml fails at start-up
-        return cls()
+    check_rules = staticmethod(distress.load_rules)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
@@ -179,19 +180,10 @@ def _overrulable(top: Text | None, text: Text) -> bool:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class CaseSignalClassifier(GraphComponent, IntentClassifier):
+class CaseSignalClassifier(_RuleIntentClassifier):
     """Puts the one signalled case on top of a case guess; place it after the classifier."""
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "CaseSignalClassifier":
-        case_signals.load_cases()  # a broken case_signals.yml fails at start-up
-        return cls()
+    check_rules = staticmethod(case_signals.load_cases)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -15,14 +15,13 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
-import secrets
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from bot.boundaries import plural
 from bot.config import Settings, load_settings
+from bot.secret_files import generated_secret
 from bot.texts import text
 
 EXPORT_FORMAT = "klartext-export/1"
@@ -68,23 +67,7 @@ def secret(var_dir: Path | None = None) -> bytes:
     settings = _settings()
     if settings.secret:
         return settings.secret.encode("utf-8")
-    path = Path(var_dir or settings.var_dir) / SECRET_FILE
-    for _ in range(20):
-        try:
-            value = path.read_bytes().strip()
-            if value:
-                return value
-        except FileNotFoundError:
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(secrets.token_hex(32).encode("ascii"))
-                continue
-        time.sleep(0.05)  # the other process is writing it right now
-    raise RuntimeError(f"cannot read the export secret in {path}")
+    return generated_secret(var_dir or settings.var_dir, SECRET_FILE).encode("ascii")
 
 
 # --------------------------------------------------------------------------- tokens

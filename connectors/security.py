@@ -29,16 +29,13 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import os
-import secrets
-import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, List, Mapping, Optional
 from urllib.parse import urlsplit
 
 from bot import texts
 from bot.config import SettingError, Settings, load_settings
+from bot.secret_files import generated_secret
 from connectors import channel_common  # noqa: F401  (registers the "security" texts)
 
 LOCAL = "local"
@@ -225,29 +222,6 @@ def webchat_refusal(
 
 
 # --------------------------------------------------------------------------- secrets
-def generated_secret(var_dir: Path, name: str) -> str:
-    """A random secret created once in ``var_dir/name`` (mode 0600), then read from there.
-
-    Several processes may ask at the same time: the exclusive create makes sure exactly one
-    of them writes it; the others wait until it is there.
-    """
-    path = Path(var_dir) / name
-    for _ in range(40):
-        try:
-            value = path.read_text(encoding="ascii").strip()
-            if value:
-                return value
-        except FileNotFoundError:
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "w", encoding="ascii") as handle:
-                    handle.write(secrets.token_hex(32))
-                continue
-        time.sleep(0.05)  # the other process is writing it right now
-    raise RuntimeError(f"cannot read the generated secret in {path}")
 
 
 def action_secret(settings: Optional[Settings] = None) -> str:

@@ -13,11 +13,12 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import in_thread, message_text
+from actions.common import in_thread, message_text, store_quietly
 from actions.playbook_form import after_cancel
 from actions.roleplay import SETUP_SLOTS, ValidateRoleplaySetupForm
-from bot import groups, roleplay
+from bot import groups
 from bot.config import load_settings
+from bot.roleplay import library
 from bot.storage.groups import GroupRepository
 from bot.texts import text
 
@@ -32,10 +33,10 @@ async def is_trainer(sender_id: str) -> bool:
     )
 
 
-def _title(scenario_id: str) -> str:
-    return next(
-        (s["title"] for s in roleplay.list_scenarios() if s["id"] == scenario_id), scenario_id
-    )
+async def _title(scenario_id: str, trainer: str) -> str:
+    """The title of a shipped, published or the trainer's own scenario (else its id)."""
+    found = await store_quietly(library.resolve, trainer, scenario_id)
+    return found.title if found is not None else scenario_id
 
 
 class ActionTrainerVerify(Action):
@@ -96,12 +97,21 @@ class ActionTrainerSessionCreated(Action):
             return []
         scenario = tracker.get_slot("rp_scenario")
         difficulty = int(tracker.get_slot("rp_difficulty") or 2)
+        if not isinstance(scenario, str) or (
+            await store_quietly(library.resolve, tracker.sender_id, scenario) is None
+        ):  # only a scenario this trainer may use (the slot can be forged)
+            dispatcher.utter_message(response="utter_invalid_rp_scenario")
+            return [SlotSet("rp_scenario", None), SlotSet("rp_difficulty", None)]
         session = await in_thread(
             group_repository().open_session, tracker.sender_id, scenario, difficulty
         )
         dispatcher.utter_message(
             text=text(
-                "groups", "opened", title=_title(scenario), difficulty=difficulty, code=session.code
+                "groups",
+                "opened",
+                title=await _title(scenario, tracker.sender_id),
+                difficulty=difficulty,
+                code=session.code,
             )
         )
         return [SlotSet("rp_scenario", None), SlotSet("rp_difficulty", None)]
@@ -159,7 +169,8 @@ class ActionSessionResults(Action):
         link = await in_thread(groups.dashboard_message, tracker.sender_id, code)
         if not groups.asks_for_dashboard(message_text(tracker)):
             session = await in_thread(repo.find_session, code)
-            for message in groups.results_messages(session, _title(session.scenario_id), results):
+            title = await _title(session.scenario_id, tracker.sender_id)
+            for message in groups.results_messages(session, title, results):
                 dispatcher.utter_message(text=message)
         dispatcher.utter_message(text=link)
         return []

@@ -7,22 +7,28 @@ character is ever routed elsewhere) and is validated here turn by turn.
 
 from __future__ import annotations
 
+import contextvars
+import logging
 import random
 import zlib
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Mapping, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import repository, send, store_quietly
+from actions.common import in_thread, repository, send, store_quietly
 from actions.playbook_form import CancellableFormValidation, ListeningFormValidation, after_form
 from bot import interrupts, roleplay
 from bot.config import load_settings
-from bot.roleplay import engine, evaluation, session
+from bot.roleplay import engine, evaluation, library, session
+from bot.roleplay.scenarios import Scenario, default_scenarios
+from bot.storage.db import STORAGE_ERRORS
 from bot.storage.groups import GroupRepository
 from bot.texts import text
+
+logger = logging.getLogger(__name__)
 
 DONE = "done"
 SETUP_SLOTS = (
@@ -32,6 +38,42 @@ SETUP_SLOTS = (
     "rp_utterance",
     "rp_state",
     "rp_group",
+)
+
+
+async def scenarios_for(
+    tracker: Tracker, scenario_id: Optional[str] = None
+) -> Mapping[str, Scenario]:
+    """The scenarios this sender's role-play may use (``bot.roleplay.library.catalog``).
+
+    The shipped ones, published ones, the sender's own and their group session's; for a
+    running role-play (``scenario_id``) a shipped id needs no database at all. When the
+    database fails, the shipped scenarios still work.
+    """
+    if scenario_id is not None and scenario_id in default_scenarios():
+        return default_scenarios()
+    group = tracker.get_slot("rp_group")
+    try:
+        return await in_thread(
+            library.catalog,
+            tracker.sender_id,
+            group if isinstance(group, str) else None,
+            scenario_id,
+        )
+    except STORAGE_ERRORS:
+        logger.exception("loading the trainer scenarios failed")
+        return default_scenarios()
+
+
+#: the scenarios listed for the current request (set in ``run``, read by the sync ``understood``)
+_LISTED: contextvars.ContextVar[Optional[List[Dict[str, Any]]]] = contextvars.ContextVar(
+    "klartext_listed_scenarios", default=None
+)
+
+
+#: the scenarios of the running role-play for the current request (set in ``run``)
+_PLAYED: contextvars.ContextVar[Optional[Mapping[str, Scenario]]] = contextvars.ContextVar(
+    "klartext_played_scenarios", default=None
 )
 
 
@@ -73,7 +115,7 @@ class ActionAskRpScenario(Action):
     ) -> List[Dict[Text, Any]]:
         buttons = []
         suggested = tracker.get_slot("rp_suggested")
-        scenarios = roleplay.list_scenarios()
+        scenarios = roleplay.list_scenarios(await scenarios_for(tracker))
         if suggested:
             title = next((s["title"] for s in scenarios if s["id"] == suggested), suggested)
             buttons.append(
@@ -97,10 +139,26 @@ class ValidateRoleplaySetupForm(CancellableFormValidation):
     def free_text(self, slot: str) -> bool:
         return False
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        # the list this sender can choose from, loaded once per request off the event loop
+        token = _LISTED.set(roleplay.list_scenarios(await scenarios_for(tracker)))
+        try:
+            return await super().run(dispatcher, tracker, domain)
+        finally:
+            _LISTED.reset(token)
+
+    @staticmethod
+    def listed() -> List[Dict[str, Any]]:
+        """The scenarios this request's sender may choose (shipped ones outside a request)."""
+        found = _LISTED.get()
+        return found if found is not None else roleplay.list_scenarios()
+
     def understood(self, slot: str, text: str) -> bool:
         if slot == "rp_difficulty":
             return session.parse_difficulty(text) is not None
-        listed = roleplay.list_scenarios()
+        listed = self.listed()
         return session.parse_scenario(text, listed, None, random.Random(0)) is not None
 
     def validate_rp_scenario(
@@ -110,7 +168,7 @@ class ValidateRoleplaySetupForm(CancellableFormValidation):
             return {"rp_scenario": None}
         chosen = session.parse_scenario(
             value if isinstance(value, str) else "",
-            roleplay.list_scenarios(),
+            self.listed(),
             tracker.get_slot("rp_suggested"),
             random.Random(),
         )
@@ -145,8 +203,9 @@ class ActionRoleplayStart(Action):
         scenario = tracker.get_slot("rp_scenario")
         difficulty = int(tracker.get_slot("rp_difficulty") or 2)
         seed = zlib.crc32(f"{tracker.sender_id}|{scenario}|{difficulty}".encode())
+        scenarios = await scenarios_for(tracker, scenario if isinstance(scenario, str) else "")
         try:
-            state, messages = roleplay.start(scenario, difficulty, seed)
+            state, messages = roleplay.start(scenario, difficulty, seed, scenarios)
         except (roleplay.UnknownScenario, ValueError):
             dispatcher.utter_message(response="utter_invalid_rp_scenario")
             return [SlotSet("roleplay_active", False)]
@@ -200,6 +259,19 @@ class ValidateRoleplayForm(ListeningFormValidation):
             ]
         return [SlotSet("rp_utterance", DONE), SlotSet("rp_state", {**state, "stopped": True})]
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Dict[Text, Any]]:
+        # a trainer's scenario is looked up once per request, off the event loop
+        state = tracker.get_slot("rp_state")
+        scenario_id = state.get("scenario_id") if isinstance(state, dict) else None
+        found = await scenarios_for(tracker, str(scenario_id)) if scenario_id else None
+        token = _PLAYED.set(found)
+        try:
+            return await super().run(dispatcher, tracker, domain)
+        finally:
+            _PLAYED.reset(token)
+
     def validate_rp_utterance(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
@@ -208,7 +280,20 @@ class ValidateRoleplayForm(ListeningFormValidation):
             return {"rp_utterance": DONE}  # nothing to play: end the loop cleanly
         if not isinstance(value, str):
             return {"rp_utterance": None}  # the loop just started: nothing said yet
-        message = value
+        scenarios = _PLAYED.get() or default_scenarios()
+        if state["scenario_id"] not in scenarios:  # withdrawn or never allowed: end cleanly
+            dispatcher.utter_message(response="utter_invalid_rp_scenario")
+            return {"rp_utterance": DONE, "rp_state": None}
+        return self._play(value, state, scenarios, dispatcher)
+
+    def _play(
+        self,
+        message: str,
+        state: Dict[str, Any],
+        scenarios: Mapping[str, Scenario],
+        dispatcher: CollectingDispatcher,
+    ) -> Dict[Text, Any]:
+        """One message inside the role-play: a command or the user's line to the client."""
         cmd = session.command(message)
         if cmd == "stop":
             state = {**state, "stopped": True}
@@ -217,7 +302,7 @@ class ValidateRoleplayForm(ListeningFormValidation):
             dispatcher.utter_message(text=roleplay.hint(state))
             return {"rp_utterance": None}
         if cmd == "restart":
-            state, messages = roleplay.restart(state)
+            state, messages = roleplay.restart(state, scenarios)
             send(dispatcher, messages)
             return {"rp_utterance": None, "rp_state": state}
         if cmd == "pause":
@@ -226,12 +311,14 @@ class ValidateRoleplayForm(ListeningFormValidation):
             return {"rp_utterance": None, "rp_state": state}
         if state.get("paused"):
             if cmd == "resume":
-                state, messages = roleplay.resume(state)
+                state, messages = roleplay.resume(state, scenarios)
                 send(dispatcher, messages)
                 return {"rp_utterance": None, "rp_state": state}
             dispatcher.utter_message(text=text("roleplay", "paused_reminder"))
             return {"rp_utterance": None}
-        state, messages, finished = roleplay.turn(state, session.clip_turn(message))
+        state, messages, finished = roleplay.turn(
+            state, session.clip_turn(message), scenarios=scenarios
+        )
         send(dispatcher, messages)
         return {"rp_utterance": DONE if finished else None, "rp_state": state}
 
@@ -267,7 +354,11 @@ class ActionRoleplayFeedback(Action):
             )
             if not state.get("turns"):
                 return events + [SlotSet("rp_state", None)]
-        send(dispatcher, roleplay.feedback(state))
+        scenarios = await scenarios_for(tracker, str(state["scenario_id"]))
+        if state["scenario_id"] not in scenarios:  # withdrawn meanwhile: no feedback possible
+            dispatcher.utter_message(text=text("roleplay", "setup.stopped"))
+            return events + [SlotSet("rp_state", None), SlotSet("rp_group", None)]
+        send(dispatcher, roleplay.feedback(state, scenarios))
         dispatcher.utter_message(text=text("roleplay", "after.text"), buttons=_after_buttons())
         result = roleplay.summary(state)
         events.append(SlotSet("roleplay_score", float(result["overall"])))
@@ -285,7 +376,7 @@ class ActionRoleplayFeedback(Action):
                 difficulty=state["difficulty"],
                 overall=float(result["overall"]),
                 scores={k: v for k, v in result["conversation"].items() if v is not None},
-                transcript=scored_transcript(state),
+                transcript=scored_transcript(state, scenarios),
                 outcome=state.get("outcome") or "stopped",
                 group_code=group,
             )
@@ -301,11 +392,13 @@ def _after_buttons() -> List[Dict[str, str]]:
     ]
 
 
-def scored_transcript(state: Dict[str, Any]) -> List[Dict[str, Any]]:
+def scored_transcript(
+    state: Dict[str, Any], scenarios: Optional[Mapping[str, Scenario]] = None
+) -> List[Dict[str, Any]]:
     """The transcript with each user line carrying its rubric scores (for reports and examples)."""
     scores = iter(t.get("scores") for t in state.get("turns", []))
     out = []
-    for entry in engine.transcript(state):
+    for entry in engine.transcript(state, scenarios):
         entry = {k: entry[k] for k in ("speaker", "phase", "text") if k in entry}
         if entry.get("speaker") == "user":
             entry["scores"] = next(scores, None)

@@ -38,6 +38,21 @@ def build_parser() -> argparse.ArgumentParser:
     check = scenarios_sub.add_parser("check", help="alle Szenario-Dateien prüfen")
     check.add_argument("paths", nargs="*", help="Dateien oder Ordner (Standard: data/scenarios)")
     check.set_defaults(func=_lazy("bot.roleplay.cli:run_check"))
+    imp = scenarios_sub.add_parser(
+        "import",
+        help="eine Szenario-Datei prüfen und als neue Version eines eigenen Szenarios speichern",
+    )
+    imp.add_argument("file", help="die YAML-Datei")
+    imp.add_argument(
+        "--trainer", required=True, help="Sender-ID der Trainerin / des Trainers (Eigentümer)"
+    )
+    imp.add_argument("--publish", action="store_true", help="für alle veröffentlichen")
+    imp.set_defaults(func=_lazy("bot.roleplay.cli:run_import"))
+    listing = scenarios_sub.add_parser(
+        "list", help="die eigenen Szenarien einer Trainerin / eines Trainers mit allen Versionen"
+    )
+    listing.add_argument("--trainer", required=True, help="Sender-ID der Trainerin / des Trainers")
+    listing.set_defaults(func=_lazy("bot.roleplay.cli:run_list"))
 
     report = sub.add_parser(
         "report", help="Bericht einer Gruppensitzung als HTML (mit Diagrammen) und CSV"

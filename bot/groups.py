@@ -352,6 +352,17 @@ def report(
     )
 
 
+def scenario_title(scenario_id: str, trainer: str, url: str) -> str:
+    """The title of a shipped scenario or one ``trainer`` may use (else the id itself)."""
+    shipped = next((s["title"] for s in list_scenarios() if s["id"] == scenario_id), None)
+    if shipped is not None:
+        return shipped
+    from bot.roleplay.library import resolve  # the trainer scenarios: only when needed
+
+    found = resolve(trainer, scenario_id, url=url)
+    return found.title if found is not None else scenario_id
+
+
 def session_report(repo: GroupRepository, code: str, trainer: str) -> GroupReport | None:
     """The report of session ``code``; None unless ``trainer`` opened that session."""
     code = normalize_code(code)
@@ -359,10 +370,7 @@ def session_report(repo: GroupRepository, code: str, trainer: str) -> GroupRepor
     if results is None:
         return None
     session = repo.find_session(code)
-    title = next(
-        (s["title"] for s in list_scenarios() if s["id"] == session.scenario_id),
-        session.scenario_id,
-    )
+    title = scenario_title(session.scenario_id, trainer, repo.url)
     return report(
         session,
         title,

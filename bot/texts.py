@@ -40,6 +40,7 @@ SOURCES: dict[str, Path] = {
     "knowledge": TEXT_DIR / "knowledge.yml",
     "roleplay": Path(__file__).parent / "roleplay" / "texts.yml",
     "rubric": Path(__file__).parent / "rubric" / "suggestions.yml",
+    "scenarios": TEXT_DIR / "scenarios.yml",
     "session": TEXT_DIR / "session.yml",
 }
 

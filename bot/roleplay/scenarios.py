@@ -325,8 +325,13 @@ def _line_map(text: str) -> tuple[dict[str, int], list[tuple[str, str, int]]]:
     if root is None:
         return lines, dupes
 
+    seen_nodes: set[int] = set()
+
     def walk(node: yaml.Node, path: str) -> None:
         lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in seen_nodes:  # an alias: its node was walked already (no blow-up)
+            return
+        seen_nodes.add(id(node))
         if isinstance(node, yaml.MappingNode):
             seen: set[str] = set()
             for key_node, value_node in node.value:
@@ -770,11 +775,30 @@ def _parse(path: Path) -> tuple[Scenario | None, list[ScenarioError]]:
         return None, [
             ScenarioError(name, "", f"Datei lässt sich nicht lesen ({exc.strerror or exc})")
         ]
+    return parse_text(name, text)
+
+
+def parse_text(
+    name: str, text: str, *, max_bytes: int | None = None
+) -> tuple[Scenario | None, list[ScenarioError]]:
+    """The scenario in YAML ``text`` and every problem, checked exactly like a file.
+
+    ``name`` stands where the file name stands in the messages. With ``max_bytes`` a longer
+    text (UTF-8) is refused before it is parsed.
+    """
+    if max_bytes is not None:
+        size = len(text.encode("utf-8", errors="replace"))
+        if size > max_bytes:
+            return None, [
+                ScenarioError(name, "", f"Datei ist zu groß ({size} Bytes, höchstens {max_bytes})")
+            ]
     try:
         data = yaml.safe_load(text)
         line_of, dupes = _line_map(text)
     except yaml.YAMLError as exc:
         return None, [_yaml_error(name, exc)]
+    except RecursionError:
+        return None, [ScenarioError(name, "", "YAML-Syntaxfehler: zu tief verschachtelt")]
     chk = _Checker(name, line_of)
     for parent, key, line in dupes:
         chk.errors.append(
@@ -789,6 +813,17 @@ def _parse(path: Path) -> tuple[Scenario | None, list[ScenarioError]]:
 def validate_file(path: str | Path) -> list[ScenarioError]:
     """All problems of one scenario file (empty list = file is fine)."""
     return _parse(Path(path))[1]
+
+
+#: the largest scenario text accepted from a trainer (dashboard, upload, `coach scenarios import`)
+MAX_SCENARIO_BYTES = 64 * 1024
+
+
+def validate_text(
+    name: str, text: str, *, max_bytes: int | None = MAX_SCENARIO_BYTES
+) -> list[ScenarioError]:
+    """All problems of a scenario given as YAML text (the checks of `coach scenarios check`)."""
+    return parse_text(name, text, max_bytes=max_bytes)[1]
 
 
 def load_scenario_file(path: str | Path) -> Scenario:

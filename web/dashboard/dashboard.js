@@ -124,6 +124,10 @@
     csv.setAttribute("download", `klartext-${data.code}.csv`);
     csv.textContent = t("csv");
     csv.hidden = false;
+    const scenarios = $("scenarios-link");
+    scenarios.href = "../scenarios/" + encodeURIComponent(token);
+    scenarios.textContent = data.scenariosLink || "";
+    scenarios.hidden = !data.scenariosLink;
     $("participants-title").textContent = t("participants");
     $("weakest-title").textContent = t("weakest");
     $("criteria-title").textContent = t("criteria");

@@ -38,7 +38,7 @@ from sanic.response import HTTPResponse
 from bot import data_rights, groups
 from bot.config import ROOT, load_settings
 from bot.roleplay import library
-from bot.roleplay.scenarios import MAX_SCENARIO_BYTES, ScenarioError
+from bot.roleplay.scenarios import MAX_SCENARIO_BYTES, ScenarioError, default_scenarios
 from bot.storage.db import STORAGE_ERRORS
 from bot.storage.groups import GroupRepository
 from bot.storage.repository import InvalidInput
@@ -342,7 +342,18 @@ def scenario_list(trainer: str) -> dict[str, Any]:
 
 
 def scenario_detail(trainer: str, slug: str) -> dict[str, Any]:
-    """One of the trainer's own scenarios (or a published one, read-only) with its versions."""
+    """One of the trainer's own scenarios (or a published or shipped one to copy), with versions."""
+    shipped = default_scenarios().get(slug)
+    if shipped is not None:  # a template: its file, to be saved under an own id
+        yaml_text = Path(shipped.source).read_text(encoding="utf-8")
+        return {
+            "id": slug,
+            "own": False,
+            "published": False,
+            "versions": [],
+            "yaml": yaml_text,
+            "form": library.text_to_form(yaml_text),
+        }
     url = load_settings().database_url
     repo = ScenarioRepository(url)
     stored = repo.find(slug, all_versions=True)

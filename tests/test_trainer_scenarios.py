@@ -339,6 +339,9 @@ def test_the_api_checks_saves_and_starts_a_session(trainers, url):
     status, detail = call(dashboard.scenario_detail, token, "kunde_api")
     assert [v["number"] for v in detail["versions"]] == [2, 1] and detail["form"]["id"]
 
+    status, template = call(dashboard.scenario_detail, token, "late_payer")  # a shipped one
+    assert status == 200 and not template["own"] and template["form"]["id"] == "late_payer"
+
     status, opened = call(dashboard.scenario_session, token, "kunde_api", body={"difficulty": 3})
     assert status == 200 and opened["code"] in opened["message"]
     assert GroupRepository(url).find_session(opened["code"]).scenario_id == "kunde_api"

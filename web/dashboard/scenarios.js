@@ -258,7 +258,7 @@
     };
     group(t("own"), data.own, t("own_none"), t("edit"));
     group(t("published"), data.published, t("published_none"), t("view"));
-    group(t("shipped"), data.shipped, "", null);
+    group(t("shipped"), data.shipped, "", t("template"));
   }
 
   async function reload() {
@@ -362,7 +362,7 @@
     $("form-title").focus();
   }
 
-  function startNew() {
+  function startNew(focus) {
     fillForm({}, false);
     clearErrors();
     result("");
@@ -373,7 +373,7 @@
     $("form-title").textContent = t("form_new");
     $("start-session").disabled = true;
     renderVersions([]);
-    control("id").focus();
+    if (focus === true) control("id").focus();
   }
 
   function yamlBody() {
@@ -437,13 +437,12 @@
     levels.value = "2";
     buildForm();
     renderList(data);
-    startNew();
-    $("form-title").blur();
+    startNew(false);
     setState("ready");
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    $("new").addEventListener("click", startNew);
+    $("new").addEventListener("click", () => startNew(true));
     $("check").addEventListener("click", () => busy(() => check({ form: collectForm() }, true)));
     $("save").addEventListener("click", () => busy(() => save({ form: collectForm(), publish: control("publish").checked }, true)));
     $("start-session").addEventListener("click", () => busy(startSession));

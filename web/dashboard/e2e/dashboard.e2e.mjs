@@ -7,7 +7,9 @@
 // Steps: {goto: url[, state]} (state: the page's data-state to wait for, default "live"; the
 // HTTP status is recorded) · {waitCount: n} (n finished role-plays shown, without reload) ·
 // {focus: participant name} · {press: key} · {click: CSS selector} · {viewport: {width, height}} ·
-// {download: CSS selector} (the link's download, its text recorded) · {snapshot: name}.
+// {download: CSS selector} (the link's download, its text recorded) · {snapshot: name} ·
+// for the scenario page (scenarios.html): {fill: {CSS selector: text, …}} · {check: CSS selector}
+// · {focusOn: CSS selector} · {waitFor: CSS selector} (until it is in the page).
 // Prints one JSON line per snapshot as it is taken ({"snapshot": name, "data": {...}}) so the
 // test can act in between, then {"ok": true} or {"ok": false, "error": "..."}.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -32,6 +34,42 @@ async function snapshot(page) {
     const main = document.querySelector("#dashboard");
     const visible = (node) => node && !node.hidden && node.offsetParent !== null;
     const text = (selector) => (document.querySelector(selector) || {}).textContent || "";
+    const scenarios = document.querySelector("#scenarios");
+    if (scenarios) {
+      const active = document.activeElement;
+      return {
+        status,
+        page: "scenarios",
+        documentTitle: document.title,
+        state: scenarios.getAttribute("data-state"),
+        heading: text("#heading"),
+        own: Array.from(document.querySelectorAll("#list li[data-scenario]")).map((li) => li.textContent),
+        errorsVisible: visible(document.querySelector("#errors")),
+        errors: Array.from(document.querySelectorAll("#errors li")).map((li) => li.textContent),
+        fieldErrors: Array.from(document.querySelectorAll(".field-error")).map((node) => ({
+          field: node.getAttribute("data-error-field"),
+          text: node.textContent,
+          next: node.nextElementSibling ? node.nextElementSibling.id : null,
+        })),
+        invalid: Array.from(document.querySelectorAll('[aria-invalid="true"]')).map((node) => ({
+          id: node.id,
+          describedBy: node.getAttribute("aria-describedby"),
+          label: (document.querySelector(`label[for="${node.id}"]`) || {}).textContent || "",
+        })),
+        result: text("#result"),
+        resultKind: (document.querySelector("#result") || { getAttribute: () => null }).getAttribute("data-kind"),
+        code: (document.querySelector("#result") || { getAttribute: () => null }).getAttribute("data-code"),
+        previewVisible: visible(document.querySelector("#preview")),
+        preview: Array.from(document.querySelectorAll("#preview-body p")).map((p) => p.textContent),
+        versions: Array.from(document.querySelectorAll("#versions-list li")).map((li) => li.textContent),
+        focused: active ? active.id || active.tagName : null,
+        liveRegions: Array.from(document.querySelectorAll("[aria-live], [role=alert], [role=status]")).map((n) => n.id),
+        unlabelled: Array.from(document.querySelectorAll("#form input, #form textarea, #form select"))
+          .filter((node) => !document.querySelector(`label[for="${node.id}"]`)).map((node) => node.id || node.name),
+        overflowX: document.documentElement.scrollWidth - window.innerWidth,
+        consoleErrors: null,
+      };
+    }
     if (!main) {
       return { status, body: document.body.innerText, dashboard: false };
     }
@@ -97,7 +135,7 @@ try {
       const answer = await page.goto(step.goto, { waitUntil: "load", timeout });
       lastStatus = answer ? answer.status() : null;
       if (step.state !== null) {
-        await page.waitForSelector(`#dashboard[data-state="${step.state || "live"}"]`, { timeout });
+        await page.waitForSelector(`main[data-state="${step.state || "live"}"]`, { timeout });
       }
     } else if (step.waitCount !== undefined) {
       await page.waitForFunction(
@@ -108,6 +146,16 @@ try {
       await page.locator(`.participant[data-participant="${step.focus}"]`).focus();
     } else if (step.press) {
       await page.keyboard.press(step.press);
+    } else if (step.fill) {
+      for (const [selector, value] of Object.entries(step.fill)) {
+        await page.locator(selector).fill(value, { timeout });
+      }
+    } else if (step.check) {
+      await page.locator(step.check).check({ timeout });
+    } else if (step.focusOn) {
+      await page.locator(step.focusOn).focus({ timeout });
+    } else if (step.waitFor) {
+      await page.waitForSelector(step.waitFor, { state: "attached", timeout });
     } else if (step.click) {
       await page.locator(step.click).click({ timeout });
     } else if (step.viewport) {

@@ -412,3 +412,27 @@ def test_coach_scenarios_check_is_unchanged(capsys):
     assert coach(["scenarios", "check"]) == 0
     assert capsys.readouterr().out.startswith("OK: ")
     assert Path(DEFAULT_SCENARIO_DIR).is_dir()
+
+
+def test_a_trainers_scenarios_go_with_their_data(trainers, url):
+    a, _ = trainers
+    library.save(a, own_yaml("kunde_weg"))
+    ScenarioRepository(url).delete_user(a)  # "delete my data": the database cascades
+    assert ScenarioRepository(url).find("kunde_weg") is None
+    assert "kunde_weg" not in library.visible(a, url=url)
+
+
+def test_versions_and_visibility_on_postgresql(postgres_url):
+    a, b = uid("pg-trainer-a"), uid("pg-trainer-b")
+    slug = f"pg_{uuid.uuid4().hex[:10]}"
+    assert library.save(a, own_yaml(slug), url=postgres_url).stored.newest.number == 1
+    second = library.save(a, own_yaml(slug, "Zweite Fassung, guten Tag."), url=postgres_url)
+    assert second.stored.newest.number == 2 and not second.stored.published
+    taken = library.save(b, own_yaml(slug), url=postgres_url)
+    assert taken.stored is None and "anderen Trainerin" in taken.checked.errors[0].problem
+    assert slug in library.visible(a, url=postgres_url)
+    assert slug not in library.visible(b, url=postgres_url)
+    ScenarioRepository(postgres_url).set_published(a, slug, True)
+    assert slug in library.visible(b, url=postgres_url)
+    stored = ScenarioRepository(postgres_url).find(slug, all_versions=True)
+    assert [v.number for v in stored.versions] == [2, 1]

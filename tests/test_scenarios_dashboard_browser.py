@@ -290,3 +290,19 @@ def test_a_trainee_of_another_trainers_group_never_gets_an_unpublished_scenario(
     seen += reply_lines(chat(trainee, "stopp"))
     assert not [line for line in seen if "Gerda Geheim" in line], seen
     assert not any(line in ALL_LINES for line in seen)
+
+
+def test_the_trainer_opens_a_session_with_an_own_scenario_in_the_chat(servers, chat, new_sender):
+    token = trainer_token(servers, chat)
+    slug = f"chat_{uuid.uuid4().hex[:6]}"
+    got, _ = api(servers, "POST", "/save", token, {"form": form(slug)})
+    assert got == 200
+    asked = chat(TEST_TRAINER, "Gruppensitzung starten")
+    assert slug in [b.get("payload") for r in asked for b in r.get("buttons") or []]
+    chat(TEST_TRAINER, slug)
+    opened = joined(chat(TEST_TRAINER, "1"))
+    assert "Die Rösterei ruft an" in opened, opened
+    code = re.search(r"Beitrittscode lautet \*([A-Z0-9]{6})\*", opened).group(1)
+    trainee = new_sender()
+    first = [line for line in reply_lines(chat(trainee, f"Beitreten {code}")) if NAME in line]
+    assert first and first[-1][len(NAME) + 2 :] in LINES["opening.neutral"]

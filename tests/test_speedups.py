@@ -51,3 +51,52 @@ def test_schema_is_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
     for _ in range(3):
         _action()._validate_action_result({"events": [], "responses": []})
     assert calls == []
+
+
+def test_contiguous_coefficients_give_identical_probabilities() -> None:
+    """Column-major ``coef_`` changes nothing but the memory layout (no copy of ``coef_.T``)."""
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(4711)
+    X = sp.random(120, 300, density=0.05, format="csr", random_state=4711)
+    y = rng.integers(0, 5, size=120)
+    clf = LogisticRegression(max_iter=300).fit(X, y)
+    before = clf.predict_proba(X[:7])
+    speedups.contiguous_coefficients(clf)
+    assert clf.coef_.flags["F_CONTIGUOUS"]
+    assert clf.coef_.T.flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(clf.predict_proba(X[:7]), before)
+    speedups.contiguous_coefficients(None)  # a component without a classifier is left alone
+
+
+def test_loaded_logistic_regression_is_column_major(tmp_path) -> None:
+    """After ``install()``, Rasa's classifier loads with a column-major ``coef_``."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+    from rasa.nlu.classifiers.logistic_regression_classifier import (
+        LogisticRegressionClassifier,
+    )
+    from rasa.shared.nlu.training_data.message import Message
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    assert speedups.install()
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("lr")
+    context = type("Context", (), {"node_name": "lr"})()
+    config = {**LogisticRegressionClassifier.get_default_config(), "max_iter": 50}
+    component = LogisticRegressionClassifier(config, "lr", storage, resource)
+    import numpy as np
+    import scipy.sparse as sp
+    from rasa.shared.nlu.training_data.features import Features
+
+    messages = []
+    for index, intent in enumerate(["a", "b", "c"] * 4):
+        message = Message(data={"text": f"t{index}", "intent": intent})
+        row = sp.csr_matrix(np.eye(1, 6, k=index % 6))
+        message.add_features(Features(row, "sentence", "text", "f"))
+        messages.append(message)
+    component.train(TrainingData(messages))
+    loaded = LogisticRegressionClassifier.load(config, storage, resource, context)
+    assert loaded.clf.coef_.flags["F_CONTIGUOUS"]

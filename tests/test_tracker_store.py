@@ -111,6 +111,18 @@ async def test_sqlite_saves_and_reloads_conversation(tmp_path: Path) -> None:
     assert db.is_file()
 
 
+def test_sqlite_commits_through_the_write_ahead_log(tmp_path: Path) -> None:
+    """SQLite: WAL with synchronous=NORMAL, so a commit does not wait for the disk."""
+    store = KlartextTrackerStore(domain=DOMAIN, url=f"sqlite:///{tmp_path / 'tracker.db'}")
+    try:
+        with store.engine.connect() as connection:
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+            synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+        assert (mode, synchronous) == ("wal", 1)  # 1 = NORMAL
+    finally:
+        store.engine.dispose()
+
+
 @pytest.mark.postgres
 async def test_postgres_saves_and_reloads_conversation(postgres_url: str) -> None:
     sender = f"test-pg-{uuid.uuid4().hex}"

@@ -17,6 +17,7 @@ from bot.rubric import conversation as conv
 from bot.rubric.engine import CRITERIA
 from bot.texts import lookup, text
 
+from .lines import line_text
 from .scenarios import Scenario
 
 Scorer = Callable[[str, bool], Any]
@@ -32,12 +33,37 @@ def _under_backlash(turn: Mapping[str, Any]) -> bool:
     return turn.get("phase", "opening") != "opening"
 
 
-def rated_turns(state: Mapping[str, Any], scorer: Scorer | None | str = "auto") -> list:
+def client_line(
+    state: Mapping[str, Any], turn: Mapping[str, Any], scenario: Scenario | None
+) -> str:
+    """The client's line that user turn ``turn`` answered ("" when it is not known).
+
+    A turn may carry it (``client``); otherwise it is the reply before the turn in
+    ``state["replies"]`` (``[phase, reaction, line_id]``; the first reply is the opener).
+    """
+    if turn.get("client"):
+        return str(turn["client"])
+    replies = state.get("replies") or []
+    index = int(turn["n"]) - 1
+    if scenario is None or not 0 <= index < len(replies):
+        return ""
+    try:
+        return line_text(scenario, str(replies[index][2]))
+    except (IndexError, KeyError, TypeError, ValueError):
+        return ""
+
+
+def rated_turns(
+    state: Mapping[str, Any],
+    scorer: Scorer | None | str = "auto",
+    scenario: Scenario | None = None,
+) -> list:
     """The user's turns of ``state`` rated for the conversation rubric.
 
     ``scorer``: ``"auto"`` the real rubric sentence by sentence; a callable
     ``scorer(sentence, under_backlash)`` instead of it; ``None`` the ratings stored with the
-    turns (whole turns, no sentences).
+    turns (whole turns, no sentences). With ``scenario`` each turn knows the client's line it
+    answered (calm: being pulled onto the client's side topic).
     """
     out = []
     for t in state.get("turns", []):
@@ -45,17 +71,20 @@ def rated_turns(state: Mapping[str, Any], scorer: Scorer | None | str = "auto") 
         if scorer is None:
             out.append(conv.unsplit_turn(n, said, backlash, t))
             continue
-        rated = conv.user_turn(n, said, backlash, None if scorer == "auto" else scorer)
+        client = client_line(state, t, scenario)
+        rated = conv.user_turn(n, said, backlash, None if scorer == "auto" else scorer, client)
         if rated is not None:
             out.append(rated)
     return out
 
 
 def judge_state(
-    state: Mapping[str, Any], scorer: Scorer | None | str = "auto"
+    state: Mapping[str, Any],
+    scorer: Scorer | None | str = "auto",
+    scenario: Scenario | None = None,
 ) -> dict[str, conv.Judgement]:
     """Every criterion of the role-play so far, judged over the whole conversation."""
-    return conv.judge(rated_turns(state, scorer))
+    return conv.judge(rated_turns(state, scorer, scenario))
 
 
 # --------------------------------------------------------------------------- rewrites
@@ -139,7 +168,7 @@ def summary(
     problem in plain words and (with ``scenario``) a rewrite from the scenario's facts.
     """
     turns = list(state.get("turns", []))
-    judged = judge_state(state, scorer) if turns else {}
+    judged = judge_state(state, scorer, scenario) if turns else {}
     scores: dict[str, float | None] = {c: judged[c].score if judged else None for c in CRITERIA}
     rated = [v for v in scores.values() if v is not None]
     facts = scenario_facts(scenario) if scenario else None

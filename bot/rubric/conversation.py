@@ -17,6 +17,7 @@ Weights: ``conversation`` in ``rules.yml``. Pure mechanics: no texts for the use
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -32,12 +33,28 @@ _TAKEN_BACK = ("backdown", "hedged_end")
 _HEDGES = ("hedging", "hedged_end", "backdown")
 _RESPECT_ISSUES = (
     "insult",
+    "threat",
     "dismissive",
     "blame",
     "sarcasm",
+    "command",
     "counter_attack",
+    "condescension",
     "generalisation",
+    "cool",
     "shouting",
+)
+#: what a decision, a reason or a handover looks like (a turn with one is not sidetracked)
+_ON_TRACK = (
+    "clear_end",
+    "decisive",
+    "reason",
+    "reason_fact",
+    "deescalation",
+    "transition_docs",
+    "transition_tasks",
+    "transition_alternative",
+    "transition_timeline",
 )
 _TRANSITION = (
     "transition_docs",
@@ -56,6 +73,8 @@ class Rated:
     scores: Mapping[str, float]
     flags: frozenset[str]
     signals: Mapping[str, tuple[str, ...]]
+    #: the lexicon's hits: (criterion, issue, severity, calm penalty, words)
+    lexicon: tuple[tuple[str, str, float, float, str], ...] = ()
 
     def has(self, *names: str) -> bool:
         """Whether any of the signals ``names`` was found.
@@ -86,6 +105,8 @@ class UserTurn:
     under_backlash: bool
     whole: Rated
     sentences: tuple[Rated, ...]
+    #: the client's line this turn answers ("" when unknown)
+    client: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +147,9 @@ def as_rated(text: str, result: Any) -> Rated:
         scores={str(k): float(v) for k, v in dict(scores or {}).items()},
         flags=frozenset(str(f) for f in (get("flags") or ())),
         signals={str(k): tuple(v) for k, v in dict(get("signals") or {}).items()},
+        lexicon=tuple(
+            (str(c), str(i), float(s), float(p), str(w)) for c, i, s, p, w in get("lexicon") or ()
+        ),
     )
 
 
@@ -152,12 +176,13 @@ def is_meta(text: str) -> bool:
 
 
 def user_turn(
-    n: int, text: str, under_backlash: bool, scorer: Scorer | None = None
+    n: int, text: str, under_backlash: bool, scorer: Scorer | None = None, client: str = ""
 ) -> UserTurn | None:
     """Rate turn ``n`` whole and by sentence; None if it only talks about the exercise.
 
     ``scorer`` defaults to the real rubric; with another scorer, sentences are still split and
-    meta sentences still dropped by the rubric.
+    meta sentences still dropped by the rubric. ``client`` is the client's line the turn
+    answers (it shows when the user is pulled onto the client's side topic).
     """
     if scorer is None:  # one rating per sentence tells both the scores and "meta"
         rated = tuple(as_rated(s, _real_scorer(s, under_backlash)) for s in sentences(text))
@@ -170,9 +195,9 @@ def user_turn(
         return None
     whole_text = " ".join(r.text for r in rated)
     if len(rated) == 1:
-        return UserTurn(n, whole_text, under_backlash, rated[0], rated)
+        return UserTurn(n, whole_text, under_backlash, rated[0], rated, client or "")
     whole = as_rated(whole_text, scorer(whole_text, under_backlash))
-    return UserTurn(n, whole_text, under_backlash, whole, rated)
+    return UserTurn(n, whole_text, under_backlash, whole, rated, client or "")
 
 
 def unsplit_turn(n: int, text: str, under_backlash: bool, result: Any) -> UserTurn:
@@ -181,11 +206,17 @@ def unsplit_turn(n: int, text: str, under_backlash: bool, result: Any) -> UserTu
     return UserTurn(n, text, under_backlash, rated, (rated,))
 
 
-def turns_from_texts(texts: Iterable[str], scorer: Scorer | None = None) -> list[UserTurn]:
-    """The user's turns of a conversation, rated; every turn after the first is under backlash."""
+def turns_from_texts(
+    texts: Iterable[str], scorer: Scorer | None = None, clients: Sequence[str] | None = None
+) -> list[UserTurn]:
+    """The user's turns of a conversation, rated; every turn after the first is under backlash.
+
+    ``clients``: the client's line before each turn (optional).
+    """
     out = []
     for i, text in enumerate(texts):
-        turn = user_turn(i + 1, text, i > 0, scorer)
+        client = clients[i] if clients and i < len(clients) else ""
+        turn = user_turn(i + 1, text, i > 0, scorer, client)
         if turn is not None:
             out.append(turn)
     return out
@@ -342,18 +373,99 @@ def _respect(turns: Sequence[UserTurn]) -> Judgement:
     if low >= base or (low >= float(cfg["bad_below"]) and not worst.has(*_RESPECT_ISSUES)):
         return Judgement("respect", _clip(max(low, base) + bonus), "ok")
     issue = next((i for i in _RESPECT_ISSUES if worst.has(i)), "tone")
+    graded = [h for h in worst.lexicon if h[0] == "respect"]
+    if graded:  # the lexicon's worst hit decided the score: name it
+        top = max(graded, key=lambda h: h[2])
+        if 1.0 - top[2] <= low + 1e-9 and top[1] in _RESPECT_ISSUES:
+            issue = top[1]
     if issue == "generalisation":  # the worst is a sweeping word, nothing worse anywhere
         low = max(low, float(cfg["generalisation_floor"]))
     score = low - float(cfg["repeat_penalty"]) * max(0, len(bad) - 1)
-    words = worst.words(*_RESPECT_ISSUES)
+    score += _repair(turns, worst_t.n)
+    words = worst.words(issue) or worst.words(*_RESPECT_ISSUES)
     return Judgement("respect", _clip(score), issue, worst.text, worst_t.n, words)
 
 
+def _repair(turns: Sequence[UserTurn], after: int) -> float:
+    """What an apology in or after turn ``after`` wins back ("Entschuldigung, das war …")."""
+    from bot.rubric.lexicon import get_lexicon
+
+    if any(s.has("repair") for t in turns if t.n >= after for s in t.sentences):
+        return float((get_lexicon().calm_data.get("context") or {}).get("repair", 0.0))
+    return 0.0
+
+
+def _fold_words(text: str) -> set[str]:
+    from bot.rubric.lexicon import fold
+
+    return {fold(w) for w in re.findall(r"[^\W\d_]+", text)}
+
+
+def _context_issues(turn: UserTurn) -> dict[str, float]:
+    """Calm issues that only show against the client's line.
+
+    * an echo question ("Plötzlich?" after "… sehr plötzlich"): a retort, not an answer;
+    * a turn that takes up the client's side topic (a noun of the client's line) with no
+      decision, reason, handover or acknowledgement in it, and no "nicht"/"kein": the user
+      has been pulled off track.
+    """
+    from bot.rubric.lexicon import get_lexicon
+
+    if not turn.client:
+        return {}
+    lex = get_lexicon()
+    cfg = lex.calm_data.get("context") or {}
+    client_words = _fold_words(turn.client)
+    out: dict[str, float] = {}
+    for s in turn.sentences:
+        words = re.findall(r"[^\W\d_]+", s.text)
+        if s.text.rstrip().endswith("?") and 0 < len(words) <= 2:
+            if _fold_words(s.text) <= client_words:
+                out["rhetorical"] = float(cfg.get("echo_question", 0.0))
+    said = _fold_words(turn.text)
+    nouns = {
+        fold_w
+        for w in re.findall(r"\b[A-ZÄÖÜ][a-zäöüß]{4,}\b", turn.client)
+        for fold_w in _fold_words(w)
+    }
+    if (
+        not turn.whole.has(*_ON_TRACK)
+        and not said & lex.negators
+        and nouns & _fold_words(" ".join(re.findall(r"\b[A-ZÄÖÜ][a-zäöüß]{4,}\b", turn.text)))
+    ):
+        out["sidetracked"] = float(cfg.get("topic_pull", 0.0))
+    return {k: v for k, v in out.items() if v > 0}
+
+
 def _calm_penalty(turn: UserTurn, penalties: Mapping[str, float]) -> tuple[float, str | None]:
+    """What a turn costs calm: the fixed penalties of rules.yml plus the lexicon's own.
+
+    A lexicon issue that rules.yml already prices (insult, counter_attack …) counts once;
+    giving in and being sidetracked are one failure (the larger counts).
+    """
     found = [(float(p), name) for name, p in penalties.items() if turn.whole.has(name)]
+    if turn.whole.has(_CLEAR, "decisive"):  # "Sie haben recht, … Die Entscheidung bleibt."
+        found = [f for f in found if f[1] != "backdown"]
+    extra: dict[str, float] = {}
+    for _, issue, _, calm, _ in turn.whole.lexicon:
+        if issue not in penalties and calm > 0:
+            extra[issue] = max(extra.get(issue, 0.0), calm)
+    for issue, calm in _context_issues(turn).items():
+        if issue not in penalties and not turn.whole.has(issue):
+            extra[issue] = max(extra.get(issue, 0.0), calm)
+    if turn.whole.has("backdown"):  # backing down is priced by rules.yml already
+        extra.pop("gives_in", None)
+        extra.pop("sidetracked", None)
+    if "gives_in" in extra and "sidetracked" in extra:
+        drop = min(("gives_in", "sidetracked"), key=lambda k: extra[k])
+        del extra[drop]
+    found += [(p, name) for name, p in extra.items()]
     if not found:
         return 0.0, None
-    return sum(p for p, _ in found), max(found)[1]
+    # the worst thing in the turn counts; every further kind of slip adds a little
+    worst = max(found)
+    more = float(_cfg("calm")["repeat_penalty"]) * (len(found) - 1)
+    return worst[0] + more, worst[1]
 
 
 def _calm(turns: Sequence[UserTurn]) -> Judgement:
@@ -369,6 +481,7 @@ def _calm(turns: Sequence[UserTurn]) -> Judgement:
         return Judgement("calm", _clip(score), "calm" if acknowledged else "no_acknowledgement")
     turn, penalty, issue = max(bad, key=lambda r: r[1])
     score -= penalty + float(cfg["repeat_penalty"]) * (len(bad) - 1)
+    score += _repair(turns, turn.n)
     quote = min(turn.sentences, key=lambda s: (not s.has(issue), s.scores.get("calm", 1.0)))
     words = quote.words(issue) or turn.whole.words(issue)
     return Judgement("calm", _clip(score), str(issue), quote.text, turn.n, words)
@@ -389,6 +502,11 @@ def judge(turns: Sequence[UserTurn]) -> dict[str, Judgement]:
     return {c: _JUDGES[c](turns) for c in CRITERIA}
 
 
-def judge_texts(texts: Iterable[str], scorer: Scorer | None = None) -> dict[str, Judgement]:
-    """Judge the user's turns of a conversation given as plain texts (real rubric by default)."""
-    return judge(turns_from_texts(texts, scorer))
+def judge_texts(
+    texts: Iterable[str], scorer: Scorer | None = None, clients: Sequence[str] | None = None
+) -> dict[str, Judgement]:
+    """Judge the user's turns of a conversation given as plain texts (real rubric by default).
+
+    ``clients``: the client's line before each turn, when known.
+    """
+    return judge(turns_from_texts(texts, scorer, clients))

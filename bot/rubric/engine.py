@@ -78,6 +78,8 @@ class Assessment:
     truncated: bool = False
     #: every signal found (internal ones included) with the words that matched it
     signals: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: hits of the lexicon (``lexicon.py``): (criterion, issue, severity, calm penalty, words)
+    lexicon: tuple[tuple[str, str, float, float, str], ...] = ()
 
     def to_json_dict(self) -> dict[str, Any]:
         """The ``coach assess --json`` object: six criteria, ``overall``, ``tips``."""
@@ -175,6 +177,8 @@ class _Analysis:
     truncated: bool
     clause_tokens: dict[int, list] = field(default_factory=dict)
     sent_tokens: dict[int, list] = field(default_factory=dict)
+    #: hits of the lexicon that count, with their token span
+    lex: list = field(default_factory=list)
 
     def span_text(self, span: tuple[int, int]) -> str:
         return self.doc[span[0] : span[1]].text
@@ -222,6 +226,7 @@ class RubricEngine:
         else:  # a pipeline without the lookup lemmatizer is a broken set-up: KeyError
             self._table = self.nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
         self._norm_cache: dict[str, str] = {}
+        self._lemma_values: set[str] | None = None
         self.pattern_norms: set[str] = set()
 
         self.matcher = Matcher(self.nlp.vocab)
@@ -233,6 +238,11 @@ class RubricEngine:
             self._add_signal(name, sig or {})
         # signals derived in _derive() from several others
         for name, crit in (self.rules.get("derived") or {}).items():
+            self.signal_opts.setdefault(name, {"criterion": crit})
+        from bot.rubric.lexicon import get_lexicon
+
+        self.lexicon = get_lexicon()
+        for name, crit in self.lexicon.issues().items():
             self.signal_opts.setdefault(name, {"criterion": crit})
         self._lock = threading.Lock()
 
@@ -300,16 +310,22 @@ class RubricEngine:
 
         ``norm()`` tries the lower-case, original and capitalised form of a word; all of them
         share ``key.lower()``. A group of keys is kept whole if any of its lemmas, or the
-        lower-case form itself, is a norm used by a pattern. For every other word both tables
-        give a norm that no pattern uses, so matching is identical.
+        lower-case form itself, is a norm used by a pattern, or if the word is one typo away
+        from an insult of the lexicon (``_is_known`` tells a typo from a real word there).
+        For every other word both tables give a norm that no pattern uses, so matching is
+        identical.
         """
         groups: dict[str, list[str]] = {}
         for key in full:
             groups.setdefault(key.lower(), []).append(key)
         out: dict[str, str] = {}
         for low, keys in groups.items():
-            if low in self.pattern_norms or any(
-                str(full[k]).lower() in self.pattern_norms for k in keys
+            if (
+                low in self.pattern_norms
+                or any(str(full[k]).lower() in self.pattern_norms for k in keys)
+                # _is_known() tells a typo from a real word there (forms and lemmas)
+                or self.lexicon.near_a_stem(low)
+                or any(self.lexicon.near_a_stem(str(full[k])) for k in keys)
             ):
                 for k in keys:
                     out[k] = full[k]
@@ -465,6 +481,7 @@ class RubricEngine:
                 a.hits[name] = kept
 
         self._derive(a)
+        self._add_lexicon(a, text)
         for name, spans in a.hits.items():
             if not spans:
                 continue
@@ -474,6 +491,50 @@ class RubricEngine:
             for extra in opts.get("also_flag") or []:
                 a.flags.add(extra)
         return a
+
+    def _add_lexicon(self, a: _Analysis, text: str) -> None:
+        """The lexicon's hits as signals; a hit with ``unless_signals`` yields to them."""
+        doc = a.doc
+
+        def span_of(start: int, end: int) -> tuple[int, int] | None:
+            toks = [t.i for t in doc if t.idx < end and t.idx + len(t.text) > start]
+            return (toks[0], toks[-1] + 1) if toks else None
+
+        hits, vetoed = self.lexicon.scan(text, self._is_known)
+        # quoted, reported, negated or self-directed for the lexicon: no insult in rules.yml
+        # either (self-talk, reported speech of the client)
+        for start, end in vetoed:
+            v = span_of(start, end)
+            if v is None:
+                continue
+            for name in ("insult", "dismissive", "blame", "sarcasm"):
+                if a.hits.get(name):
+                    a.hits[name] = [s for s in a.hits[name] if s[1] <= v[0] or v[1] <= s[0]]
+        found = []
+        for hit in hits:
+            span = span_of(hit.start, hit.end)
+            if span:
+                found.append((hit, span))
+        for pass_ in (0, 1):
+            present = {k for k, v in a.hits.items() if v}
+            for hit, span in found:
+                if bool(hit.unless_signals) != bool(pass_):
+                    continue
+                if pass_ and present & set(hit.unless_signals):
+                    continue
+                a.lex.append((hit, span))
+                spans = a.hits.setdefault(hit.issue, [])
+                if span not in spans:
+                    spans.append(span)
+                    spans.sort()
+
+    def _is_known(self, word: str) -> bool:
+        """Whether ``word`` is in the lemma table, as a form or a lemma (a real word, no typo)."""
+        if any(self._table.get(w) for w in (word, word.lower(), word.capitalize())):
+            return True
+        if self._lemma_values is None:
+            self._lemma_values = {str(v).lower() for v in self._table.values()}
+        return word.lower() in self._lemma_values
 
     def sentences(self, text: str) -> list[str]:
         """The sentences of ``text`` as the rubric splits them ([] for empty text)."""
@@ -618,7 +679,14 @@ class RubricEngine:
         # shouting: several "!" or words in capitals
         shout = self.rules["lexicon"]["shouting"]
         n_excl = sum(t.text.count("!") for t in doc if t.is_punct)
-        caps = [t for t in doc if len(t.text) >= 3 and t.is_alpha and t.text.isupper()]
+        caps = [
+            t
+            for t in doc
+            if len(t.text) >= 3
+            and t.is_alpha
+            and t.text.isupper()
+            and not self.lexicon.is_acronym(t.text)
+        ]
         if n_excl >= int(shout["exclamations_min"]) or len(caps) >= int(shout["caps_words_min"]):
             hits["shouting"] = [(t.i, t.i + 1) for t in caps] or [(len(doc) - 1, len(doc))]
 
@@ -640,6 +708,12 @@ class RubricEngine:
 
         def n(name: str) -> int:
             return len(h.get(name, []))
+
+        lex_spans = {(hit.issue, span) for hit, span in a.lex}
+
+        def n_rules(name: str) -> int:
+            """Hits of rules.yml only (the lexicon's are priced by their severity)."""
+            return sum(1 for span in h.get(name, []) if (name, span) not in lex_spans)
 
         # clarity
         c = sc["clarity"]
@@ -684,9 +758,13 @@ class RubricEngine:
         if n("polite"):
             respect += float(rs["polite_bonus"])
         for sig, pen in rs["penalties"].items():
-            k = min(n(sig), int(rs["max_count"]))
+            k = min(n_rules(sig), int(rs["max_count"]))
             if k:
                 respect -= float(pen) * (1 + float(rs["repeat_factor"]) * (k - 1))
+        # the lexicon's graded severity: the worst hit caps the score
+        severity = max((h.severity for h, _ in a.lex if h.criterion == "respect"), default=0.0)
+        if severity:
+            respect = min(respect, 1.0 - severity)
 
         # transition
         t = sc["transition"]
@@ -730,6 +808,8 @@ class RubricEngine:
             calm -= float(cm["agitation"])
         if n("shouting"):
             calm -= float(cm["shouting"])
+        counted = set(cm) | {"insult", "blame", "sarcasm", "dismissive"}
+        calm -= max((h.calm for h, _ in a.lex if h.issue not in counted), default=0.0)
 
         raw = dict(
             clarity=clarity,
@@ -837,6 +917,7 @@ class RubricEngine:
             under_backlash=under_backlash,
             truncated=a.truncated,
             signals={k: tuple(a.span_text(s) for s in v) for k, v in a.hits.items() if v},
+            lexicon=tuple((h.criterion, h.issue, h.severity, h.calm, h.text) for h, _ in a.lex),
         )
 
     # ------------------------------------------------------------------ suggestions
@@ -1068,7 +1149,10 @@ _ENGINE_LOCK = threading.Lock()
 def _rules_fingerprint() -> str:
     import hashlib
 
+    from bot.rubric.lexicon import RESPECT_PATH
+
     digest = hashlib.sha256(RULES_PATH.read_bytes())
+    digest.update(RESPECT_PATH.read_bytes())  # its stems decide which typos are looked up
     digest.update(f"pattern-language-{PATTERN_LANGUAGE_VERSION}".encode())
     return digest.hexdigest()
 

@@ -222,6 +222,9 @@ def test_severity_is_graded_and_the_worst_moment_counts():
         ("Hören Sie auf zu jammern.", "dismissive"),
         ("Ihre Beschwerden interessieren mich nicht.", "dismissive"),
         ("Ja ne, is klar.", "sarcasm"),
+        ("Kaufen Sie sich ein Taschentuch.", "dismissive"),
+        ("Sie gehen mir gewaltig auf die Nerven.", "insult"),
+        ("Wenn Sie das machen, sehen wir uns vor Gericht.", "threat"),
         ("Sie lügen doch.", "blame"),
     ],
 )
@@ -250,6 +253,9 @@ def test_each_kind_of_disrespect_has_its_issue(text, issue):
         ("Na gut, dann machen wir halt noch ein Projekt.", "gives_in"),
         ("Genau, etwas kleiner.", "gives_in"),
         ("Was brauchen Sie denn für die Broschüre?", "sidetracked"),
+        ("Wie geht's eigentlich Ihrer Familie?", "sidetracked"),
+        ("Ach, jetzt bin ich schuld?", "rhetorical"),
+        ("Ja ja, schon gut.", "curt"),
         ("Das glaube ich Ihnen.", "deescalation"),
         ("Entschuldigung, das war zu scharf.", "repair"),
     ],
@@ -268,6 +274,8 @@ def test_calm_signals(text, issue):
         "Doch, das steht so im Vertrag vom März.",
         "Das stimmt nicht.",  # a negated acknowledgement is none
         "Und Sie bekommen alle Zugangsdaten.",
+        "Hallo Frau Krüger, haben Sie kurz Zeit?",
+        "Es reicht, wenn Sie die Unterlagen bis Freitag schicken.",
     ],
 )
 def test_calm_signals_leave_plain_answers_alone(text):

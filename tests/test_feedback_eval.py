@@ -18,8 +18,9 @@ from devtools import rubric_eval
 
 TRANSCRIPTS = rubric_eval.load_transcripts()
 SCENARIOS = default_scenarios()
-#: the Spearman floors of docs/roleplay.md for the groups not tuned on first (the figures of
-#: the final engine rounded down to 0.05; docs/roleplay.md tells which were measured clean)
+#: the Spearman floors of docs/roleplay.md for the groups not tuned on first: the figures of
+#: the engine with the respect/calm lexicon (row 6 of the table) rounded down to 0.05;
+#: docs/roleplay.md tells which were measured clean ("new" is the only clean one of row 6)
 FLOORS = {
     "held_out": {
         "clarity": 0.90,
@@ -45,17 +46,26 @@ FLOORS = {
         "respect": 0.80,
         "transition": 0.95,
         "appreciation": 0.95,
-        "calm": 0.80,
+        "calm": 0.90,
         "overall": 0.90,
     },
-    "confirm": {  # the clean measurement of the final engine (below target: respect, calm)
+    "confirm": {  # tuned on since the lexicon (its clean figure: docs/roleplay.md, row 5)
         "clarity": 0.85,
         "reasons": 0.80,
-        "respect": 0.55,
+        "respect": 0.85,
         "transition": 0.90,
         "appreciation": 0.95,
-        "calm": 0.75,
-        "overall": 0.80,
+        "calm": 0.95,
+        "overall": 0.90,
+    },
+    "new": {  # measured once, clean, never tuned on (below target: clarity, reasons, calm)
+        "clarity": 0.65,
+        "reasons": 0.65,
+        "respect": 0.80,
+        "transition": 0.80,
+        "appreciation": 0.80,
+        "calm": 0.65,
+        "overall": 0.75,
     },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
@@ -75,7 +85,7 @@ def _state(transcript: dict) -> dict:
 
 
 def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
-    assert len(TRANSCRIPTS) >= 100
+    assert len(TRANSCRIPTS) >= 129
     assert len({t["id"] for t in TRANSCRIPTS}) == len(TRANSCRIPTS)
     assert {t["scenario"] for t in TRANSCRIPTS} == set(SCENARIOS)
     for sid in SCENARIOS:
@@ -89,6 +99,7 @@ def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
     groups = [rubric_eval.half(t) for t in TRANSCRIPTS]
     assert groups.count("tuning") == groups.count("held_out") == 21
     assert groups.count("fresh") == groups.count("final") == groups.count("confirm") == 21
+    assert groups.count("new") == 24
 
 
 def test_spearman_with_ties():

@@ -1,4 +1,9 @@
-"""The realistic held-out NLU set (tests/data/nlu_heldout.yml) and its metrics (no model)."""
+"""The realistic held-out NLU sets (tests/data/nlu_heldout*.yml) and their metrics (no model).
+
+``nlu_heldout.yml`` is the first set; ``nlu_heldout_v2/v3/v4.yml`` were written later by writers
+who had seen neither the training data nor the earlier sets (docs/nlu.md: which set was
+measured once and which became a development set).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from devtools import nlu_heldout as nh
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "nlu_heldout.yml"
+LATER_SETS = sorted((ROOT / "tests" / "data").glob("nlu_heldout_v*.yml"))
 
 # the intents of ../shared/CONTRACT.md besides the four cases that the set has to cover
 OTHER_INTENTS = (
@@ -22,8 +28,13 @@ OTHER_INTENTS = (
 ).split()
 
 
+@pytest.fixture(scope="module", params=[DATA, *LATER_SETS], ids=lambda path: path.stem)
+def entries(request):
+    return nh.load_entries(request.param, nh.allowed_intents())
+
+
 @pytest.fixture(scope="module")
-def entries():
+def first_set():
     return nh.load_entries(DATA, nh.allowed_intents())
 
 
@@ -37,7 +48,8 @@ def test_labels_come_from_the_domain_plus_report_danger():
     assert set(nh.CASE_OF_INTENT) <= allowed
 
 
-def test_counts(entries):
+def test_counts(first_set):
+    entries = first_set
     counts = collections.Counter(e.intent for e in entries)
     assert len(entries) >= 140
     assert sum(e.long for e in entries) >= 45
@@ -46,6 +58,17 @@ def test_counts(entries):
     assert counts["report_danger"] >= 20
     for intent in OTHER_INTENTS:
         assert counts[intent] >= 3, intent
+
+
+@pytest.mark.parametrize("path", LATER_SETS, ids=lambda path: path.stem)
+def test_counts_of_the_later_sets(path):
+    entries = nh.load_entries(path, nh.allowed_intents())
+    counts = collections.Counter(e.intent for e in entries)
+    assert len(entries) >= 150
+    assert sum(e.long for e in entries) >= 50
+    for intent in nh.CASE_OF_INTENT:
+        assert counts[intent] >= 28, intent
+    assert counts["report_danger"] >= 24
 
 
 def test_every_entry_is_well_formed(entries):
@@ -69,7 +92,8 @@ def test_no_duplicates_and_typed_like_chat(entries):
     assert all(long_cases[i] >= 5 for i in nh.CASE_OF_INTENT), long_cases
 
 
-def test_pressure_threats_are_abuse_not_danger(entries):
+def test_pressure_threats_are_abuse_not_danger(first_set):
+    entries = first_set
     threats = [e for e in entries if e.intent == "report_abuse" and "droh" in e.text.lower()]
     assert len(threats) >= 5
 

@@ -303,6 +303,20 @@ def test_being_pulled_onto_the_clients_side_topic_costs_calm():
     assert pulled["calm"].issue in ("sidetracked", "gives_in")
 
 
+def test_asking_what_the_client_needs_after_the_end_was_said_is_no_side_topic():
+    said = ["Wir beenden die Zusammenarbeit zum Jahresende.", "Was brauchen Sie von uns dafür?"]
+    assert judge_texts(said)["calm"].issue != "sidetracked"
+    assert judge_texts(["Was brauchen Sie denn noch?"])["calm"].issue == "sidetracked"
+
+
+def test_a_greeting_is_no_side_topic():
+    # "Hallo" starts both lines, "Ihnen" is in both: neither is the client's topic
+    clients = ["Hallo! Ich habe Kaffee gekocht. Was kann ich für Sie tun, wie geht es Ihnen?"]
+    said = ["Hallo Frau Vogel, schön, Sie zu hören. Danke, Ihnen auch."]
+    judged = judge_texts(said, clients=clients)
+    assert judged["calm"].issue != "sidetracked"
+
+
 def test_an_echo_question_is_a_retort():
     clients = ["Das kommt jetzt aber sehr überraschend für mich."]
     echo = judge_texts(["Überraschend? Wir haben dreimal gemahnt."], clients=clients)["calm"]

@@ -401,6 +401,27 @@ def _fold_words(text: str) -> set[str]:
     return {fold(w) for w in re.findall(r"[^\W\d_]+", text)}
 
 
+_NOUN = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]{4,}\b")
+_SENTENCE_START = re.compile(r"(^|[.!?:;–„“\"(])\s*$")
+
+
+def _nouns(text: str) -> set[str]:
+    """Capitalised words that are nouns by their capital.
+
+    Not at a sentence start ("Hallo! …"), not a name after "Frau"/"Herr", no "Ihnen".
+    """
+    from bot.rubric.lexicon import get_lexicon
+
+    pronouns = get_lexicon().second | get_lexicon().first
+    out = set()
+    for m in _NOUN.finditer(text):
+        before = text[: m.start()]
+        if _SENTENCE_START.search(before) or re.search(r"\b(Frau|Herrn?)\s+$", before):
+            continue
+        out |= _fold_words(m.group()) - pronouns
+    return out
+
+
 def _context_issues(turn: UserTurn) -> dict[str, float]:
     """Calm issues that only show against the client's line.
 
@@ -423,25 +444,23 @@ def _context_issues(turn: UserTurn) -> dict[str, float]:
             if _fold_words(s.text) <= client_words:
                 out["rhetorical"] = float(cfg.get("echo_question", 0.0))
     said = _fold_words(turn.text)
-    nouns = {
-        fold_w
-        for w in re.findall(r"\b[A-ZÄÖÜ][a-zäöüß]{4,}\b", turn.client)
-        for fold_w in _fold_words(w)
-    }
     if (
         not turn.whole.has(*_ON_TRACK)
         and not said & lex.negators
-        and nouns & _fold_words(" ".join(re.findall(r"\b[A-ZÄÖÜ][a-zäöüß]{4,}\b", turn.text)))
+        and _nouns(turn.client) & _nouns(turn.text)
     ):
         out["sidetracked"] = float(cfg.get("topic_pull", 0.0))
     return {k: v for k, v in out.items() if v > 0}
 
 
-def _calm_penalty(turn: UserTurn, penalties: Mapping[str, float]) -> tuple[float, str | None]:
+def _calm_penalty(
+    turn: UserTurn, penalties: Mapping[str, float], point_made: bool = False
+) -> tuple[float, str | None]:
     """What a turn costs calm: the fixed penalties of rules.yml plus the lexicon's own.
 
     A lexicon issue that rules.yml already prices (insult, counter_attack …) counts once;
-    giving in and being sidetracked are one failure (the larger counts).
+    giving in and being sidetracked are one failure (the larger counts); once the end was
+    said (``point_made``), taking up the client's topic is no longer being sidetracked.
     """
     found = [(float(p), name) for name, p in penalties.items() if turn.whole.has(name)]
     if turn.whole.has(_CLEAR, "decisive"):  # "Sie haben recht, … Die Entscheidung bleibt."
@@ -455,6 +474,8 @@ def _calm_penalty(turn: UserTurn, penalties: Mapping[str, float]) -> tuple[float
             extra[issue] = max(extra.get(issue, 0.0), calm)
     if turn.whole.has("backdown"):  # backing down is priced by rules.yml already
         extra.pop("gives_in", None)
+        extra.pop("sidetracked", None)
+    if point_made:  # after the end was said, "Was brauchen Sie …?" is the handover
         extra.pop("sidetracked", None)
     if "gives_in" in extra and "sidetracked" in extra:
         drop = min(("gives_in", "sidetracked"), key=lambda k: extra[k])
@@ -475,7 +496,10 @@ def _calm(turns: Sequence[UserTurn]) -> Judgement:
         return Judgement("calm", 0.0, "missing")
     acknowledged = any(s.has("deescalation") for t in turns for s in t.sentences)
     score = float(cfg["base"]) + (float(cfg["acknowledged"]) if acknowledged else 0.0)
-    rated = [(t, *_calm_penalty(t, cfg["penalties"])) for t in turns]
+    rated = [
+        (t, *_calm_penalty(t, cfg["penalties"], any(u.whole.has(_CLEAR) for u in turns[:i])))
+        for i, t in enumerate(turns)
+    ]
     bad = [r for r in rated if r[1] > 0]
     if not bad:
         return Judgement("calm", _clip(score), "calm" if acknowledged else "no_acknowledgement")

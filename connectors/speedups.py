@@ -7,7 +7,10 @@ call. Profiled under ``make bench``, this was about 40 % of the Rasa server's CP
 message of the coach (each form turn calls the action server one to three times).
 
 ``install()`` replaces ``RemoteAction._validate_action_result`` with the same check done by
-one validator that is built (and whose schema is checked) once. Invalid answers of the
+one validator that is built (and whose schema is checked) once, and first tries a fast path:
+each event against the one event schema its ``event`` names instead of ``oneOf`` over all 23
+(4 times faster for a form's answer). Anything the fast path does not accept goes through the
+full validator. Invalid answers of the
 action server are still rejected with the same ``jsonschema.ValidationError`` and the same
 hint, so Rasa's error handling is unchanged (``tests/test_speedups.py``).
 
@@ -41,13 +44,14 @@ the Rasa version differs from the one it was written for.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Dict, Optional, Text
+from typing import Any, Callable, Dict, Optional, Text, Tuple
 
 logger = logging.getLogger(__name__)
 
 RASA_VERSION = "3.6.21"
 _installed = False
 _validator: Optional[Any] = None
+_fast: Optional[Tuple[Any, Dict[Text, Any]]] = None
 
 
 def _action_response_validator() -> Any:
@@ -64,12 +68,58 @@ def _action_response_validator() -> Any:
     return _validator
 
 
+def _per_event_validators() -> Tuple[Any, Dict[Text, Any]]:
+    """The response schema split for a fast path: the envelope, and one validator per event type.
+
+    Rasa's schema checks every event against ``oneOf`` 23 event schemas, each picked out by a
+    different ``const`` of ``event``. So an event is valid exactly when it is valid against
+    the common part and the one schema whose ``const`` is its ``event`` – which is what these
+    validators check, without trying the other 22.
+    """
+    global _fast
+    if _fast is None:
+        from jsonschema.validators import validator_for
+        from rasa.core.actions.action import RemoteAction
+
+        schema = RemoteAction.action_response_format_spec()
+        cls = validator_for(schema)
+        items = schema["properties"]["events"]["items"]
+        common = {key: value for key, value in items.items() if key != "oneOf"}
+        per_type: Dict[Text, Any] = {}
+        for alternative in items["oneOf"]:
+            const = alternative["properties"]["event"]["const"]
+            if const in per_type:  # two schemas for one event type: no fast path
+                per_type = {}
+                break
+            per_type[const] = cls({"allOf": [common, alternative]})
+        envelope = {
+            **schema,
+            "properties": {**schema["properties"], "events": {"type": "array"}},
+        }
+        _fast = (cls(envelope), per_type)
+    return _fast
+
+
+def quickly_valid(result: Any) -> bool:
+    """True when ``result`` is certainly valid; False means "ask the full validator"."""
+    envelope, per_type = _per_event_validators()
+    if not per_type or not envelope.is_valid(result):
+        return False
+    for event in result.get("events") or ():
+        validator = per_type.get(event.get("event")) if isinstance(event, dict) else None
+        if validator is None or not validator.is_valid(event):
+            return False
+    return True
+
+
 def validate_action_result(result: Dict[Text, Any]) -> bool:
     """Same contract as ``RemoteAction._validate_action_result`` (raises on invalid)."""
     from jsonschema import ValidationError
     from jsonschema.exceptions import best_match
     from rasa.shared.constants import DOCS_BASE_URL
 
+    if quickly_valid(result):
+        return True
     error = best_match(_action_response_validator().iter_errors(result))
     if error is None:
         return True

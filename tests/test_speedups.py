@@ -45,6 +45,45 @@ def test_invalid_answers_are_rejected_like_stock_rasa(bad: dict) -> None:
     assert "Failed to validate Action server response" in ours.value.message
 
 
+_EVENTS = [
+    {"event": "slot", "name": "case", "value": "abusive"},
+    {"event": "slot", "name": "case", "value": None, "timestamp": None},
+    {"event": "active_loop", "name": "abuse_form"},
+    {"event": "active_loop", "name": None},
+    {"event": "bot", "text": "Hallo", "data": {"buttons": []}, "metadata": {}},
+    {"event": "followup", "name": "action_listen"},
+    {"event": "action", "name": "action_listen", "policy": None, "confidence": 1.0},
+    {"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet"}}},
+    {"event": "reset_slots"},
+    {"event": "restart"},
+    {"event": "session_started"},
+    # invalid ones
+    {"event": "slot", "name": 3},
+    {"event": "slot"},
+    {"event": "no_such_event"},
+    {"event": 5},
+    {"no_event_key": 1},
+    "not an object",
+    {"event": "bot", "text": 7},
+    {"event": "active_loop", "name": ["x"]},
+]
+
+
+@pytest.mark.parametrize("event", _EVENTS, ids=lambda e: str(e)[:40])
+def test_fast_path_agrees_with_the_full_schema(event) -> None:
+    """The per-event fast path never accepts what Rasa's full schema rejects (and vice versa)."""
+    full = jsonschema.Draft202012Validator(RemoteAction.action_response_format_spec())
+    for answer in (
+        {"events": [event], "responses": []},
+        {"events": [_EVENTS[0], event]},
+        {"events": [event], "responses": "x"},
+    ):
+        assert speedups.quickly_valid(answer) == full.is_valid(answer), answer
+        if not full.is_valid(answer):
+            with pytest.raises(jsonschema.ValidationError):
+                _action()._validate_action_result(answer)
+
+
 def test_schema_is_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     monkeypatch.setattr(jsonschema, "validate", lambda *a, **k: calls.append(a))

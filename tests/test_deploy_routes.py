@@ -24,6 +24,14 @@ INTENDED = {
     "/webhooks/dashboard/data/<token:str>",
     "/webhooks/dashboard/csv/<token:str>",
     "/webhooks/dashboard/assets/<name:str>",
+    # trainers' own scenarios (issue 14): the page by signed link, the JSON API by the signed
+    # token in the X-Klartext-Token header
+    "/webhooks/dashboard/scenarios/<token:str>",
+    "/webhooks/dashboard/api/scenarios",
+    "/webhooks/dashboard/api/scenarios/check",
+    "/webhooks/dashboard/api/scenarios/save",
+    "/webhooks/dashboard/api/scenarios/item/<slug:str>",
+    "/webhooks/dashboard/api/scenarios/item/<slug:str>/session",
 }
 
 

@@ -19,8 +19,8 @@ from devtools import rubric_eval
 TRANSCRIPTS = rubric_eval.load_transcripts()
 SCENARIOS = default_scenarios()
 #: the Spearman floors of docs/roleplay.md for the groups not tuned on first: the figures of
-#: the engine with the respect/calm lexicon (row 6 of the table) rounded down to 0.05;
-#: docs/roleplay.md tells which were measured clean ("new" is the only clean one of row 6)
+#: the engine of row 7 of the table rounded down to 0.05 (never below row 6's floors);
+#: docs/roleplay.md tells which were measured clean
 FLOORS = {
     "held_out": {
         "clarity": 0.90,
@@ -50,7 +50,7 @@ FLOORS = {
         "overall": 0.90,
     },
     "confirm": {  # tuned on since the lexicon (its clean figure: docs/roleplay.md, row 5)
-        "clarity": 0.85,
+        "clarity": 0.90,
         "reasons": 0.80,
         "respect": 0.85,
         "transition": 0.90,
@@ -58,14 +58,14 @@ FLOORS = {
         "calm": 0.95,
         "overall": 0.90,
     },
-    "new": {  # measured once, clean, never tuned on (below target: clarity, reasons, calm)
-        "clarity": 0.65,
-        "reasons": 0.65,
-        "respect": 0.80,
+    "new": {  # clean once (row 6: 0.67/0.66/0.81/0.82/0.82/0.67), tuned on since row 7
+        "clarity": 0.75,
+        "reasons": 0.80,
+        "respect": 0.85,
         "transition": 0.80,
         "appreciation": 0.80,
-        "calm": 0.65,
-        "overall": 0.75,
+        "calm": 0.85,
+        "overall": 0.85,
     },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")

@@ -237,10 +237,33 @@ def _clip(value: float) -> float:
     return round(min(1.0, max(0.0, value)), 2)
 
 
+def _hostile(unit: Rated) -> bool:
+    """Whether a sentence is said in anger: an insult, contempt, a reproach or an outburst.
+
+    The rules' hostile signals, or a lexicon hit of at least ``hostile_severity`` for respect
+    (insult, contempt, sarcasm …) or an escalation for calm ("ich hab die Faxen dicke").
+    """
+    cfg = _cfg("hostility")
+    if unit.has(*_HOSTILE):
+        return True
+    return any(
+        (c == "respect" and sev >= float(cfg["respect_severity"]))
+        or (c == "calm" and issue in cfg["calm_issues"])
+        for c, issue, sev, _, _ in unit.lexicon
+    )
+
+
 def _clear_score(turn: UserTurn, sentence: Rated) -> float:
-    """An end statement's clarity; the date or "das ist entschieden" may follow in its turn."""
+    """An end statement's clarity; the date or "das ist entschieden" may follow in its turn.
+
+    An end thrown at the client in anger ("Mit Ihrem Saftladen bin ich durch") ends the
+    relationship but leaves open how: it counts at most ``hostile_end_cap``.
+    """
     whole = turn.whole.scores.get("clarity", 0.0) if turn.whole.has(_CLEAR) else 0.0
-    return max(sentence.scores.get("clarity", 0.0), whole)
+    score = max(sentence.scores.get("clarity", 0.0), whole)
+    if _hostile(sentence):
+        score = min(score, float(_cfg("clarity")["hostile_end_cap"]))
+    return score
 
 
 def _clarity(turns: Sequence[UserTurn]) -> Judgement:
@@ -250,9 +273,17 @@ def _clarity(turns: Sequence[UserTurn]) -> Judgement:
     if clear:
         i, turn, best = max(clear, key=lambda c: (_clear_score(*c[1:]), -c[0]))
         first = clear[0][0]
-        later = [(t, s) for t, s in units[first + 1 :] if s.has(*_TAKEN_BACK)]
+        later = [(j, t, s) for j, (t, s) in enumerate(units) if j > first and s.has(*_TAKEN_BACK)]
+        # the last word on the decision counts: an end said again after taking it back stands
+        restated = later and [c for c in clear if c[0] > later[-1][0]]
+        if restated:
+            j, t, s = later[0]
+            i, turn, best = max(restated, key=lambda c: (_clear_score(*c[1:]), -c[0]))
+            score = _clear_score(turn, best) - float(cfg["hedged_before"])
+            words = tuple(w for _, _, u in later for w in u.words("hedging", "backdown"))
+            return Judgement("clarity", _clip(score), "clear_after_hedge", best.text, turn.n, words)
         if later:
-            t, s = later[0]
+            _, t, s = later[0]
             score = min(_clear_score(turn, best), float(cfg["taken_back_cap"]))
             words = s.words("hedging", "backdown")
             return Judgement("clarity", _clip(score), "taken_back", s.text, t.n, words)
@@ -289,13 +320,25 @@ def _reason_score(turn: UserTurn, unit: Rated) -> float:
     score = unit.scores.get("reasons", 0.0)
     if unit.signals.get("reason_fact") and not unit.signals.get("reason"):
         score += float(cfg["fact_in_context"])
-    if unit.has(*_HOSTILE):
+    if (
+        _hostile(unit)
+        or _hostile(turn.whole)
+        or (unit.has("generalisation") and _addressed(unit.text))
+    ):
+        # a reproach ("klappt bei Ihnen halt nie") is no reason the client can check
         score = min(score, float(cfg["hostile_cap"]))
     if unit.has("generalisation") or turn.whole.has("justification"):
         score = min(score, float(cfg["unverifiable_cap"]))
     if unit.has("backdown"):
         score = min(score, float(cfg["negotiating_cap"]))
     return min(1.0, score)
+
+
+def _addressed(text: str) -> bool:
+    """Whether a sentence speaks to the client ("Sie", "Ihnen", "bei Ihnen" …)."""
+    from bot.rubric.lexicon import get_lexicon
+
+    return bool(_fold_words(text) & get_lexicon().second)
 
 
 def _reasons(turns: Sequence[UserTurn]) -> Judgement:
@@ -490,7 +533,12 @@ def _calm_penalty(
 
 
 def _calm(turns: Sequence[UserTurn]) -> Judgement:
-    """Every turn counts: an insult in the opening is no calmer than one under backlash."""
+    """Every turn counts: an insult in the opening is no calmer than one under backlash.
+
+    A calm, factual conversation without a slip is calm (``base``, trainers label it so);
+    taking the client's anger seriously rounds it off. Any slip first drops it by
+    ``slip_drop`` and then costs its own penalty.
+    """
     cfg = _cfg("calm")
     if not turns:
         return Judgement("calm", 0.0, "missing")
@@ -504,7 +552,7 @@ def _calm(turns: Sequence[UserTurn]) -> Judgement:
     if not bad:
         return Judgement("calm", _clip(score), "calm" if acknowledged else "no_acknowledgement")
     turn, penalty, issue = max(bad, key=lambda r: r[1])
-    score -= penalty + float(cfg["repeat_penalty"]) * (len(bad) - 1)
+    score -= float(cfg["slip_drop"]) + penalty + float(cfg["repeat_penalty"]) * (len(bad) - 1)
     score += _repair(turns, turn.n)
     quote = min(turn.sentences, key=lambda s: (not s.has(issue), s.scores.get("calm", 1.0)))
     words = quote.words(issue) or turn.whole.words(issue)

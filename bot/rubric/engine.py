@@ -722,6 +722,8 @@ class RubricEngine:
             clarity = float(c["clear_end"])
             if "date" in f or "notice_period" in f:
                 clarity += float(c["date_bonus"])
+            elif n("end_point"):
+                clarity += float(c["end_point_bonus"])
             if n("decisive"):
                 clarity += float(c["decisive_bonus"])
             clarity -= float(c["hedge_penalty"]) * n_hedges

@@ -213,6 +213,10 @@ class Lexicon:
         self.negators = {fold(str(w)) for w in ctx["negators"]}
         self.neg_exceptions = {fold(str(w)) for w in ctx["negation_exceptions_next"]}
         self.reporting = {fold(str(w)) for w in ctx["reporting_verbs"]}
+        exempt = ctx.get("reporting_exempt_after", [])
+        if not isinstance(exempt, list):
+            raise _fail(respect_path, "context.reporting_exempt_after must be a list")
+        self.reporting_exempt = {fold(str(w)) for w in exempt}
         self.self_markers = [tuple(fold(w) for w in str(m).split()) for m in ctx["self_markers"]]
         self.self_after = [tuple(fold(w) for w in str(m).split()) for m in ctx["self_after"]]
         self.second = {fold(str(w)) for w in ctx["second_person"]}
@@ -626,10 +630,17 @@ class Lexicon:
         return False
 
     def _reported(self, sentence: list[_Token]) -> bool:
+        """Whether the sentence reports what someone said ("Sie sagten, wir seien …").
+
+        "Ehrlich gesagt …", "offen gesagt", "wie gesagt" introduce the user's own words.
+        """
         words = [t.word for t in sentence]
         for k, w in enumerate(words):
-            if w in self.reporting and "ich" not in words[max(0, k - 3) : k]:
-                return True
+            if w not in self.reporting or "ich" in words[max(0, k - 3) : k]:
+                continue
+            if k and words[k - 1] in self.reporting_exempt:
+                continue
+            return True
         return False
 
     def _self_directed(self, tokens, clause, i: int, j: int) -> bool:

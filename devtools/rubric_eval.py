@@ -11,7 +11,10 @@ The split is fixed by the id: odd numbers are the tuning half, even numbers the 
 groups was measured clean once and then read and used for tuning (the confirm group for the
 respect/calm lexicon, ``bot/rubric/respect.yml`` and ``calm.yml``); docs/roleplay.md has
 the clean figure of each. ``fn…`` ids ("new") were written by someone who had not seen the
-engine, committed after its last change and measured once: never tuned on.
+engine, committed after its last change and measured once (row 6 of docs/roleplay.md); since
+then they are a tuning group too (row 7 read and used them). ``fp…`` ids ("blind2") were written
+blind by another person while the engine of row 7 was changed; this script left their file out
+(``SEALED``) until the engine was committed (6a5e054), then measured them once: never tuned on.
 """
 
 from __future__ import annotations
@@ -26,13 +29,13 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 LABEL_DIR = ROOT / "tests" / "data" / "roleplay_labels"
-HALVES = ("tuning", "held_out", "fresh", "final", "confirm", "new")
-_GROUPS = {"fx": "fresh", "fz": "final", "fc": "confirm", "fn": "new"}
+HALVES = ("tuning", "held_out", "fresh", "final", "confirm", "new", "blind2")
+_GROUPS = {"fx": "fresh", "fz": "final", "fc": "confirm", "fn": "new", "fp": "blind2"}
 
 
 #: label files not yet released for measurement: never read while the engine is being changed
-#: (the "blind2" group, fp01-fp24, is written blind to the engine; see docs/roleplay.md)
-SEALED: tuple[str, ...] = ("transcripts_blind2.yml",)
+#: (none at the moment; "blind2" was sealed until the engine commit 6a5e054, docs/roleplay.md)
+SEALED: tuple[str, ...] = ()
 
 
 def load_transcripts(directory: Path = LABEL_DIR) -> list[dict[str, Any]]:
@@ -46,7 +49,7 @@ def load_transcripts(directory: Path = LABEL_DIR) -> list[dict[str, Any]]:
 
 
 def half(transcript: Mapping[str, Any]) -> str:
-    """The group by id prefix (``fx``/``fz``/``fc``/``fn``); ``rp``: odd tuning, even held_out.
+    """The group by id prefix (``fx``, ``fz``, ``fc``, ``fn``, ``fp``); ``rp``: odd/even.
 
     An id with any other prefix belongs to no known group (``"unknown"``): it is left out of
     every figure instead of silently joining the tuning or held-out half.

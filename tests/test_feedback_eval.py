@@ -67,6 +67,15 @@ FLOORS = {
         "calm": 0.85,
         "overall": 0.85,
     },
+    "blind2": {  # measured once, clean, never tuned on (row 7; below target: see the docs)
+        "clarity": 0.75,
+        "reasons": 0.70,
+        "respect": 0.15,
+        "transition": 0.85,
+        "appreciation": 0.85,
+        "calm": 0.25,
+        "overall": 0.60,
+    },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
 
@@ -85,7 +94,7 @@ def _state(transcript: dict) -> dict:
 
 
 def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
-    assert len(TRANSCRIPTS) >= 129
+    assert len(TRANSCRIPTS) >= 153
     assert len({t["id"] for t in TRANSCRIPTS}) == len(TRANSCRIPTS)
     assert {t["scenario"] for t in TRANSCRIPTS} == set(SCENARIOS)
     for sid in SCENARIOS:
@@ -99,7 +108,8 @@ def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
     groups = [rubric_eval.half(t) for t in TRANSCRIPTS]
     assert groups.count("tuning") == groups.count("held_out") == 21
     assert groups.count("fresh") == groups.count("final") == groups.count("confirm") == 21
-    assert groups.count("new") == 24
+    assert groups.count("new") == groups.count("blind2") == 24
+    assert "unknown" not in groups
 
 
 def test_spearman_with_ties():

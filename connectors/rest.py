@@ -169,6 +169,7 @@ class KlartextRestInput(RestInput):
             from connectors.guard import install_action_guard
 
             install_action_guard(getattr(app.ctx, "agent", None))
+            speedups.freeze_startup_objects()  # the model is loaded by now
 
         # noinspection PyUnusedLocal
         @webhook.route("/", methods=["GET"])

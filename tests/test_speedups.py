@@ -139,3 +139,14 @@ def test_loaded_logistic_regression_is_column_major(tmp_path) -> None:
     component.train(TrainingData(messages))
     loaded = LogisticRegressionClassifier.load(config, storage, resource, context)
     assert loaded.clf.coef_.flags["F_CONTIGUOUS"]
+
+
+def test_startup_objects_are_frozen_out_of_the_collector() -> None:
+    """After start-up the long-lived objects sit in the permanent generation."""
+    import gc
+
+    try:
+        speedups.freeze_startup_objects()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -322,13 +322,27 @@ class Lexicon:
                 )
         return out
 
-    def _respect_category(self, name: str, raw: Any, path: Path) -> _Category:
+    @staticmethod
+    def _category_head(name: str, raw: Any, path: Path, keys: set[str]) -> str:
+        """Check that a category is a mapping with only ``keys``; its place for messages."""
         where = f"categories.{name}"
         if not isinstance(raw, dict):
             raise _fail(path, f"{where} must be a mapping")
-        unknown = set(raw) - _RESPECT_KEYS
+        unknown = set(raw) - keys
         if unknown:
             raise _fail(path, f"{where}: unknown keys {sorted(unknown)}")
+        return where
+
+    @staticmethod
+    def _word_alternatives(raw: dict, key: str, path: Path, where: str) -> tuple[_Alt, ...]:
+        """The word alternatives of the list ``raw[key]`` (empty when absent)."""
+        words = raw.get(key) or []
+        if not isinstance(words, list):
+            raise _fail(path, f"{where}.{key} must be a list")
+        return tuple(alt for w in words for alt in _parse_steps(str(w), path, where)[0].alts)
+
+    def _respect_category(self, name: str, raw: Any, path: Path) -> _Category:
+        where = self._category_head(name, raw, path, _RESPECT_KEYS)
         if not isinstance(raw.get("issue"), str) or raw.get("level") not in self.levels:
             raise _fail(path, f"{where} needs an issue and a known level")
         sev, calm = self.levels[raw["level"]]
@@ -341,18 +355,8 @@ class Lexicon:
             reportable=_bool(raw, "reportable", path, where),
             needs_second=_bool(raw, "needs_second", path, where),
         )
-        unless = raw.get("unless_words") or []
-        if not isinstance(unless, list):
-            raise _fail(path, f"{where}.unless_words must be a list")
-        cat.unless_words = tuple(
-            alt for w in unless for alt in _parse_steps(str(w), path, where)[0].alts
-        )
-        nxt = raw.get("unless_next") or []
-        if not isinstance(nxt, list):
-            raise _fail(path, f"{where}.unless_next must be a list")
-        cat.unless_next = tuple(
-            alt for w in nxt for alt in _parse_steps(str(w), path, where)[0].alts
-        )
+        cat.unless_words = self._word_alternatives(raw, "unless_words", path, where)
+        cat.unless_next = self._word_alternatives(raw, "unless_next", path, where)
         compounds = _bool(raw, "compounds", path, where)
         cat.entries = self._entries(cat, raw.get("entries"), path, sev, calm, compounds)
         only = {fold(str(w)) for w in raw.get("person_only") or []}
@@ -363,12 +367,7 @@ class Lexicon:
         return cat
 
     def _calm_category(self, name: str, raw: Any, path: Path) -> _Category:
-        where = f"categories.{name}"
-        if not isinstance(raw, dict):
-            raise _fail(path, f"{where} must be a mapping")
-        unknown = set(raw) - _CALM_KEYS
-        if unknown:
-            raise _fail(path, f"{where}: unknown keys {sorted(unknown)}")
+        where = self._category_head(name, raw, path, _CALM_KEYS)
         if not isinstance(raw.get("issue"), str):
             raise _fail(path, f"{where} needs an issue")
         try:

@@ -217,6 +217,15 @@ class Lexicon:
         if not isinstance(exempt, list):
             raise _fail(respect_path, "context.reporting_exempt_after must be a list")
         self.reporting_exempt = {fold(str(w)) for w in exempt}
+        frame = ctx.get("negated_frame_verbs", [])
+        starts = ctx.get("negated_frame_clause_starts", [])
+        if not isinstance(frame, list) or not isinstance(starts, list):
+            raise _fail(
+                respect_path,
+                "context.negated_frame_verbs and negated_frame_clause_starts must be lists",
+            )
+        self.frame_verbs = {fold(str(w)) for w in frame}
+        self.frame_starts = {fold(str(w)) for w in starts}
         self.self_markers = [tuple(fold(w) for w in str(m).split()) for m in ctx["self_markers"]]
         self.self_after = [tuple(fold(w) for w in str(m).split()) for m in ctx["self_after"]]
         self.second = {fold(str(w)) for w in ctx["second_person"]}
@@ -608,6 +617,8 @@ class Lexicon:
             return False
         if cat.negatable and self._negated(tokens, clause, i, j, cat.criterion == "calm"):
             return False
+        if (cat.negatable or cat.reportable) and self._frame_negated(sentence, clause):
+            return False
         if cat.reportable and self._reported(sentence):
             return False
         if cat.person and self._self_directed(tokens, clause, i, j):
@@ -627,6 +638,18 @@ class Lexicon:
             if idx < i or (after and j <= idx < j + 3):
                 return True
         return False
+
+    def _frame_negated(self, sentence: list[_Token], clause: list[_Token]) -> bool:
+        """Whether the clause is what a negated main clause says is not so.
+
+        "Ich sage nicht, dass Sie eine Betrügerin sind", "Ich habe nie behauptet, dass Sie
+        lügen", "Das heißt nicht, dass Ihre Arbeit schlecht war": the hit stands in a
+        "dass/ob"-clause under a negated verb of saying or meaning earlier in the sentence.
+        """
+        if not clause or clause[0].word not in self.frame_starts:
+            return False
+        before = [t.word for t in sentence if t.index < clause[0].index]
+        return bool(set(before) & self.negators) and bool(set(before) & self.frame_verbs)
 
     def _reported(self, sentence: list[_Token]) -> bool:
         """Whether the sentence reports what someone said ("Sie sagten, wir seien …").

@@ -331,6 +331,12 @@ def _reason_score(turn: UserTurn, unit: Rated) -> float:
         score = min(score, float(cfg["unverifiable_cap"]))
     if unit.has("backdown"):
         score = min(score, float(cfg["negotiating_cap"]))
+    if not unit.has("reason_specific", "date") and (
+        unit.has("hedging", "concession") or unit.has("vague_reason")
+    ):
+        # "auch wegen der Rechnung, aber eigentlich …", "Das stimmt, bezahlt wird immer",
+        # "die Abzüge sind für uns schwierig": hedged, conceded or only rated – no checkable fact
+        score = min(score, float(cfg["hedged_cap"]))
     return min(1.0, score)
 
 

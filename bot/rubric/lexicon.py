@@ -225,6 +225,10 @@ class Lexicon:
                 "context.negated_frame_verbs and negated_frame_clause_starts must be lists",
             )
         self.frame_verbs = {fold(str(w)) for w in frame}
+        more = ctx.get("negated_frame_negators", [])
+        if not isinstance(more, list):
+            raise _fail(respect_path, "context.negated_frame_negators must be a list")
+        self.frame_negators = self.negators | {fold(str(w)) for w in more}
         self.frame_starts = {fold(str(w)) for w in starts}
         self.self_markers = [tuple(fold(w) for w in str(m).split()) for m in ctx["self_markers"]]
         self.self_after = [tuple(fold(w) for w in str(m).split()) for m in ctx["self_after"]]
@@ -649,7 +653,7 @@ class Lexicon:
         if not clause or clause[0].word not in self.frame_starts:
             return False
         before = [t.word for t in sentence if t.index < clause[0].index]
-        return bool(set(before) & self.negators) and bool(set(before) & self.frame_verbs)
+        return bool(set(before) & self.frame_negators) and bool(set(before) & self.frame_verbs)
 
     def _reported(self, sentence: list[_Token]) -> bool:
         """Whether the sentence reports what someone said ("Sie sagten, wir seien …").

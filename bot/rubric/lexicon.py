@@ -619,7 +619,7 @@ class Lexicon:
             and _Step(alts=cat.unless_next).accepts(tokens[j].word)
         ):
             return False
-        if cat.negatable and self._negated(tokens, clause, i, j, cat.criterion == "calm"):
+        if cat.negatable and self._negated(tokens, clause, i, j, cat.criterion == "calm", entry):
             return False
         if (cat.negatable or cat.reportable) and self._frame_negated(sentence, clause):
             return False
@@ -629,13 +629,15 @@ class Lexicon:
             return False
         return True
 
-    def _negated(self, tokens, clause, i: int, j: int, after: bool) -> bool:
+    def _negated(self, tokens, clause, i: int, j: int, after: bool, entry=None) -> bool:
         for t in clause:
             idx = t.index
             if t.word not in self.negators:
                 continue
-            if i <= idx < j:
+            if i <= idx < j and (entry is None or _spelled_in(entry, t.word)):
                 continue  # the negation is part of the entry ("ist mir nicht wichtig")
+            if i <= idx < j:
+                return True  # said in a gap of the entry: "mache ich nicht noch mal"
             nxt = tokens[idx + 1].word if idx + 1 < len(tokens) else ""
             if nxt in self.neg_exceptions:
                 continue
@@ -708,6 +710,11 @@ class Lexicon:
         return [
             Hit("calm", "typografie", "shouting", 0.0, self.typo_calm, start, end, text[start:end])
         ]
+
+
+def _spelled_in(entry: _Entry, word: str) -> bool:
+    """Whether ``word`` is one of the entry's own words (not a word in one of its gaps)."""
+    return any(not s.gap and not s.one and s.accepts(word) for s in entry.steps)
 
 
 def _quoted_ranges(text: str) -> list[tuple[int, int]]:

@@ -19,7 +19,7 @@ from devtools import rubric_eval
 TRANSCRIPTS = rubric_eval.load_transcripts()
 SCENARIOS = default_scenarios()
 #: the Spearman floors of docs/roleplay.md for the groups not tuned on first: the figures of
-#: the engine of row 7 of the table rounded down to 0.05 (never below row 6's floors);
+#: the engine of row 8 of the table rounded down to 0.05 (never below row 7's floors);
 #: docs/roleplay.md tells which were measured clean
 FLOORS = {
     "held_out": {
@@ -51,7 +51,7 @@ FLOORS = {
     },
     "confirm": {  # tuned on since the lexicon (its clean figure: docs/roleplay.md, row 5)
         "clarity": 0.90,
-        "reasons": 0.80,
+        "reasons": 0.85,
         "respect": 0.85,
         "transition": 0.90,
         "appreciation": 0.95,
@@ -67,14 +67,14 @@ FLOORS = {
         "calm": 0.85,
         "overall": 0.85,
     },
-    "blind2": {  # measured once, clean, never tuned on (row 7; below target: see the docs)
-        "clarity": 0.75,
-        "reasons": 0.70,
-        "respect": 0.15,
+    "blind2": {  # clean once (row 7: 0.79/0.72/0.19/0.89/0.87/0.29), tuned on since row 8
+        "clarity": 0.90,
+        "reasons": 0.85,
+        "respect": 0.80,
         "transition": 0.85,
         "appreciation": 0.85,
-        "calm": 0.25,
-        "overall": 0.60,
+        "calm": 0.80,
+        "overall": 0.85,
     },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")

@@ -118,3 +118,194 @@ def test_giving_in_to_a_hurt_client_costs_calm():
         ]
     )
     assert judged["calm"].score <= 0.6
+
+
+# ------------------------------------------------------------------ row 8 (general rules)
+# The worst moment counts at sentence level: what is said AT the client, not what is negated,
+# reported or said about us. Written from general German, with the siblings of each wording.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ich sage nicht, dass Sie eine Betrügerin sind.",
+        "Ich habe nie behauptet, dass Sie lügen.",
+        "Ich sag nicht, dass du ein Idiot bist.",
+        "Niemand sagt, dass Sie unfähig sind.",
+        "Ich werfe Ihnen nicht vor, dass Sie gelogen haben.",
+        "Das heißt nicht, dass Ihre Arbeit schlecht war.",
+    ],
+)
+def test_a_negated_frame_negates_its_dass_clause(text):
+    assert assess(text).scores["respect"] >= 0.9, text
+
+
+def test_an_affirmed_frame_still_counts():
+    assert assess("Ich sage ja, dass Sie ein Betrüger sind.").scores["respect"] < 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wir haben jeden Ihrer Punkte geprüft und Ihnen jedes Mal mit dem Vertrag geantwortet.",
+        "Auch wenn es nicht immer einfach war, hat es Spaß gemacht.",
+        "Sie waren nicht immer einfach.",
+        "Ich habe jedes Mal zu spät reagiert.",
+        "Wir haben ständig nachgebessert.",
+        "Sie waren immer sehr freundlich.",
+        "Seit März zahlen Sie jedes Mal 60 Tage zu spät.",
+    ],
+)
+def test_sweeping_words_outside_a_reproach_are_no_generalisation(text):
+    assert "generalisation" not in assess(text).signals, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Sie kommen jedes Mal zu spät.", "Sie zahlen nie pünktlich.", "Sie melden sich ständig."],
+)
+def test_sweeping_words_at_the_client_are_a_generalisation(text):
+    assert "generalisation" in assess(text).signals, text
+
+
+def test_self_criticism_is_no_counter_attack():
+    calm = judge_texts(
+        [END, "Ich fasse mir da auch an die eigene Nase, ich hätte früher reden müssen."]
+    )
+    assert calm["calm"].score >= 0.9
+    assert "counter_attack" in assess("Fassen Sie sich mal an die eigene Nase.").signals
+
+
+@pytest.mark.parametrize(
+    ("text", "issue"),
+    [
+        ("Mein Anwalt schickt Ihnen eine Unterlassungserklärung.", "threat"),
+        ("Mal sehen, wer dann lacht.", "threat"),
+        ("Dann sehen wir uns eben vor Gericht.", "threat"),
+        ("Das wird ein gerichtliches Nachspiel haben.", "threat"),
+        ("Das erkläre ich Ihnen gern noch ein drittes Mal.", "condescension"),
+        ("Wie ich Ihnen bereits mehrfach erklärt habe, endet der Vertrag.", "condescension"),
+        ("Wie ich dir schon gesagt habe, ist Schluss.", "condescension"),
+        ("Das habe ich Ihnen doch schon hundertmal gesagt.", "condescension"),
+        ("Mit Verlaub, das sehen Sie falsch.", "sarcasm"),
+        ("Da bin ich ja mal gespannt.", "sarcasm"),
+        ("Viel Spaß mit der Maschinenübersetzung.", "sarcasm"),
+        ("Der freut sich bestimmt, wenn er auch drei Monate warten darf.", "sarcasm"),
+        ("Das ist Ihre Sache.", "cool"),
+        ("Das müssen Sie selbst regeln.", "cool"),
+        ("Da werden Sie schon jemanden finden.", "cool"),
+        ("Agenturen gibt es genug.", "cool"),
+        ("Sehen Sie zu, wie Sie klarkommen.", "cool"),
+        ("Das ist nicht mein Problem.", "dismissive"),
+    ],
+)
+def test_threats_irony_condescension_and_brush_offs_cost_respect(text, issue):
+    a = assess(text)
+    assert issue in a.signals, (text, dict(a.signals))
+    assert a.scores["respect"] <= 0.65, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Unser Anwalt hat den Vertrag geprüft.",
+        "Die Projekte mit Ihnen haben viel Spaß gemacht.",
+        "Wir haben Sie zum dritten Mal gemahnt.",
+        "Das haben wir Ihnen mehrfach schriftlich erklärt.",
+        "Die neue Agentur freut sich bestimmt über Sie.",
+        "Das ist mir nicht egal.",
+    ],
+)
+def test_their_neutral_siblings_cost_nothing(text):
+    assert assess(text).scores["respect"] >= 0.9, (text, dict(assess(text).signals))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wenn die Bewertung nicht online geht, mache ich die Fotos noch mal.",
+        "Den Newsletter mache ich Ihnen einfach nebenbei weiter.",
+        "Ja, okay, das kriegen wir schon irgendwie hin.",
+        "Das besprechen wir alles in Ruhe im neuen Jahr.",
+        "Wir könnten Ihnen auch 20 Prozent Rabatt geben.",
+        "Wir können Ihnen beim Preis entgegenkommen.",
+    ],
+)
+def test_giving_in_as_a_deal_or_promise_costs_calm(text):
+    verdict = judge_texts(["Ich rufe an, weil wir über die Zusammenarbeit reden müssen.", text])
+    assert verdict["calm"].score <= 0.5, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Fotos mache ich nicht noch mal.",
+        "Wir können Ihnen beim Preis nicht entgegenkommen.",
+        "Einen Rabatt kann ich Ihnen nicht geben.",
+        "Das kriegen wir nicht hin.",
+        "Bis Ende März machen wir ganz normal weiter.",
+        "Die Übergabe besprechen wir im neuen Jahr.",
+    ],
+)
+def test_refusing_or_continuing_until_the_end_is_no_giving_in(text):
+    signals = assess(text).signals
+    assert "gives_in" not in signals and "backdown" not in signals, (text, dict(signals))
+
+
+def test_a_deal_after_a_clear_end_takes_it_back():
+    verdict = judge_texts(
+        [
+            "Frau Haas, das war's für uns. Wir machen keine Aufträge mehr für Sie.",
+            "Okay, hören Sie. Wenn die Bewertung nicht online geht, mache ich die Fotos noch mal.",
+        ]
+    )
+    assert verdict["clarity"].score <= 0.3
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wir hören zum 31. März mit der Betreuung Ihrer Website auf.",
+        "Zum 31. März hören wir mit der Betreuung auf.",
+        "Wir steigen zum Jahresende aus dem Vertrag aus.",
+        "Wir ziehen uns zum Quartalsende aus der Zusammenarbeit zurück.",
+        "Ab April betreuen wir Sie nicht mehr.",
+        "Ab dem 1. Juli sind wir nicht mehr Ihre Agentur.",
+        "Wir legen das Mandat zum 30. Juni nieder.",
+    ],
+)
+def test_separable_and_inverted_end_verbs_are_clear(text):
+    assert assess(text).scores["clarity"] >= 0.9, text
+
+
+@pytest.mark.parametrize("text", ["Wir hören auf Ihre Wünsche.", "Ich höre Ihnen zu."])
+def test_listening_is_no_end(text):
+    assert "clear_end" not in assess(text).signals
+
+
+def test_an_end_point_may_have_adjectives():
+    text = "Nach dem letzten gebuchten Termin beenden wir die Zusammenarbeit."
+    assert "end_point" in assess(text).signals
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        [END, "Ja, also, auch wegen der Rechnung, aber eigentlich …"],
+        [END, "Das stimmt, bezahlt wird immer."],
+        [END, "Die Abzüge bei den Rechnungen sind für uns schwierig."],
+        [END, "Mein Team ist halt ziemlich gestresst, sag ich mal."],
+    ],
+)
+def test_hedged_conceded_or_merely_rated_reasons_are_vague(turns):
+    assert judge_texts(turns)["reasons"].score <= 0.3, turns
+
+
+def test_a_named_fact_with_a_number_stays_concrete_despite_a_rating():
+    turns = [END, "Die Abzüge von 20 Prozent auf jede Rechnung sind für uns schwierig."]
+    assert judge_texts(turns)["reasons"].score >= 0.8
+
+
+def test_a_belittling_simile_counts_even_inside_a_report():
+    a = assess("Sie haben meine Mitarbeiterin am Dienstag angebrüllt wie ein Irrer.")
+    assert a.scores["respect"] < 0.5

@@ -309,3 +309,26 @@ def test_a_named_fact_with_a_number_stays_concrete_despite_a_rating():
 def test_a_belittling_simile_counts_even_inside_a_report():
     a = assess("Sie haben meine Mitarbeiterin am Dienstag angebrüllt wie ein Irrer.")
     assert a.scores["respect"] < 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Herr Lindner, ein Rabatt war nie vereinbart.",
+        "Herr Lindner, es gibt keine App im Festpreis.",
+        "Das steht nicht im Vertrag.",
+    ],
+)
+def test_a_rebuttal_in_the_dispute_is_no_reason_to_end(text):
+    assert judge_texts([END, text])["reasons"].score <= 0.3, text
+    assert "generalisation" not in assess(text).signals, text
+
+
+def test_a_reason_that_names_the_broken_agreement_with_a_figure_stays():
+    text = "Sie ziehen bei jeder Rechnung 20 Prozent ab, obwohl das nicht vereinbart ist."
+    assert judge_texts([END, text])["reasons"].score >= 0.8
+
+
+def test_reading_the_contract_to_the_client_is_lecturing():
+    assert "condescension" in assess("Lesen Sie den Vertrag.").signals
+    assert assess("Wenn Sie den Vertrag lesen, sehen Sie es.").scores["respect"] >= 0.9

@@ -331,13 +331,28 @@ def _reason_score(turn: UserTurn, unit: Rated) -> float:
         score = min(score, float(cfg["unverifiable_cap"]))
     if unit.has("backdown"):
         score = min(score, float(cfg["negotiating_cap"]))
-    if not unit.has("reason_specific", "date") and (
-        unit.has("hedging", "concession") or unit.has("vague_reason")
+    if not _has_figure(unit) and (
+        unit.has("hedging", "concession", "vague_reason")
+        or (unit.has("rebuttal") and not unit.has("reason") and len(unit.text.split()) <= 12)
     ):
         # "auch wegen der Rechnung, aber eigentlich …", "Das stimmt, bezahlt wird immer",
-        # "die Abzüge sind für uns schwierig": hedged, conceded or only rated – no checkable fact
+        # "die Abzüge sind für uns schwierig", "ein Rabatt war nie vereinbart": hedged,
+        # conceded, only rated or a rebuttal in the dispute – no checkable reason to end
         score = min(score, float(cfg["hedged_cap"]))
     return min(1.0, score)
+
+
+_ARTICLES = frozenset({"ein", "eine", "einen", "einem", "einer", "eines"})
+
+
+def _has_figure(unit: Rated) -> bool:
+    """Whether a sentence names something checkable (a date, a number, "zum dritten Mal").
+
+    The article "ein" (also a number word for the rules) is no figure.
+    """
+    if unit.has("date") or re.search(r"\d", unit.text):
+        return True
+    return any(w.lower() not in _ARTICLES for w in unit.words("reason_specific"))
 
 
 def _addressed(text: str) -> bool:

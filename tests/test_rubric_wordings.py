@@ -332,3 +332,31 @@ def test_a_reason_that_names_the_broken_agreement_with_a_figure_stays():
 def test_reading_the_contract_to_the_client_is_lecturing():
     assert "condescension" in assess("Lesen Sie den Vertrag.").signals
     assert assess("Wenn Sie den Vertrag lesen, sehen Sie es.").scores["respect"] >= 0.9
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Glauben Sie, was Sie wollen.",
+        "Mehr sage ich dazu nicht.",
+        "Dann haben Sie es falsch verstanden.",
+    ],
+)
+def test_waving_the_client_off_in_irritation_costs_respect(text):
+    assert assess(text).scores["respect"] <= 0.5, text
+
+
+def test_a_gentle_correction_is_no_lecture():
+    assert assess("Da haben Sie mich falsch verstanden.").scores["respect"] >= 0.9
+
+
+def test_one_sarcastic_remark_in_a_firm_conversation_is_a_slip_not_a_collapse():
+    verdict = judge_texts(
+        [
+            "Herr Berger, wir verlängern den Rahmenvertrag nicht, er endet im September.",
+            "Sie ziehen bei fast jeder Rechnung 10 bis 20 Prozent ab, obwohl der Preis feststeht.",
+            "Na dann viel Spaß mit der Maschinenübersetzung.",
+            "Die zwei laufenden Aufträge liefern wir noch fertig.",
+        ]
+    )
+    assert 0.3 <= verdict["calm"].score <= 0.7

@@ -85,6 +85,7 @@ class _Rules:
     clause: Pattern[str]
     contrast: Pattern[str]
     sentence: Pattern[str]
+    hints: Pattern[str]
 
 
 def _greedy(pattern: str, macros: Dict[str, str], where: str) -> str:
@@ -151,6 +152,11 @@ def load_rules(path: Path = RULES_FILE) -> _Rules:
         clause=compile_pattern(boundaries["clause"], macros, f"{path}: clause boundaries"),
         contrast=compile_pattern(boundaries["contrast"], macros, f"{path}: contrast boundaries"),
         sentence=compile_pattern(boundaries["sentence"], macros, f"{path}: sentence boundaries"),
+        hints=compile_pattern(
+            "|".join(f"(?:{p})" for p in data.get("hints") or []) or r"(?!x)x",
+            macros,
+            f"{path}: hints",
+        ),
     )
 
 
@@ -282,3 +288,23 @@ def detect(text: Optional[str]) -> Optional[Danger]:
         end=original_end,
         rule=rule.id,
     )
+
+
+def hint(text: Optional[str]) -> bool:
+    """Whether the message has a word near danger, even where no rule fires.
+
+    A statistical ``report_danger`` guess is left alone when the message has such a word
+    (``hints`` in ``safety.yml``: a blow, a weapon, fear, the police, touching …); without
+    one, the decisive fact of a case may overrule the guess (see
+    ``connectors.nlu_components.CaseSignalClassifier``).
+
+    Args:
+        text: The user's message as typed.
+
+    Returns:
+        True when a hint word is in the message.
+    """
+    if not text or not text.strip():
+        return False
+    normalized, _ = normalize_with_offsets(text[:MAX_TEXT])
+    return bool(load_rules().hints.search(normalized))

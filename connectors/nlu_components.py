@@ -19,8 +19,9 @@
   user repeats one of the coach's own suggested phrases ("Das lässt mich nicht los"); placed
   before the safety classifier, so danger still wins.
 * :class:`CaseSignalClassifier` – a strong signal decides the case, not the background told
-  around it: when the classifier chose a case (or ``out_of_scope``, or – for an untrue claim
-  or an own mistake only – its own guess ``report_danger``) and ``bot.case_signals.decisive``
+  around it: when the classifier chose a case (or ``out_of_scope``, or its own guess
+  ``report_danger`` – for an insult or extra work only when ``bot.safety.hint`` finds no word
+  near danger in the message) and ``bot.case_signals.decisive``
   finds exactly one case's decisive fact in the message (an untrue claim, an own mistake,
   unpaid extra work, an insult), that case's intent goes on top. Placed before the distress
   and safety classifiers, so both still win.
@@ -53,7 +54,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from bot import case_signals, distress
 from bot.normalize import normalize_token
-from bot.safety import detect, load_rules
+from bot.safety import detect, hint, load_rules
 
 DANGER_INTENT = "report_danger"
 STRESS_INTENT = "report_stress"
@@ -64,8 +65,10 @@ CASE_INTENTS = frozenset(
 # after this component (so a rule-detected danger always wins)
 SIGNAL_OVERRULES = CASE_INTENTS | {DANGER_INTENT, "out_of_scope"}
 # an untrue claim (of damage, say) or our own mistake (a wrongly adjusted brake) is not danger
-# to staff; an insult or extra work beside a danger guess leaves it to the safety rules
+# to staff; an insult or extra work overrules a danger guess only when the message has no word
+# near danger (``bot.safety.hint``): no rule fired, nothing hints at a body at risk
 DANGER_OVERRULED_BY = frozenset({"report_false_claims", "report_own_fault"})
+DANGER_OVERRULED_WITHOUT_HINT_BY = frozenset({"report_abuse", "report_extra_requests"})
 # in a long story (background first, a question at the end: "… was sagt das recht?") the
 # decisive fact also overrules a knowledge question; a short question stays a question
 STORY_OVERRULES = frozenset({"ask_legal", "ask_after_termination", "report_stress"})
@@ -179,6 +182,12 @@ def _overrulable(top: Text | None, text: Text) -> bool:
     return top in STORY_OVERRULES and len(text.split()) >= STORY_WORDS
 
 
+def _overrules_danger(intent: Text, text: Text) -> bool:
+    if intent in DANGER_OVERRULED_BY:
+        return True
+    return intent in DANGER_OVERRULED_WITHOUT_HINT_BY and not hint(text)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class CaseSignalClassifier(_RuleIntentClassifier):
     """Puts the one signalled case on top of a case guess; place it after the classifier."""
@@ -194,7 +203,7 @@ class CaseSignalClassifier(_RuleIntentClassifier):
             intent = case_signals.decisive(text)
             if intent is None or intent == top:
                 continue
-            if top == DANGER_INTENT and intent not in DANGER_OVERRULED_BY:
+            if top == DANGER_INTENT and not _overrules_danger(intent, text):
                 continue
             put_on_top(message, intent)
         return messages

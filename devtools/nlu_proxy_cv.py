@@ -8,8 +8,9 @@ classifier's recipe in plain scikit-learn: word (1–2) + char_wb (2–5) n-gram
 class-balanced logistic regression, like ``config.yml``'s CountVectorsFeaturizers and
 ``LogisticRegressionClassifier``. Like the shipped pipeline it featurises the text as
 normalised by ``bot.normalize`` (the lemmas of ``NormalizingWhitespaceTokenizer``; ``--raw``:
-the lower-cased text, as before) and lets ``bot.safety`` override the prediction with
-``report_danger`` where it finds danger (``SafetyIntentClassifier``; ``--no-safety``: off).
+the lower-cased text, as before) and applies the rule components in their order: the case
+signals, distress, and ``bot.safety`` overriding the prediction with ``report_danger`` where
+it finds danger (``--no-safety``: none of the rule components).
 It takes well under a minute instead of several, so it is the tool for adding and fixing
 examples; the figure of record is still
 ``devtools.nlu_cv`` (``rasa test nlu --cross-validation``), which the proxy tracks to within
@@ -50,6 +51,25 @@ def load_examples(nlu_dir: Path) -> Tuple[List[str], List[str]]:
     return texts, intents
 
 
+def _rule_intent(text: str, top: str) -> str:
+    """The intent after the rule components of ``config.yml`` that run before the safety one.
+
+    Case signals (``CaseSignalClassifier``), then distress (``DistressIntentClassifier``);
+    the safety override is applied by the caller.
+    """
+    from bot import case_signals, distress
+    from connectors.nlu_components import _overrulable, _overrules_danger
+
+    if text.strip() and _overrulable(top, text):
+        intent = case_signals.decisive(text)
+        if intent is not None and intent != top:
+            if top != "report_danger" or _overrules_danger(intent, text):
+                top = intent
+    if text.strip() and (distress.detect(text) is not None or distress.cue(text) is not None):
+        top = "report_stress"
+    return top
+
+
 def main(argv: List[str] | None = None) -> int:
     import numpy as np
     from sklearn.feature_extraction.text import CountVectorizer
@@ -87,6 +107,8 @@ def main(argv: List[str] | None = None) -> int:
     proba = cross_val_predict(model, X, y, cv=folds, method="predict_proba")
     classes = np.array(sorted(set(intents)))
     pred = classes[proba.argmax(1)]
+    if not args.no_safety:
+        pred = np.array([_rule_intent(t, p) for t, p in zip(texts, pred, strict=True)])
     if not args.no_safety and "report_danger" in classes:
         danger = np.array([detect(t) is not None for t in texts])
         pred = np.where(danger, "report_danger", pred)

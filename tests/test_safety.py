@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from bot import safety
-from bot.safety import KINDS, Danger, detect, load_rules
+from bot.safety import KINDS, Danger, detect, hint, load_rules
 
 DATA = yaml.safe_load(
     (Path(__file__).parent / "data" / "safety_messages.yml").read_text(encoding="utf-8")
@@ -159,3 +159,48 @@ def test_component_without_a_ranking() -> None:
     message = _parsed("er hat die scheibe eingeschlagen", None)
     assert message.get("intent_ranking") == [{"name": "report_danger", "confidence": 1.0}]
     assert message.get("entities")[-1]["value"] == "property"
+
+
+def _case_signal(text: str, top: str) -> str:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from connectors.nlu_components import CaseSignalClassifier
+
+    message = Message(data={"text": text})
+    message.set("intent", {"name": top, "confidence": 0.6})
+    message.set("intent_ranking", [{"name": top, "confidence": 0.6}])
+    CaseSignalClassifier().process([message])
+    return message.get("intent")["name"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "der kunde meinte, ich sei eine zumutung und soll mich verpissen",
+        "er hat gemeint, ich soll mal mein hirn einschalten",
+        "die hat mir gesagt, ich soll die fresse halten. wortwoertlich",
+    ],
+)
+def test_an_insult_overrules_a_statistical_danger_guess_without_a_danger_hint(text) -> None:
+    assert detect(text) is None and not hint(text)
+    assert _case_signal(text, "report_danger") == "report_abuse"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # an insult beside a word near danger: the guess stands, the safety reply comes first
+        "er hat mich eine dumme kuh genannt und ich hab jetzt angst vor ihm",
+        "sie hat mich beschimpft und stand dann abends am parkplatz",
+        "er nannte mich unfaehig und meinte, ich soll heute nachts gut aufpassen",
+    ],
+)
+def test_a_danger_hint_keeps_a_statistical_danger_guess(text) -> None:
+    assert hint(text)
+    assert _case_signal(text, "report_danger") == "report_danger"
+
+
+def test_hint_is_false_for_empty_and_plain_business_text() -> None:
+    assert not hint("")
+    assert not hint("   ")
+    assert not hint("der kunde will eine vierte korrekturschleife, kostenlos")

@@ -360,3 +360,25 @@ def test_one_sarcastic_remark_in_a_firm_conversation_is_a_slip_not_a_collapse():
         ]
     )
     assert 0.3 <= verdict["calm"].score <= 0.7
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ich wünsche Ihnen viel Spaß mit dem neuen Shop.",
+        "Viel Spaß bei der Messe!",
+        "Die Domain läuft aus, das erledigt sich dann von selbst.",
+        "Mal sehen, wie wir das lösen.",
+    ],
+)
+def test_genuine_wishes_and_plain_remarks_are_no_irony(text):
+    assert assess(text).scores["respect"] >= 0.9, (text, dict(assess(text).signals))
+
+
+def test_a_tit_for_tat_challenge_is_a_counter_threat():
+    assert "threat" in assess("Mal sehen, wer mehr Likes kriegt.").signals
+
+
+def test_naming_the_last_job_is_an_end_point():
+    text = "Der Messestand wird unser letzter gemeinsamer Job."
+    assert assess(text).scores["clarity"] > 0.75

@@ -382,3 +382,27 @@ def test_a_tit_for_tat_challenge_is_a_counter_threat():
 def test_naming_the_last_job_is_an_end_point():
     text = "Der Messestand wird unser letzter gemeinsamer Job."
     assert assess(text).scores["clarity"] > 0.75
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sie haben immer pünktlich bezahlt, das schätze ich sehr.",
+        "Sie waren stets freundlich.",
+        "Sie sind mir als Kundin immer sympathisch gewesen.",
+    ],
+)
+def test_always_with_praise_is_appreciation_not_a_generalisation(text):
+    assert "generalisation" not in assess(text).signals, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sie haben recht, das hätten wir klarer sagen sollen.",
+        "Die Übergabe kriegen wir gut hin.",
+        "Ich mache es noch mal deutlich: Die Entscheidung steht.",
+    ],
+)
+def test_conceding_a_detail_or_promising_the_handover_is_no_backing_down(text):
+    assert "backdown" not in assess(text).signals, text

@@ -406,3 +406,29 @@ def test_always_with_praise_is_appreciation_not_a_generalisation(text):
 )
 def test_conceding_a_detail_or_promising_the_handover_is_no_backing_down(text):
     assert "backdown" not in assess(text).signals, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sie sind echt das Letzte.",
+        "Mit Ihnen ist einfach nicht zu reden.",
+        "Ich hab echt keinen Nerv mehr für Ihre Spielchen.",
+        "Da lachen ja die Hühner.",
+        "Jetzt seien Sie doch nicht so empfindlich.",
+        "Können Sie nicht lesen?",
+    ],
+)
+def test_contempt_with_an_inserted_word_still_counts(text):
+    assert assess(text).scores["respect"] <= 0.5, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sie können mir gern eine Mail schreiben.",
+        "Sie können mir nichts vorwerfen, was nicht stimmt.",
+    ],
+)
+def test_polite_sentences_with_the_same_words_stay_calm(text):
+    assert assess(text).scores["respect"] >= 0.9 and "counter_attack" not in assess(text).signals

@@ -432,3 +432,26 @@ def test_contempt_with_an_inserted_word_still_counts(text):
 )
 def test_polite_sentences_with_the_same_words_stay_calm(text):
     assert assess(text).scores["respect"] >= 0.9 and "counter_attack" not in assess(text).signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dann verschieben wir das Ganze erst mal.",
+        "Für Sie mache ich eine Ausnahme.",
+        "Das mit der Kündigung war vielleicht etwas voreilig.",
+    ],
+)
+def test_postponing_or_regretting_the_decision_is_backing_down(text):
+    assert "backdown" in assess(text).signals, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Eine Ausnahme machen wir nicht.",
+        "Die Kündigung war nicht voreilig, wir haben lange überlegt.",
+    ],
+)
+def test_refusing_it_is_not(text):
+    assert "backdown" not in assess(text).signals and "gives_in" not in assess(text).signals

@@ -455,3 +455,27 @@ def test_postponing_or_regretting_the_decision_is_backing_down(text):
 )
 def test_refusing_it_is_not(text):
     assert "backdown" not in assess(text).signals and "gives_in" not in assess(text).signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wir werden Ihre Aufträge künftig nicht mehr annehmen.",
+        "Ab Januar arbeiten wir nicht mehr zusammen.",
+        "Wir werden den Vertrag nicht erneuern.",
+        "Wir geben das Mandat zum Jahresende zurück.",
+        "Wir machen ab Januar nicht mehr weiter.",
+        "Wir steigen aus.",
+        "Ab April sind wir raus.",
+    ],
+)
+def test_more_end_verbs_in_every_word_order_are_clear(text):
+    assert "clear_end" in assess(text).signals, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Wir geben Ihnen die Unterlagen zurück.", "Sind wir raus?", "Wir steigen bei Ihnen ein."],
+)
+def test_their_everyday_siblings_are_no_end(text):
+    assert "clear_end" not in assess(text).signals, text

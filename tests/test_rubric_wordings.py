@@ -479,3 +479,9 @@ def test_more_end_verbs_in_every_word_order_are_clear(text):
 )
 def test_their_everyday_siblings_are_no_end(text):
     assert "clear_end" not in assess(text).signals, text
+
+
+def test_a_new_focus_with_the_subject_in_the_first_clause_is_a_reason():
+    text = "Wir haben uns neu ausgerichtet und machen nur noch Onlineshops."
+    assert judge_texts([END, text])["reasons"].score >= 0.7
+    assert "reason_fact" not in assess("Sie machen nur noch Ärger.").signals

@@ -485,3 +485,14 @@ def test_a_new_focus_with_the_subject_in_the_first_clause_is_a_reason():
     text = "Wir haben uns neu ausgerichtet und machen nur noch Onlineshops."
     assert judge_texts([END, text])["reasons"].score >= 0.7
     assert "reason_fact" not in assess("Sie machen nur noch Ärger.").signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ich finde es nicht in Ordnung, dass Sie lügen.",
+        "Es geht nicht, dass Sie uns belügen und dreist sind.",
+    ],
+)
+def test_a_negated_evaluation_keeps_its_dass_clause_a_reproach(text):
+    assert assess(text).scores["respect"] <= 0.5, text

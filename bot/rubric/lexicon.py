@@ -229,6 +229,10 @@ class Lexicon:
         if not isinstance(more, list):
             raise _fail(respect_path, "context.negated_frame_negators must be a list")
         self.frame_negators = self.negators | {fold(str(w)) for w in more}
+        factive = ctx.get("negated_frame_factive", [])
+        if not isinstance(factive, list):
+            raise _fail(respect_path, "context.negated_frame_factive must be a list")
+        self.frame_factive = {fold(str(w)) for w in factive}
         self.frame_starts = {fold(str(w)) for w in starts}
         self.self_markers = [tuple(fold(w) for w in str(m).split()) for m in ctx["self_markers"]]
         self.self_after = [tuple(fold(w) for w in str(m).split()) for m in ctx["self_after"]]
@@ -654,8 +658,10 @@ class Lexicon:
         """
         if not clause or clause[0].word not in self.frame_starts:
             return False
-        before = [t.word for t in sentence if t.index < clause[0].index]
-        return bool(set(before) & self.frame_negators) and bool(set(before) & self.frame_verbs)
+        before = {t.word for t in sentence if t.index < clause[0].index}
+        if before & self.frame_factive:  # "Ich finde es nicht in Ordnung, dass Sie …"
+            return False
+        return bool(before & self.frame_negators) and bool(before & self.frame_verbs)
 
     def _reported(self, sentence: list[_Token]) -> bool:
         """Whether the sentence reports what someone said ("Sie sagten, wir seien …").

@@ -41,7 +41,7 @@ FLOORS = {
         "overall": 0.90,
     },
     "final": {
-        "clarity": 0.85,
+        "clarity": 0.90,
         "reasons": 0.90,
         "respect": 0.80,
         "transition": 0.95,
@@ -51,7 +51,7 @@ FLOORS = {
     },
     "confirm": {  # tuned on since the lexicon (its clean figure: docs/roleplay.md, row 5)
         "clarity": 0.90,
-        "reasons": 0.85,
+        "reasons": 0.90,
         "respect": 0.85,
         "transition": 0.90,
         "appreciation": 0.95,
@@ -61,7 +61,7 @@ FLOORS = {
     "new": {  # clean once (row 6: 0.67/0.66/0.81/0.82/0.82/0.67), tuned on since row 7
         "clarity": 0.75,
         "reasons": 0.80,
-        "respect": 0.85,
+        "respect": 0.90,
         "transition": 0.80,
         "appreciation": 0.80,
         "calm": 0.85,
@@ -73,7 +73,7 @@ FLOORS = {
         "respect": 0.80,
         "transition": 0.85,
         "appreciation": 0.85,
-        "calm": 0.80,
+        "calm": 0.85,
         "overall": 0.85,
     },
 }

@@ -2,9 +2,11 @@
 
 Staff tell a case with the background first ("seit zwei jahren kunde, immer nett, jetzt …")
 and the decisive fact somewhere in the middle: an untrue claim about us, an own mistake, unpaid
-extra work, an insult. A statistical classifier weighs all words alike, so a long background
-can outvote the one sentence that matters. This module finds those decisive facts with the
-patterns of ``case_signals.yml`` (matched on the normalised text, see :mod:`bot.normalize`).
+extra work, an insult. A story told as settled and then turning ("war unser Fehler, haben uns
+entschuldigt. Seitdem …") is decided by what comes after the turn. A statistical classifier
+weighs all words alike, so a long background can outvote the one sentence that matters.
+This module finds those decisive facts with the patterns of ``case_signals.yml`` (matched on
+the normalised text, see :mod:`bot.normalize`).
 
 :func:`signalled` returns the cases whose signals fire; :func:`decisive` returns the intent of
 the one case signalled, or ``None`` when none or several are. The NLU component
@@ -48,6 +50,36 @@ def _patterns(entry: dict, key: str, macros: dict[str, str], where: str) -> tupl
         return tuple(compile_pattern(v, macros, f"{where}.{key}") for v in values)
     except ValueError as error:
         raise CaseSignalError(str(error)) from error
+
+
+@dataclass(frozen=True)
+class _Background:
+    settled: tuple[Pattern[str], ...]
+    turn: tuple[Pattern[str], ...]
+
+
+@lru_cache(maxsize=None)
+def load_background(path: Path = SIGNALS_FILE) -> _Background:
+    """Read the patterns of a settled story (``background`` in ``case_signals.yml``).
+
+    Args:
+        path: The YAML file (default ``bot/case_signals.yml``).
+
+    Returns:
+        The compiled ``settled`` and ``turn`` patterns (empty when the section is missing).
+
+    Raises:
+        CaseSignalError: When the section is malformed.
+    """
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
+    entry = data.get("background") or {}
+    if not isinstance(entry, dict):
+        raise CaseSignalError(f"{path.name}: 'background' must be a mapping")
+    where = f"{path.name}: background"
+    return _Background(
+        _patterns(entry, "settled", macros, where), _patterns(entry, "turn", macros, where)
+    )
 
 
 @lru_cache(maxsize=None)
@@ -104,7 +136,25 @@ def signalled(text: str | None) -> list[str]:
     if not text or not text.strip():
         return []
     sentences = _sentences(normalize(text))
-    return [c.name for c in load_cases() if any(_fires(c, s) for s in sentences)]
+    cases = load_cases()
+    turn = _turn(sentences)
+    if turn is not None:
+        after = [c.name for c in cases if any(_fires(c, s) for s in sentences[turn:])]
+        if after:
+            return after
+    return [c.name for c in cases if any(_fires(c, s) for s in sentences)]
+
+
+def _turn(sentences: list[str]) -> int | None:
+    """The index of the sentence where a settled story turns, or None."""
+    background = load_background()
+    for index, sentence in enumerate(sentences):
+        if index and any(p.search(sentence) for p in background.turn):
+            before = sentences[:index]
+            if any(p.search(s) for s in before for p in background.settled):
+                return index
+            return None
+    return None
 
 
 def decisive(text: str | None) -> str | None:

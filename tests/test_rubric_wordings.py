@@ -496,3 +496,9 @@ def test_a_new_focus_with_the_subject_in_the_first_clause_is_a_reason():
 )
 def test_a_negated_evaluation_keeps_its_dass_clause_a_reproach(text):
     assert assess(text).scores["respect"] <= 0.5, text
+
+
+def test_a_comparative_retort_is_a_counter_attack_and_my_worry_is_a_brush_off():
+    text = "Doch, so rede ich mit Ihnen, weil Sie mit meinem Team noch viel schlimmer reden."
+    assert "counter_attack" in assess(text).signals
+    assert assess("Das lassen Sie mal meine Sorge sein.").scores["respect"] <= 0.5

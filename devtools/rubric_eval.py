@@ -29,8 +29,16 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 LABEL_DIR = ROOT / "tests" / "data" / "roleplay_labels"
-HALVES = ("tuning", "held_out", "fresh", "final", "confirm", "new", "blind2")
-_GROUPS = {"fx": "fresh", "fz": "final", "fc": "confirm", "fn": "new", "fp": "blind2"}
+HALVES = ("tuning", "held_out", "fresh", "final", "confirm", "new", "blind2", "blind3", "blind4")
+_GROUPS = {
+    "fx": "fresh",
+    "fz": "final",
+    "fc": "confirm",
+    "fn": "new",
+    "fp": "blind2",
+    "fq": "blind3",
+    "fr": "blind4",
+}
 
 
 #: label files not yet released for measurement: never read while the engine is being changed
@@ -49,7 +57,7 @@ def load_transcripts(directory: Path = LABEL_DIR) -> list[dict[str, Any]]:
 
 
 def half(transcript: Mapping[str, Any]) -> str:
-    """The group by id prefix (``fx``, ``fz``, ``fc``, ``fn``, ``fp``); ``rp``: odd/even.
+    """The group by id prefix (``fx``, ``fz``, ``fc``, ``fn``, ``fp``, ``fq``, ``fr``); ``rp``: odd/even.
 
     An id with any other prefix belongs to no known group (``"unknown"``): it is left out of
     every figure instead of silently joining the tuning or held-out half.

@@ -76,6 +76,24 @@ FLOORS = {
         "calm": 0.85,
         "overall": 0.85,
     },
+    "blind3": {  # measured once, clean (row 8: 0.86/0.34/0.54/0.79/0.76/0.40/0.64)
+        "clarity": 0.85,
+        "reasons": 0.30,
+        "respect": 0.50,
+        "transition": 0.75,
+        "appreciation": 0.75,
+        "calm": 0.40,
+        "overall": 0.60,
+    },
+    "blind4": {  # measured once, clean (row 8: 0.86/0.42/0.72/0.91/0.76/0.54/0.70)
+        "clarity": 0.85,
+        "reasons": 0.40,
+        "respect": 0.70,
+        "transition": 0.90,
+        "appreciation": 0.75,
+        "calm": 0.50,
+        "overall": 0.70,
+    },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
 

@@ -57,7 +57,7 @@ def load_transcripts(directory: Path = LABEL_DIR) -> list[dict[str, Any]]:
 
 
 def half(transcript: Mapping[str, Any]) -> str:
-    """The group by id prefix (``fx``, ``fz``, ``fc``, ``fn``, ``fp``, ``fq``, ``fr``); ``rp``: odd/even.
+    """The group by id prefix (``fx`` … ``fr``, see ``_GROUPS``); ``rp``: odd/even.
 
     An id with any other prefix belongs to no known group (``"unknown"``): it is left out of
     every figure instead of silently joining the tuning or held-out half.

@@ -502,3 +502,89 @@ def test_a_comparative_retort_is_a_counter_attack_and_my_worry_is_a_brush_off():
     text = "Doch, so rede ich mit Ihnen, weil Sie mit meinem Team noch viel schlimmer reden."
     assert "counter_attack" in assess(text).signals
     assert assess("Das lassen Sie mal meine Sorge sein.").scores["respect"] <= 0.5
+
+
+# --- row 9: general rules from reading blind3/blind4 (written as general German) ---
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wenn Sie Ihren Anwalt einschalten möchten, ist das Ihr Recht.",
+        "Schalten Sie ruhig Ihren Anwalt ein, das steht Ihnen frei.",
+        "Falls du deinen Anwalt einschalten willst, ist das dein Recht.",
+        "Rechtliche Schritte stehen Ihnen natürlich frei.",
+        "Ihre Anwältin einzuschalten ist Ihr Recht.",
+    ],
+)
+def test_granting_the_client_his_lawyer_is_no_threat(text):
+    assert "threat" not in assess(text).signals, text
+    assert assess(text).scores["respect"] >= 0.8, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dann werden wir unseren Anwalt einschalten.",
+        "Dann muss ich meinen Anwalt einschalten.",
+        "Dann müssen wir einen Anwalt einschalten.",
+        "Sonst bleibt uns nur, einen Anwalt einzuschalten.",
+        "Wir werden rechtliche Schritte gegen Sie einleiten.",
+    ],
+)
+def test_our_own_lawyer_stays_a_threat(text):
+    assert "threat" in assess(text).signals, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sie haben in sechs Jahren nie eine Rechnung zu spät bezahlt.",
+        "Sie haben sich nie beschwert, auch nicht bei Verzögerungen.",
+        "Ihr Team war bei den Abnahmen immer hervorragend vorbereitet.",
+        "Ihre Unterlagen waren stets sorgfältig und vollständig.",
+        "Du warst immer ausgezeichnet vorbereitet.",
+    ],
+)
+def test_praise_with_always_or_never_is_no_generalisation(text):
+    assert "generalisation" not in assess(text).signals, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sie zahlen nie pünktlich.",
+        "Sie haben nie pünktlich bezahlt.",
+        "Ihre Rechnungen kommen ständig zu spät.",
+        "Sie bezahlen Ihre Rechnungen immer zu spät.",
+    ],
+)
+def test_reproaches_with_always_or_never_stay_generalisations(text):
+    assert "generalisation" in assess(text).signals, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hallo Frau Berg, den Newsletter machen wir gern noch mit Ihnen. Ich rufe aber an, "
+        "weil ich Ihnen etwas sagen muss, das mir nicht leichtfällt: Unser Vertrag endet zum "
+        "31. Dezember, danach betreuen wir Ihre Website und den Newsletter nicht mehr.",
+        "Ja, es geht um den Vorfall vom Dienstag, aber nicht nur. Sie haben meine Kollegin am "
+        "Dienstag angeschrien, und das war nicht das erste Mal, im Oktober und im Dezember gab "
+        "es das auch schon. Wir haben vor zwei Monaten darüber gesprochen, danach war es kurz "
+        "besser. Mein Team nimmt Ihre Anrufe nicht mehr an, und ich stelle mich vor meine Leute.",
+    ],
+)
+def test_one_aber_in_a_long_factual_turn_is_no_self_justification(text):
+    assert "justification" not in assess(text).signals
+
+
+def test_a_long_turn_with_a_defensive_phrase_or_several_aber_stays_a_justification():
+    text = (
+        "Wir haben Ihnen zweimal erklärt, dass die Preise im Vertrag stehen, und wir haben "
+        "alles versucht, wir haben Ihnen Rabatte angeboten, wir haben Sonderwünsche umsonst "
+        "gemacht, aber irgendwann muss ich auch an mein Team denken und an unsere Kosten."
+    )
+    assert "justification" in assess(text).signals
+    text = "Ja, aber wir haben das so gemacht, aber Sie wollten es anders."
+    assert "justification" in assess(text).signals

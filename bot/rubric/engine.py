@@ -665,7 +665,12 @@ class RubricEngine:
             n_adv >= int(jcfg["adversatives_min"])
             or n_def >= int(jcfg["defensive_min"])
             or (is_long and n_def >= int(jcfg["defensive_long_min"]))
-            or (is_long and n_first >= int(jcfg["first_person_long_min"]) and n_adv >= 1)
+            or (
+                is_long
+                and n_first >= int(jcfg["first_person_long_min"])
+                and n_adv >= int(jcfg["adversatives_long_min"])
+                and (n_def or n_adv >= int(jcfg["adversatives_min"]))
+            )
             or (a.n_tokens >= very_long and n_first >= int(jcfg["first_person_long_min"]))
         ):
             a.flags.add("justification")

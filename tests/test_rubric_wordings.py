@@ -588,3 +588,29 @@ def test_a_long_turn_with_a_defensive_phrase_or_several_aber_stays_a_justificati
     assert "justification" in assess(text).signals
     text = "Ja, aber wir haben das so gemacht, aber Sie wollten es anders."
     assert "justification" in assess(text).signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Einen Rabatt-Deal machen wir aber nicht, das würde das Problem nur verschieben.",
+        "Zehn Prozent Nachlass geben wir aber nicht.",
+        "Für die laufenden Aufträge finden wir eine Lösung.",
+        "Das bekommen wir gut geregelt, da finden wir eine Lösung.",
+        "Für die Übergabe finden wir einen Termin, da finden wir eine Lösung.",
+    ],
+)
+def test_a_refused_discount_or_a_handover_solution_is_no_backdown(text):
+    assert "backdown" not in assess(text).signals, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ich gebe Ihnen zehn Prozent Rabatt.",
+        "Gut, dann finden wir eine Lösung beim Preis.",
+        "Wir finden doch bestimmt einen Weg, weiterzumachen.",
+    ],
+)
+def test_a_discount_or_a_solution_on_the_deal_stays_a_backdown(text):
+    assert "backdown" in assess(text).signals, text

@@ -19,7 +19,7 @@ from devtools import rubric_eval
 TRANSCRIPTS = rubric_eval.load_transcripts()
 SCENARIOS = default_scenarios()
 #: the Spearman floors of docs/roleplay.md for the groups not tuned on first: the figures of
-#: the engine of row 8 of the table rounded down to 0.05 (never below row 7's floors);
+#: the engine of row 9 of the table rounded down to 0.05 (never below earlier floors);
 #: docs/roleplay.md tells which were measured clean
 FLOORS = {
     "held_out": {
@@ -76,22 +76,22 @@ FLOORS = {
         "calm": 0.85,
         "overall": 0.85,
     },
-    "blind3": {  # measured once, clean (row 8: 0.86/0.34/0.54/0.79/0.76/0.40/0.64)
+    "blind3": {  # clean once (row 8: 0.86/0.34/0.54/0.79/0.76/0.40/0.64), tuned on since row 9
         "clarity": 0.85,
         "reasons": 0.30,
-        "respect": 0.50,
+        "respect": 0.65,
         "transition": 0.75,
         "appreciation": 0.75,
-        "calm": 0.40,
-        "overall": 0.60,
+        "calm": 0.70,
+        "overall": 0.70,
     },
-    "blind4": {  # measured once, clean (row 8: 0.86/0.42/0.72/0.91/0.76/0.54/0.70)
+    "blind4": {  # clean once (row 8: 0.86/0.42/0.72/0.91/0.76/0.54/0.70), tuned on since row 9
         "clarity": 0.85,
-        "reasons": 0.40,
-        "respect": 0.70,
+        "reasons": 0.45,
+        "respect": 0.85,
         "transition": 0.90,
         "appreciation": 0.75,
-        "calm": 0.50,
+        "calm": 0.70,
         "overall": 0.70,
     },
 }

@@ -29,7 +29,18 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 LABEL_DIR = ROOT / "tests" / "data" / "roleplay_labels"
-HALVES = ("tuning", "held_out", "fresh", "final", "confirm", "new", "blind2", "blind3", "blind4")
+HALVES = (
+    "tuning",
+    "held_out",
+    "fresh",
+    "final",
+    "confirm",
+    "new",
+    "blind2",
+    "blind3",
+    "blind4",
+    "blind5",
+)
 _GROUPS = {
     "fx": "fresh",
     "fz": "final",
@@ -38,6 +49,7 @@ _GROUPS = {
     "fp": "blind2",
     "fq": "blind3",
     "fr": "blind4",
+    "fs": "blind5",
 }
 
 

@@ -94,6 +94,15 @@ FLOORS = {
         "calm": 0.70,
         "overall": 0.70,
     },
+    "blind5": {  # measured once, clean, never tuned on (row 9: 0.82/0.61/0.57/0.89/0.80/0.66)
+        "clarity": 0.80,
+        "reasons": 0.60,
+        "respect": 0.55,
+        "transition": 0.85,
+        "appreciation": 0.75,
+        "calm": 0.65,
+        "overall": 0.70,
+    },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
 

@@ -614,3 +614,32 @@ def test_a_refused_discount_or_a_handover_solution_is_no_backdown(text):
 )
 def test_a_discount_or_a_solution_on_the_deal_stays_a_backdown(text):
     assert "backdown" in assess(text).signals, text
+
+
+DEALS = [
+    "Wir könnten Ihnen auch 20 Prozent Rabatt auf die offenen Rechnungen geben.",
+    "Ich kann Ihnen 10 Prozent Rabatt auf die laufenden Übersetzungen anbieten.",
+    "Wir würden dir einen Nachlass auf die offenen Rechnungen gewähren.",
+    "Ich gebe dir 3 Prozent Skonto auf die laufenden Aufträge.",
+    "Wir könnten Ihnen beim Preis für die laufenden Projekte entgegenkommen.",
+]
+
+
+@pytest.mark.parametrize("text", DEALS)
+def test_a_discount_offered_as_a_deal_is_no_reason_and_no_handover(text):
+    result = assess(text)
+    if "entgegen" not in text:  # the discount family counts as backing down (rules.yml)
+        assert "backdown" in result.signals, text
+    assert result.scores["reasons"] == 0.0 and result.scores["transition"] == 0.0, text
+    judged = judge_texts([END, text])
+    assert judged["reasons"].quote != text and judged["transition"].quote != text, text
+    assert judged["reasons"].score == 0.0 and judged["transition"].score == 0.0, text
+
+
+def test_a_real_reason_and_a_real_handover_still_count_beside_a_deal():
+    reason = "Seit einem Jahr kommen die Zahlungen 45 bis 90 Tage zu spät."
+    handover = "Ich schicke Ihnen bis Freitag alle Druckdateien."
+    assert assess(reason).scores["reasons"] > 0 and assess(handover).scores["transition"] > 0
+    judged = judge_texts([END, DEALS[0], reason, DEALS[1], handover])
+    assert judged["reasons"].quote == reason and judged["reasons"].score > 0
+    assert judged["transition"].quote == handover and judged["transition"].score > 0

@@ -629,6 +629,19 @@ class RubricEngine:
     def _derive(self, a: _Analysis) -> None:
         """Signals that depend on several others: hedged end, justification, shouting."""
         doc, hits = a.doc, a.hits
+        # a signal that ``counts_as`` another (a discount offered as a deal is backing down)
+        # voids the signals of ``voids_in_sentence`` in its sentence: no reason, no handover
+        for name, opts in self.signal_opts.items():
+            spans = hits.get(name)
+            if not spans:
+                continue
+            sents = {a.sent_of[s[0]] for s in spans}
+            for other in opts.get("voids_in_sentence") or []:
+                if other in hits:
+                    hits[other] = [s for s in hits[other] if a.sent_of[s[0]] not in sents]
+            target = opts.get("counts_as")
+            if target:
+                hits[target] = _longest_non_overlapping(hits.get(target, []) + spans)
         # hedged end: a clear end statement in a sentence with hedging, or in a clause with
         # a Konjunktiv / "ob", or in a question.
         clear, hedged = [], []

@@ -169,11 +169,16 @@ class DistressIntentClassifier(_RuleIntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT)
-            if not isinstance(text, str) or not text.strip():
-                continue
-            if distress.detect(text) is not None or distress.cue(text) is not None:
+            if isinstance(text, str) and distressed(text):
                 put_on_top(message, STRESS_INTENT)
         return messages
+
+
+def distressed(text: Text) -> bool:
+    """Whether :class:`DistressIntentClassifier` sets ``report_stress`` for the message."""
+    return bool(text.strip()) and (
+        distress.detect(text) is not None or distress.cue(text) is not None
+    )
 
 
 def _overrulable(top: Text | None, text: Text) -> bool:
@@ -188,6 +193,18 @@ def _overrules_danger(intent: Text, text: Text) -> bool:
     return intent in DANGER_OVERRULED_WITHOUT_HINT_BY and not hint(text)
 
 
+def signalled_intent(top: Text | None, text: Text) -> Text | None:
+    """The case intent :class:`CaseSignalClassifier` puts on top of ``top``, or None."""
+    if not _overrulable(top, text):
+        return None
+    intent = case_signals.decisive(text)
+    if intent is None or intent == top:
+        return None
+    if top == DANGER_INTENT and not _overrules_danger(intent, text):
+        return None
+    return intent
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class CaseSignalClassifier(_RuleIntentClassifier):
     """Puts the one signalled case on top of a case guess; place it after the classifier."""
@@ -198,12 +215,7 @@ class CaseSignalClassifier(_RuleIntentClassifier):
         for message in messages:
             text = message.get(TEXT)
             top = (message.get(INTENT) or {}).get("name")
-            if not isinstance(text, str) or not _overrulable(top, text):
-                continue
-            intent = case_signals.decisive(text)
-            if intent is None or intent == top:
-                continue
-            if top == DANGER_INTENT and not _overrules_danger(intent, text):
-                continue
-            put_on_top(message, intent)
+            intent = signalled_intent(top, text) if isinstance(text, str) else None
+            if intent is not None:
+                put_on_top(message, intent)
         return messages

@@ -57,17 +57,10 @@ def _rule_intent(text: str, top: str) -> str:
     Case signals (``CaseSignalClassifier``), then distress (``DistressIntentClassifier``);
     the safety override is applied by the caller.
     """
-    from bot import case_signals, distress
-    from connectors.nlu_components import _overrulable, _overrules_danger
+    from connectors.nlu_components import STRESS_INTENT, distressed, signalled_intent
 
-    if text.strip() and _overrulable(top, text):
-        intent = case_signals.decisive(text)
-        if intent is not None and intent != top:
-            if top != "report_danger" or _overrules_danger(intent, text):
-                top = intent
-    if text.strip() and (distress.detect(text) is not None or distress.cue(text) is not None):
-        top = "report_stress"
-    return top
+    top = signalled_intent(top, text) or top
+    return STRESS_INTENT if distressed(text) else top
 
 
 def main(argv: List[str] | None = None) -> int:

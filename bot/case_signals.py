@@ -52,6 +52,12 @@ def _patterns(entry: dict, key: str, macros: dict[str, str], where: str) -> tupl
         raise CaseSignalError(str(error)) from error
 
 
+def _read(path: Path) -> tuple[dict, dict[str, str]]:
+    """The parsed file and its macros (for :func:`load_cases` and :func:`load_background`)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return data, {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
+
+
 @dataclass(frozen=True)
 class _Background:
     settled: tuple[Pattern[str], ...]
@@ -71,8 +77,7 @@ def load_background(path: Path = SIGNALS_FILE) -> _Background:
     Raises:
         CaseSignalError: When the section is malformed.
     """
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
+    data, macros = _read(path)
     entry = data.get("background") or {}
     if not isinstance(entry, dict):
         raise CaseSignalError(f"{path.name}: 'background' must be a mapping")
@@ -95,8 +100,7 @@ def load_cases(path: Path = SIGNALS_FILE) -> tuple[_Case, ...]:
     Raises:
         CaseSignalError: When the file is malformed, naming the case and pattern.
     """
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
+    data, macros = _read(path)
     cases = data.get("cases")
     if not isinstance(cases, dict) or not cases:
         raise CaseSignalError(f"{path.name}: 'cases' must be a non-empty mapping")

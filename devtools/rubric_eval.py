@@ -12,9 +12,11 @@ groups was measured clean once and then read and used for tuning (the confirm gr
 respect/calm lexicon, ``bot/rubric/respect.yml`` and ``calm.yml``); docs/roleplay.md has
 the clean figure of each. ``fn…`` ids ("new") were written by someone who had not seen the
 engine, committed after its last change and measured once (row 6 of docs/roleplay.md); since
-then they are a tuning group too (row 7 read and used them). ``fp…`` ids ("blind2") were written
-blind by another person while the engine of row 7 was changed; this script left their file out
-(``SEALED``) until the engine was committed (6a5e054), then measured them once: never tuned on.
+then they are a tuning group too (row 7 read and used them). ``fp…``, ``fq…``, ``fr…`` and
+``fs…`` ids ("blind2" … "blind5") were written blind by further people while the engine was
+being changed and kept out of reach (``SEALED`` here, or ``tests/data/roleplay_sealed/``)
+until that engine was committed, then measured once; docs/roleplay.md says which of them were
+read and tuned on afterwards (blind2–blind4) and which never were (blind5).
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def load_transcripts(directory: Path = LABEL_DIR) -> list[dict[str, Any]]:
 
 
 def half(transcript: Mapping[str, Any]) -> str:
-    """The group by id prefix (``fx`` … ``fr``, see ``_GROUPS``); ``rp``: odd/even.
+    """The group by id prefix (``fx`` … ``fs``, see ``_GROUPS``); ``rp``: odd/even.
 
     An id with any other prefix belongs to no known group (``"unknown"``): it is left out of
     every figure instead of silently joining the tuning or held-out half.

@@ -124,10 +124,18 @@ def spearman(xs: list[float], ys: list[float]) -> float:
 def engine_scores(transcripts: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
     """The conversation rubric's per-criterion scores for every transcript (by id)."""
     from bot.rubric.conversation import judge_texts
+    from bot.roleplay.scenarios import default_scenarios
+
+    scenarios = default_scenarios()
+
+    def topics(t: Mapping[str, Any]) -> tuple[str, ...]:
+        found = scenarios.get(str(t.get("scenario")))
+        return found.reason_topics if found is not None else ()
 
     return {
         t["id"]: {
-            c: j.score for c, j in judge_texts(user_texts(t), clients=client_texts(t)).items()
+            c: j.score
+            for c, j in judge_texts(user_texts(t), clients=client_texts(t), topics=topics(t)).items()
         }
         for t in transcripts
     }

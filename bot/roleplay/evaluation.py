@@ -84,7 +84,8 @@ def judge_state(
     scenario: Scenario | None = None,
 ) -> dict[str, conv.Judgement]:
     """Every criterion of the role-play so far, judged over the whole conversation."""
-    return conv.judge(rated_turns(state, scorer, scenario))
+    topics = scenario.reason_topics if scenario is not None else ()
+    return conv.judge(rated_turns(state, scorer, scenario), topics)
 
 
 # --------------------------------------------------------------------------- rewrites

@@ -29,6 +29,9 @@ File layout (all keys required unless marked optional)::
       off_topic: [...]
     concessions:                       # optional: what the client can concede
       lawyer: "die Anwalt-Drohung war voreilig"
+    reason_topics: [zahl, rechnung]    # optional: word stems that name the real reason to end
+                                       # ("^" word start, "$" word end; the feedback judges a
+                                       # reason that never names it as beside the point)
 
 ``PHASE_REACTIONS`` lists which reaction types every phase needs; ``ANSWER_SECTIONS`` the
 sections of ``answers`` (the client's answer to what a user turn does, see ``acts.py``).
@@ -195,6 +198,7 @@ _TOP_LEVEL = {
     "phases",
     "answers",
     "concessions",
+    "reason_topics",
 }
 _REQUIRED_TOP = ("id", "title", "persona", "user_goal", "phases")
 _PERSONA_KEYS = {"name", "company", "role", "history"}
@@ -269,6 +273,8 @@ class Scenario:
     answers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     meta: Mapping[str, LineMeta] = field(default_factory=dict)
     concessions: Mapping[str, str] = field(default_factory=dict)
+    #: word stems that name the real reason to end (``bot.rubric.conversation``)
+    reason_topics: tuple[str, ...] = ()
 
     def params(self, level: int) -> dict[str, Any]:
         """Behaviour parameters for a difficulty level (defaults merged with overrides)."""
@@ -494,6 +500,29 @@ def _check_concessions(data: Mapping[str, Any], chk: _Checker) -> dict[str, str]
     return out
 
 
+_STEM_RE = re.compile(r"^\^?[a-zäöüß]{3,}\$?$")
+
+
+def _check_reason_topics(data: Mapping[str, Any], chk: _Checker) -> tuple[str, ...]:
+    """The optional ``reason_topics``: lower-case word stems, "^"/"$" anchors allowed."""
+    value = data.get("reason_topics", [])
+    if not isinstance(value, list):
+        chk.err("reason_topics", f"muss eine Liste von Wortstämmen sein, ist aber {_type_name(value)}")
+        return ()
+    out: list[str] = []
+    for i, stem in enumerate(value):
+        if not isinstance(stem, str) or not _STEM_RE.match(stem):
+            chk.err(
+                f"reason_topics[{i}]",
+                "ungültiger Wortstamm (mindestens 3 Kleinbuchstaben, davor ^ oder dahinter $ erlaubt)",
+            )
+        elif stem in out:
+            chk.err(f"reason_topics[{i}]", f"„{stem}“ steht doppelt in der Liste")
+        else:
+            out.append(stem)
+    return tuple(out)
+
+
 def _check_answers(data: Mapping[str, Any], chk: _Checker) -> dict[str, tuple[str, ...]]:
     """The ``answers`` block: every section, ``other`` in the sections split by kind."""
     if "answers" not in data:
@@ -705,6 +734,7 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
     answers = _check_answers(data, chk)
     concessions = _check_concessions(data, chk)
     chk.check_fact_names(concessions)
+    reason_topics = _check_reason_topics(data, chk)
     _check_unique_lines(phases, answers, chk)
 
     if chk.errors or persona is None or sid is None:
@@ -721,6 +751,7 @@ def _check_data(data: Any, chk: _Checker) -> Scenario | None:
         answers=answers,
         meta=dict(chk.meta),
         concessions=concessions,
+        reason_topics=reason_topics,
     )
 
 

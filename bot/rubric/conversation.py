@@ -311,18 +311,42 @@ def _clarity(turns: Sequence[UserTurn]) -> Judgement:
 _HOSTILE = ("insult", "dismissive", "blame", "sarcasm", "counter_attack")
 
 
-def _reason_score(turn: UserTurn, unit: Rated) -> float:
+def _reason_score(turn: UserTurn, unit: Rated, topics: Sequence[str] = ()) -> float:
     """A sentence's reason in the conversation: a bare fact answers "why?", a reproach is weak.
 
-    A reason with "immer"/"nie" or inside a long self-justification is hard to check.
+    A reason with "immer"/"nie" or inside a long self-justification is hard to check. A
+    sentence that names the scenario's real reason (``topics``) is a fact even in words the
+    rules do not know ("Wir richten die Agentur auf Onlineshops größerer Händler aus").
     """
     cfg = _cfg("reasons")
     score = unit.scores.get("reasons", 0.0)
+    if topics and not unit.has("reason_fact") and named(unit.text, topics):
+        scoring = rules()["scoring"]["reasons"]
+        as_fact = float(scoring["fact"]) + (
+            float(scoring["connector_with_fact"]) if unit.has("reason") else 0.0
+        ) + (float(scoring["specific_with_fact"]) if unit.has("reason_specific") else 0.0)
+        score = max(score, as_fact)
+    if (
+        topics
+        and named(unit.text, topics)
+        and not _has_figure(unit)
+        and any(_has_figure(u) and u.scores.get("reasons", 0.0) > 0 for u in turn.sentences)
+    ):
+        # the real reason in one sentence, its dates and figures in the next of the same turn
+        score += float(rules()["scoring"]["reasons"]["specific_with_fact"])
     if unit.signals.get("reason_fact") and not unit.signals.get("reason"):
         score += float(cfg["fact_in_context"])
+    # the real reason with its figures ("mehrfach angeschrien, zuletzt am Dienstag") stays
+    # checkable in a heated turn; only its own sentence (or an exclamation) can spoil it
+    checkable = (
+        bool(topics)
+        and _has_figure(unit)
+        and bool(named(unit.text, topics))
+        and not unit.text.rstrip().endswith("!")
+    )
     if (
         _hostile(unit)
-        or _hostile(turn.whole)
+        or (_hostile(turn.whole) and not checkable)
         or (unit.has("generalisation") and _addressed(unit.text))
     ):
         # a reproach ("klappt bei Ihnen halt nie") is no reason the client can check
@@ -333,6 +357,7 @@ def _reason_score(turn: UserTurn, unit: Rated) -> float:
         score = min(score, float(cfg["negotiating_cap"]))
     if not _has_figure(unit) and (
         unit.has("hedging", "concession", "vague_reason")
+        or _minimised(unit.text)
         or (unit.has("rebuttal") and not unit.has("reason") and len(unit.text.split()) <= 12)
     ):
         # "auch wegen der Rechnung, aber eigentlich …", "Das stimmt, bezahlt wird immer",
@@ -343,6 +368,15 @@ def _reason_score(turn: UserTurn, unit: Rated) -> float:
 
 
 _ARTICLES = frozenset({"ein", "eine", "einen", "einem", "einer", "eines"})
+
+
+def _minimised(text: str) -> bool:
+    """Whether a sentence talks its own reason down ("irgendwie", "öfter mal was später")."""
+    from bot.rubric.lexicon import fold
+
+    folded = " " + " ".join(fold(w) for w in re.findall(r"[^\W\d_]+", text)) + " "
+    phrases = _cfg("reasons").get("minimisers") or ()
+    return any(f" {' '.join(fold(w) for w in str(p).split())} " in folded for p in phrases)
 
 
 def _has_figure(unit: Rated) -> bool:
@@ -362,13 +396,80 @@ def _addressed(text: str) -> bool:
     return bool(_fold_words(text) & get_lexicon().second)
 
 
-def _reasons(turns: Sequence[UserTurn]) -> Judgement:
-    units = [(t, s) for t, s in _units(turns) if s.scores.get("reasons", 0.0) > 0]
+def _stem_match(word: str, stem: str) -> bool:
+    from bot.rubric.lexicon import fold
+
+    core = fold(stem.strip("^$"))
+    if stem.startswith("^") and stem.endswith("$"):
+        return word == core
+    if stem.startswith("^"):
+        return word.startswith(core)
+    if stem.endswith("$"):
+        return word.endswith(core)
+    return core in word
+
+
+def named(text: str, stems: Sequence[str]) -> tuple[str, ...]:
+    """The words of ``text`` that one of the word ``stems`` names ("^" start, "$" end)."""
+    from bot.rubric.lexicon import fold
+
+    out: list[str] = []
+    for word in re.findall(r"[^\W\d_]+", text):
+        folded = fold(word)
+        if word not in out and any(_stem_match(folded, s) for s in stems):
+            out.append(word)
+    return tuple(out)
+
+
+def _off_topic(
+    units: Sequence[tuple[UserTurn, Rated]], topics: Sequence[str]
+) -> tuple[list[tuple[UserTurn, Rated]], str | None]:
+    """The reasons that name the scenario's real reason, or why none does.
+
+    With ``topics`` (the scenario's ``reason_topics``) a reason that never names the real
+    reason is beside the point (``off_topic``) – or a pretext (``pretext``: capacity,
+    workload …) when it blames one of ``conversation.reasons.pretexts``.
+    """
+    if not topics:
+        return list(units), None
+    on = [(t, s) for t, s in units if named(s.text, topics)]
+    if on:
+        return on, None
+    pretexts = [str(p) for p in _cfg("reasons").get("pretexts") or ()]
+    if any(named(s.text, pretexts) for _, s in units):
+        return list(units), "pretext"
+    return list(units), "off_topic"
+
+
+_CONDITIONS = frozenset({"wenn", "falls", "sobald", "bitte"})
+
+
+def _not_a_reason(unit: Rated) -> bool:
+    """A condition or a request that only mentions the topic ("Die offenen Rechnungen
+    überweisen Sie bitte bis Monatsende", "Die Druckdaten gibt's, wenn Geld da ist"): no
+    answer to "why?" unless it says "weil"/"Grund"."""
+    if unit.has("reason"):
+        return False
+    return bool(_fold_words(unit.text) & _CONDITIONS)
+
+
+def _reasons(turns: Sequence[UserTurn], topics: Sequence[str] = ()) -> Judgement:
+    units = [
+        (t, s)
+        for t, s in _units(turns)
+        if s.scores.get("reasons", 0.0) > 0 and not _not_a_reason(s)
+    ]
     vague = [(t, s) for t, s in _units(turns) if s.has("vague_reason")]
     if units:
-        t, s = max(units, key=lambda u: _reason_score(*u))
-        score = _reason_score(t, s)
+        units, beside = _off_topic(units, topics)
+        t, s = max(units, key=lambda u: _reason_score(*u, topics))
+        score = _reason_score(t, s, topics)
         issue = "concrete" if score >= 0.8 else "general"
+        if beside:
+            cap = float(_cfg("reasons")[f"{beside}_cap"])
+            if score > cap:
+                words = named(s.text, [str(p) for p in _cfg("reasons").get("pretexts") or ()])
+                return Judgement("reasons", cap, beside, s.text, t.n, words)
         if vague and score <= float(_cfg("reasons")["vague_cap"]):
             t, s = vague[0]
             issue = "vague"
@@ -590,16 +691,26 @@ _JUDGES: dict[str, Callable[[Sequence[UserTurn]], Judgement]] = {
 }
 
 
-def judge(turns: Sequence[UserTurn]) -> dict[str, Judgement]:
-    """Every criterion of the conversation (CONTRACT.md keys, in their order)."""
-    return {c: _JUDGES[c](turns) for c in CRITERIA}
+def judge(turns: Sequence[UserTurn], topics: Sequence[str] = ()) -> dict[str, Judgement]:
+    """Every criterion of the conversation (CONTRACT.md keys, in their order).
+
+    ``topics``: the scenario's ``reason_topics`` (word stems of the real reason to end).
+    """
+    out = {c: _JUDGES[c](turns) for c in CRITERIA}
+    if topics:
+        out["reasons"] = _reasons(turns, topics)
+    return out
 
 
 def judge_texts(
-    texts: Iterable[str], scorer: Scorer | None = None, clients: Sequence[str] | None = None
+    texts: Iterable[str],
+    scorer: Scorer | None = None,
+    clients: Sequence[str] | None = None,
+    topics: Sequence[str] = (),
 ) -> dict[str, Judgement]:
     """Judge the user's turns of a conversation given as plain texts (real rubric by default).
 
-    ``clients``: the client's line before each turn, when known.
+    ``clients``: the client's line before each turn, when known; ``topics``: the scenario's
+    ``reason_topics``.
     """
-    return judge(turns_from_texts(texts, scorer, clients))
+    return judge(turns_from_texts(texts, scorer, clients), topics)

@@ -506,9 +506,18 @@ def _appreciation(turns: Sequence[UserTurn]) -> Judgement:
     units = [(t, s) for t, s in _units(turns) if s.scores.get("appreciation", 0.0) > 0]
     if not units:
         return Judgement("appreciation", 0.0, "missing")
+    objects = [str(o) for o in cfg.get("thanks_objects") or ()]
+
+    def bare(s: Rated) -> bool:  # "Danke, aber nein." – thanks for nothing in particular
+        return bool(objects) and s.has("thanks") and not s.has("positive") and not named(
+            s.text, objects
+        )
+
     thanks = [(t, s) for t, s in units if s.has("thanks") and not s.has("courtesy")]
-    courtesy = [(t, s) for t, s in units if s.has("courtesy")]
     positive = [(t, s) for t, s in units if s.has("positive")]
+    if not positive:  # a bare "Danke" only counts beside something positive
+        thanks = [(t, s) for t, s in thanks if not bare(s)]
+    courtesy = [(t, s) for t, s in units if s.has("courtesy") or bare(s)]
     t, best = max(units, key=lambda u: u[1].scores.get("appreciation", 0.0))
     if thanks and positive:
         return Judgement("appreciation", float(cfg["both"]), "full", best.text, t.n)
@@ -671,6 +680,12 @@ def _calm(turns: Sequence[UserTurn]) -> Judgement:
         for i, t in enumerate(turns)
     ]
     bad = [r for r in rated if r[1] > 0]
+    pattern = _calm_pattern(turns, cfg)
+    if pattern is not None and all(r[1] < pattern[1] for r in bad):
+        turn, penalty, issue, quote = pattern
+        count = len(bad) + (0 if any(r[0] is turn for r in bad) else 1)
+        score -= float(cfg["slip_drop"]) + penalty + float(cfg["repeat_penalty"]) * (count - 1)
+        return Judgement("calm", _clip(score), issue, quote.text, turn.n, _apology_words(quote))
     if not bad:
         return Judgement("calm", _clip(score), "calm" if acknowledged else "no_acknowledgement")
     turn, penalty, issue = max(bad, key=lambda r: r[1])
@@ -679,6 +694,35 @@ def _calm(turns: Sequence[UserTurn]) -> Judgement:
     quote = min(turn.sentences, key=lambda s: (not s.has(issue), s.scores.get("calm", 1.0)))
     words = quote.words(issue) or turn.whole.words(issue)
     return Judgement("calm", _clip(score), str(issue), quote.text, turn.n, words)
+
+
+def _apology_words(unit: Rated) -> tuple[str, ...]:
+    from bot.rubric.lexicon import fold
+
+    words = {fold(str(w)) for w in _cfg("calm").get("apologies") or ()}
+    return tuple(w for w in re.findall(r"[^\W\d_]+", unit.text) if fold(w) in words)
+
+
+def _calm_pattern(
+    turns: Sequence[UserTurn], cfg: Mapping[str, Any]
+) -> tuple[UserTurn, float, str, Rated] | None:
+    """A loss of calm that only shows over the conversation, at the sentence that made it one.
+
+    * ``over_apology`` – apologising again and again ("Es tut mir so leid …", "… wahnsinnig
+      leid"): the decision sounds like a wrong the user is sorry for;
+    * ``relitigating`` – rebutting old claims point by point ("Die App war nie im Vertrag",
+      "… hat nie jemand zugesagt"): the dispute is reopened instead of closed.
+    """
+    units = _units(turns)
+    apologies = [(t, s) for t, s in units if _apology_words(s)]
+    if len(apologies) >= int(cfg["apologies_min"]):
+        t, s = apologies[int(cfg["apologies_min"]) - 1]
+        return t, float(cfg["penalties"]["over_apology"]), "over_apology", s
+    rebuttals = [(t, s) for t, s in units if s.has("rebuttal")]
+    if len(rebuttals) >= int(cfg["rebuttals_min"]):
+        t, s = rebuttals[int(cfg["rebuttals_min"]) - 1]
+        return t, float(cfg["penalties"]["relitigating"]), "relitigating", s
+    return None
 
 
 _JUDGES: dict[str, Callable[[Sequence[UserTurn]], Judgement]] = {

@@ -123,8 +123,8 @@ def spearman(xs: list[float], ys: list[float]) -> float:
 
 def engine_scores(transcripts: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, float]]:
     """The conversation rubric's per-criterion scores for every transcript (by id)."""
-    from bot.rubric.conversation import judge_texts
     from bot.roleplay.scenarios import default_scenarios
+    from bot.rubric.conversation import judge_texts
 
     scenarios = default_scenarios()
 
@@ -135,7 +135,9 @@ def engine_scores(transcripts: Iterable[Mapping[str, Any]]) -> dict[str, dict[st
     return {
         t["id"]: {
             c: j.score
-            for c, j in judge_texts(user_texts(t), clients=client_texts(t), topics=topics(t)).items()
+            for c, j in judge_texts(
+                user_texts(t), clients=client_texts(t), topics=topics(t)
+            ).items()
         }
         for t in transcripts
     }

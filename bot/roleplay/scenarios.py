@@ -507,14 +507,17 @@ def _check_reason_topics(data: Mapping[str, Any], chk: _Checker) -> tuple[str, .
     """The optional ``reason_topics``: lower-case word stems, "^"/"$" anchors allowed."""
     value = data.get("reason_topics", [])
     if not isinstance(value, list):
-        chk.err("reason_topics", f"muss eine Liste von Wortstämmen sein, ist aber {_type_name(value)}")
+        chk.err(
+            "reason_topics", f"muss eine Liste von Wortstämmen sein, ist aber {_type_name(value)}"
+        )
         return ()
     out: list[str] = []
     for i, stem in enumerate(value):
         if not isinstance(stem, str) or not _STEM_RE.match(stem):
             chk.err(
                 f"reason_topics[{i}]",
-                "ungültiger Wortstamm (mindestens 3 Kleinbuchstaben, davor ^ oder dahinter $ erlaubt)",
+                "ungültiger Wortstamm (mindestens 3 Kleinbuchstaben, "
+                "davor ^ oder dahinter $ erlaubt)",
             )
         elif stem in out:
             chk.err(f"reason_topics[{i}]", f"„{stem}“ steht doppelt in der Liste")

@@ -322,9 +322,11 @@ def _reason_score(turn: UserTurn, unit: Rated, topics: Sequence[str] = ()) -> fl
     score = unit.scores.get("reasons", 0.0)
     if topics and not unit.has("reason_fact") and named(unit.text, topics):
         scoring = rules()["scoring"]["reasons"]
-        as_fact = float(scoring["fact"]) + (
-            float(scoring["connector_with_fact"]) if unit.has("reason") else 0.0
-        ) + (float(scoring["specific_with_fact"]) if unit.has("reason_specific") else 0.0)
+        as_fact = (
+            float(scoring["fact"])
+            + (float(scoring["connector_with_fact"]) if unit.has("reason") else 0.0)
+            + (float(scoring["specific_with_fact"]) if unit.has("reason_specific") else 0.0)
+        )
         score = max(score, as_fact)
     if (
         topics
@@ -445,9 +447,11 @@ _CONDITIONS = frozenset({"wenn", "falls", "sobald", "bitte"})
 
 
 def _not_a_reason(unit: Rated) -> bool:
-    """A condition or a request that only mentions the topic ("Die offenen Rechnungen
-    überweisen Sie bitte bis Monatsende", "Die Druckdaten gibt's, wenn Geld da ist"): no
-    answer to "why?" unless it says "weil"/"Grund"."""
+    """Whether a sentence is a condition or a request that only mentions the topic.
+
+    "Die offenen Rechnungen überweisen Sie bitte bis Monatsende", "Die Druckdaten gibt's,
+    wenn Geld da ist": no answer to "why?" unless it says "weil"/"Grund".
+    """
     if unit.has("reason"):
         return False
     return bool(_fold_words(unit.text) & _CONDITIONS)
@@ -509,8 +513,11 @@ def _appreciation(turns: Sequence[UserTurn]) -> Judgement:
     objects = [str(o) for o in cfg.get("thanks_objects") or ()]
 
     def bare(s: Rated) -> bool:  # "Danke, aber nein." – thanks for nothing in particular
-        return bool(objects) and s.has("thanks") and not s.has("positive") and not named(
-            s.text, objects
+        return (
+            bool(objects)
+            and s.has("thanks")
+            and not s.has("positive")
+            and not named(s.text, objects)
         )
 
     thanks = [(t, s) for t, s in units if s.has("thanks") and not s.has("courtesy")]

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 import yaml
 
@@ -179,6 +179,9 @@ class _Analysis:
     sent_tokens: dict[int, list] = field(default_factory=dict)
     #: hits of the lexicon that count, with their token span
     lex: list = field(default_factory=list)
+    #: the text as given (after whitespace and length capping): ``doc`` is made from a copy of
+    #: it with the same character offsets (see ``_APPOSITION``)
+    source: str = ""
 
     def span_text(self, span: tuple[int, int]) -> str:
         return self.doc[span[0] : span[1]].text
@@ -218,6 +221,7 @@ class RubricEngine:
         self.first_person = {w.lower() for w in lex["first_person"]}
         self.sentence_end = set(lex["sentence_end"])
         self.breakers = {str(w).lower() for w in lex["clause_breakers"]}
+        self.apposition = _apposition_re(self.rules["limits"])
         self.adversatives = {w.lower() for w in lex["adversatives"]}
         self.hedge_barriers = {w.lower() for w in lex["hedge_barriers"]}
         self.macros: dict[str, str] = self.rules.get("macros", {})
@@ -404,6 +408,9 @@ class RubricEngine:
         text = re.sub(r"\s+", " ", str(text)).strip()
         full_tokens = len(text.split())
         text, truncated = self._cap(text)
+        source = text
+        # same length, so every token's offset is also its offset in ``source``
+        text = self.apposition.sub(lambda m: m.group(0).replace(",", " "), text)
         doc = self.nlp(text)
         for tok in doc:
             tok.norm_ = self.norm(tok.text)
@@ -436,6 +443,7 @@ class RubricEngine:
         a = _Analysis(
             doc, sent_of, clause_of, clause_start, {}, set(), max(full_tokens, len(doc)), truncated
         )
+        a.source = source
         for tok in doc:
             a.clause_tokens.setdefault(clause_of[tok.i], []).append(tok)
             a.sent_tokens.setdefault(sent_of[tok.i], []).append(tok)
@@ -544,7 +552,8 @@ class RubricEngine:
         out = []
         for _, toks in sorted(a.sent_tokens.items()):
             if not all(t.is_punct for t in toks):
-                out.append(a.doc[toks[0].i : toks[-1].i + 1].text.strip())
+                start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
+                out.append((a.source or a.doc.text)[start:end].strip())
         return out
 
     def _filter_match(self, a: _Analysis, info: _PatternInfo, start: int, end: int) -> str | None:
@@ -1160,6 +1169,23 @@ def _longest_non_overlapping(spans: list[tuple[int, int]]) -> list[tuple[int, in
         if all(s[1] <= t[0] or t[1] <= s[0] for t in taken):
             taken.append(s)
     return sorted(taken)
+
+
+def _apposition_re(limits: Mapping[str, Any]) -> re.Pattern[str]:
+    """A date restated between commas ("zum Quartalsende, also zum 31. März, beenden").
+
+    Its commas are no clause boundary, so "die Betreuung … beenden" stays one statement.
+    """
+
+    def alternatives(key: str) -> str:
+        words = sorted((str(w) for w in limits.get(key) or ()), key=len, reverse=True)
+        return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+
+    leads, preps = alternatives("apposition_leads"), alternatives("apposition_preps")
+    if not leads or not preps:
+        return re.compile(r"(?!)")  # matches nothing
+    most = int(limits.get("apposition_max_chars", 25))
+    return re.compile(rf", ((?:{leads})\s+(?:{preps})\s+[^,;!?]{{1,{most}}}?),", re.IGNORECASE)
 
 
 _ENGINE: RubricEngine | None = None

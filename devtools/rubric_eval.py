@@ -42,6 +42,8 @@ HALVES = (
     "blind3",
     "blind4",
     "blind5",
+    "blind6",
+    "blind7",
 )
 _GROUPS = {
     "fx": "fresh",
@@ -52,6 +54,8 @@ _GROUPS = {
     "fq": "blind3",
     "fr": "blind4",
     "fs": "blind5",
+    "ft": "blind6",
+    "fu": "blind7",
 }
 
 

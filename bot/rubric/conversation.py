@@ -289,6 +289,12 @@ def _clarity(turns: Sequence[UserTurn]) -> Judgement:
             return Judgement("clarity", _clip(score), "taken_back", s.text, t.n, words)
         hedged = [(t, s) for t, s in units[:first] if s.has(*_HEDGES)]
         score = _clear_score(turn, best)
+        first_turn = clear[0][1].n
+        if first_turn >= int(cfg["late_turn"]) and any(
+            _hostile(s) or s.has("rebuttal") for t, s in units if t.n <= first_turn
+        ):
+            # said only late, after a quarrel about old points: clear, but blurred
+            score = min(score, float(cfg["late_in_quarrel_cap"]))
         if hedged:
             words = tuple(w for _, s in hedged for w in s.words("hedging", "backdown"))
             score -= float(cfg["hedged_before"])
@@ -443,7 +449,11 @@ def _off_topic(
     return list(units), "off_topic"
 
 
-_CONDITIONS = frozenset({"wenn", "falls", "sobald", "bitte"})
+_CONDITIONS = frozenset({"wenn", "falls", "sobald", "bitte", "solange", "entweder"})
+#: "jedes Mal, wenn …", "immer wenn …" report a pattern, they set no condition
+_WHENEVER = re.compile(r"\b(jedes\s*mal|immer|sooft|so oft),?\s+wenn\b", re.IGNORECASE)
+#: a demand at the start of the sentence ("Zahlen Sie die 6.800 Euro, dann …")
+_DEMAND = re.compile(r"^\W*[A-ZÄÖÜ][a-zäöüß]+en\s+Sie\b(?![^.!?]*\?\s*$)")
 
 
 def _not_a_reason(unit: Rated) -> bool:
@@ -454,7 +464,9 @@ def _not_a_reason(unit: Rated) -> bool:
     """
     if unit.has("reason"):
         return False
-    return bool(_fold_words(unit.text) & _CONDITIONS)
+    if _DEMAND.search(unit.text):
+        return True
+    return bool(_fold_words(_WHENEVER.sub(" ", unit.text)) & _CONDITIONS)
 
 
 def _reasons(turns: Sequence[UserTurn], topics: Sequence[str] = ()) -> Judgement:

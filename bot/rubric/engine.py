@@ -179,9 +179,11 @@ class _Analysis:
     sent_tokens: dict[int, list] = field(default_factory=dict)
     #: hits of the lexicon that count, with their token span
     lex: list = field(default_factory=list)
-    #: the text as given (after whitespace and length capping): ``doc`` is made from a copy of
-    #: it with the same character offsets (see ``_APPOSITION``)
+    #: the text as given (after whitespace and length capping); ``doc`` is made from a copy
+    #: without the commas around a restated date (``_blank_appositions``): ``to_source`` maps
+    #: each of its character offsets back (empty when nothing was removed)
     source: str = ""
+    to_source: list[int] = field(default_factory=list)
 
     def span_text(self, span: tuple[int, int]) -> str:
         return self.doc[span[0] : span[1]].text
@@ -401,6 +403,20 @@ class RubricEngine:
             cut = max_chars - 1
         return head[: cut + 1], True
 
+    def _blank_appositions(self, text: str) -> tuple[str, list[int]]:
+        """``text`` without the commas around a restated date, and the offset map back.
+
+        "zum Quartalsende, also zum 31. März, beenden" is matched as one clause.
+        """
+        drop: set[int] = set()
+        for m in self.apposition.finditer(text):
+            drop.add(m.start())
+            drop.add(m.end() - 1)
+        if not drop:
+            return text, []
+        kept = [i for i in range(len(text)) if i not in drop]
+        return "".join(text[i] for i in kept), kept
+
     def analyse(self, text: str) -> _Analysis:
         """Tokenise ``text`` and find every signal; ``RubricInputError`` for empty text."""
         if text is None or not str(text).strip():
@@ -409,8 +425,7 @@ class RubricEngine:
         full_tokens = len(text.split())
         text, truncated = self._cap(text)
         source = text
-        # same length, so every token's offset is also its offset in ``source``
-        text = self.apposition.sub(lambda m: m.group(0).replace(",", " "), text)
+        text, to_source = self._blank_appositions(text)
         doc = self.nlp(text)
         for tok in doc:
             tok.norm_ = self.norm(tok.text)
@@ -443,7 +458,7 @@ class RubricEngine:
         a = _Analysis(
             doc, sent_of, clause_of, clause_start, {}, set(), max(full_tokens, len(doc)), truncated
         )
-        a.source = source
+        a.source, a.to_source = source, to_source
         for tok in doc:
             a.clause_tokens.setdefault(clause_of[tok.i], []).append(tok)
             a.sent_tokens.setdefault(sent_of[tok.i], []).append(tok)
@@ -553,6 +568,8 @@ class RubricEngine:
         for _, toks in sorted(a.sent_tokens.items()):
             if not all(t.is_punct for t in toks):
                 start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
+                if a.to_source:
+                    start, end = a.to_source[start], a.to_source[end - 1] + 1
                 out.append((a.source or a.doc.text)[start:end].strip())
         return out
 

@@ -44,6 +44,8 @@ HALVES = (
     "blind5",
     "blind6",
     "blind7",
+    "blind8",
+    "blind9",
 )
 _GROUPS = {
     "fx": "fresh",
@@ -56,6 +58,8 @@ _GROUPS = {
     "fs": "blind5",
     "ft": "blind6",
     "fu": "blind7",
+    "fv": "blind8",
+    "fw": "blind9",
 }
 
 

@@ -449,7 +449,7 @@ def _off_topic(
     return list(units), "off_topic"
 
 
-_CONDITIONS = frozenset({"wenn", "falls", "sobald", "bitte", "solange", "entweder"})
+_CONDITIONS = frozenset({"wenn", "falls", "sobald", "bitte", "solange", "entweder", "sonst"})
 #: "jedes Mal, wenn …", "immer wenn …" report a pattern, they set no condition
 _WHENEVER = re.compile(r"\b(jedes\s*mal|immer|sooft|so oft),?\s+wenn\b", re.IGNORECASE)
 #: a demand at the start of the sentence ("Zahlen Sie die 6.800 Euro, dann …")
@@ -457,16 +457,31 @@ _DEMAND = re.compile(r"^\W*[A-ZÄÖÜ][a-zäöüß]+en\s+Sie\b(?![^.!?]*\?\s*$)"
 
 
 def _not_a_reason(unit: Rated) -> bool:
-    """Whether a sentence is a condition or a request that only mentions the topic.
+    """Whether a sentence is a condition, a request or a handover that mentions the topic.
 
     "Die offenen Rechnungen überweisen Sie bitte bis Monatsende", "Die Druckdaten gibt's,
     wenn Geld da ist": no answer to "why?" unless it says "weil"/"Grund".
     """
     if unit.has("reason"):
         return False
-    if _DEMAND.search(unit.text):
+    if _DEMAND.search(unit.text) or unit.has("transition_docs"):
+        # a demand, or the handover of files ("Zum 31. August bekommen Sie den Quellcode, alle
+        # Zugänge zum Zahlungsanbieter …") – "Zahlung" there is no reason
         return True
     return bool(_fold_words(_WHENEVER.sub(" ", unit.text)) & _CONDITIONS)
+
+
+def _first_reason(
+    units: Sequence[tuple[UserTurn, Rated]], topics: Sequence[str]
+) -> tuple[UserTurn, Rated] | None:
+    """The first reason of the conversation if it is a pretext (capacity …), else None."""
+    if not topics or not units:
+        return None
+    pretexts = [str(p) for p in _cfg("reasons").get("pretexts") or ()]
+    t, s = units[0]
+    if named(s.text, pretexts) and not named(s.text, topics):
+        return t, s
+    return None
 
 
 def _reasons(turns: Sequence[UserTurn], topics: Sequence[str] = ()) -> Judgement:
@@ -477,10 +492,27 @@ def _reasons(turns: Sequence[UserTurn], topics: Sequence[str] = ()) -> Judgement
     ]
     vague = [(t, s) for t, s in _units(turns) if s.has("vague_reason")]
     if units:
+        first = _first_reason(units, topics)
         units, beside = _off_topic(units, topics)
         t, s = max(units, key=lambda u: _reason_score(*u, topics))
         score = _reason_score(t, s, topics)
         issue = "concrete" if score >= 0.8 else "general"
+        if (
+            beside is None
+            and first is not None
+            and score > float(_cfg("reasons")["pretext_first_cap"])
+        ):
+            # a pretext first ("wir sind ausgelastet"), the real reason only later
+            t, s = first
+            words = named(s.text, [str(p) for p in _cfg("reasons").get("pretexts") or ()])
+            return Judgement(
+                "reasons",
+                float(_cfg("reasons")["pretext_first_cap"]),
+                "pretext",
+                s.text,
+                t.n,
+                words,
+            )
         if beside:
             cap = float(_cfg("reasons")[f"{beside}_cap"])
             if score > cap:
@@ -658,6 +690,13 @@ def _calm_penalty(
     found = [(float(p), name) for name, p in penalties.items() if turn.whole.has(name)]
     if turn.whole.has(_CLEAR, "decisive"):  # "Sie haben recht, … Die Entscheidung bleibt."
         found = [f for f in found if f[1] != "backdown"]
+    if not turn.whole.has("defensive") and (
+        turn.whole.has(_CLEAR, "decisive") or turn.whole.has(*_TRANSITION[:4])
+    ):
+        # "Ich verstehe das, aber es bleibt dabei. Bis März bekommen Sie …": the "aber" and
+        # the many "wir" of a long turn that holds the decision or plans the handover are no
+        # self-defence
+        found = [f for f in found if f[1] != "justification"]
     extra: dict[str, float] = {}
     for _, issue, _, calm, _ in turn.whole.lexicon:
         if issue not in penalties and calm > 0:

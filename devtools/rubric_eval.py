@@ -46,6 +46,8 @@ HALVES = (
     "blind7",
     "blind8",
     "blind9",
+    "blind10",
+    "blind11",
 )
 _GROUPS = {
     "fx": "fresh",
@@ -60,6 +62,8 @@ _GROUPS = {
     "fu": "blind7",
     "fv": "blind8",
     "fw": "blind9",
+    "fy": "blind10",
+    "fk": "blind11",
 }
 
 

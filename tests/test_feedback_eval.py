@@ -18,11 +18,11 @@ from devtools import rubric_eval
 
 TRANSCRIPTS = rubric_eval.load_transcripts()
 SCENARIOS = default_scenarios()
-#: the Spearman floors of docs/roleplay.md for the groups not tuned on first: the figures of
-#: the engine of row 9 of the table rounded down to 0.05 (never below earlier floors);
-#: docs/roleplay.md tells which were measured clean
+#: the Spearman floors of docs/roleplay.md: every group's figures on the engine as committed
+#: (row 13 of the table) rounded down to 0.05; the comment keeps each group's clean figure
+#: (docs/roleplay.md tells when it was measured and since when it is tuned on)
 FLOORS = {
-    "held_out": {
+    "held_out": {  # measured clean in rows 1-2, tuned on since row 3
         "clarity": 0.90,
         "reasons": 0.90,
         "respect": 0.85,
@@ -31,7 +31,7 @@ FLOORS = {
         "calm": 0.90,
         "overall": 0.90,
     },
-    "fresh": {
+    "fresh": {  # clean once (row 3), tuned on since row 4
         "clarity": 0.85,
         "reasons": 0.95,
         "respect": 0.85,
@@ -40,16 +40,16 @@ FLOORS = {
         "calm": 0.90,
         "overall": 0.90,
     },
-    "final": {
+    "final": {  # clean once (row 4), tuned on since row 5
         "clarity": 0.90,
         "reasons": 0.90,
         "respect": 0.80,
         "transition": 0.95,
-        "appreciation": 0.95,
+        "appreciation": 1.00,
         "calm": 0.90,
         "overall": 0.90,
     },
-    "confirm": {  # tuned on since the lexicon (its clean figure: docs/roleplay.md, row 5)
+    "confirm": {  # clean once (row 5), tuned on since row 6
         "clarity": 0.90,
         "reasons": 0.90,
         "respect": 0.85,
@@ -59,49 +59,103 @@ FLOORS = {
         "overall": 0.90,
     },
     "new": {  # clean once (row 6: 0.67/0.66/0.81/0.82/0.82/0.67), tuned on since row 7
-        "clarity": 0.75,
-        "reasons": 0.80,
+        "clarity": 0.80,
+        "reasons": 0.85,
         "respect": 0.90,
-        "transition": 0.80,
-        "appreciation": 0.80,
+        "transition": 0.90,
+        "appreciation": 0.85,
         "calm": 0.85,
         "overall": 0.85,
     },
     "blind2": {  # clean once (row 7: 0.79/0.72/0.19/0.89/0.87/0.29), tuned on since row 8
         "clarity": 0.90,
-        "reasons": 0.85,
+        "reasons": 0.90,
         "respect": 0.80,
         "transition": 0.85,
         "appreciation": 0.85,
         "calm": 0.85,
         "overall": 0.85,
     },
-    "blind3": {  # clean once (row 8: 0.86/0.34/0.54/0.79/0.76/0.40/0.64), tuned on since row 9
+    "blind3": {  # clean once (row 8: 0.86/0.34/0.54/0.79/0.76/0.40), tuned on since row 9
         "clarity": 0.85,
-        "reasons": 0.30,
-        "respect": 0.65,
-        "transition": 0.75,
-        "appreciation": 0.75,
-        "calm": 0.70,
-        "overall": 0.70,
+        "reasons": 0.75,
+        "respect": 0.85,
+        "transition": 0.85,
+        "appreciation": 0.90,
+        "calm": 0.85,
+        "overall": 0.85,
     },
-    "blind4": {  # clean once (row 8: 0.86/0.42/0.72/0.91/0.76/0.54/0.70), tuned on since row 9
+    "blind4": {  # clean once (row 8: 0.86/0.42/0.72/0.91/0.76/0.54), tuned on since row 9
         "clarity": 0.85,
-        "reasons": 0.45,
+        "reasons": 0.80,
+        "respect": 0.85,
+        "transition": 0.85,
+        "appreciation": 0.80,
+        "calm": 0.80,
+        "overall": 0.80,
+    },
+    "blind5": {  # clean once (row 9: 0.82/0.61/0.57/0.89/0.80/0.66), tuned on since row 10
+        "clarity": 0.80,
+        "reasons": 0.80,
         "respect": 0.85,
         "transition": 0.90,
-        "appreciation": 0.75,
-        "calm": 0.70,
-        "overall": 0.70,
+        "appreciation": 0.90,
+        "calm": 0.80,
+        "overall": 0.85,
     },
-    "blind5": {  # measured once, clean, never tuned on (row 9: 0.82/0.61/0.57/0.89/0.80/0.66)
+    "blind6": {  # clean once (row 10: 0.72/0.83/0.82/0.94/0.88/0.84), tuned on since row 11
         "clarity": 0.80,
-        "reasons": 0.60,
-        "respect": 0.55,
+        "reasons": 0.85,
+        "respect": 0.90,
+        "transition": 0.90,
+        "appreciation": 0.85,
+        "calm": 0.90,
+        "overall": 0.85,
+    },
+    "blind7": {  # clean once (row 10: 0.82/0.74/0.70/0.91/0.93/0.82), tuned on since row 11
+        "clarity": 0.85,
+        "reasons": 0.75,
+        "respect": 0.90,
+        "transition": 0.95,
+        "appreciation": 0.90,
+        "calm": 0.85,
+        "overall": 0.85,
+    },
+    "blind8": {  # clean once (row 11: 0.77/0.68/0.54/0.89/0.87/0.80), tuned on since row 12
+        "clarity": 0.75,
+        "reasons": 0.70,
+        "respect": 0.70,
         "transition": 0.85,
-        "appreciation": 0.75,
-        "calm": 0.65,
-        "overall": 0.70,
+        "appreciation": 0.85,
+        "calm": 0.90,
+        "overall": 0.80,
+    },
+    "blind9": {  # clean once (row 11: 0.82/0.65/0.85/0.91/0.83/0.69), tuned on since row 12
+        "clarity": 0.80,
+        "reasons": 0.80,
+        "respect": 0.80,
+        "transition": 0.90,
+        "appreciation": 0.80,
+        "calm": 0.85,
+        "overall": 0.85,
+    },
+    "blind10": {  # clean once (row 12: 0.81/0.75/0.96/0.90/0.91/0.85), tuned on since row 13
+        "clarity": 0.85,
+        "reasons": 0.75,
+        "respect": 0.95,
+        "transition": 0.90,
+        "appreciation": 0.90,
+        "calm": 0.80,
+        "overall": 0.85,
+    },
+    "blind11": {  # clean once (row 12: 0.69/0.55/0.58/0.72/0.92/0.75), tuned on since row 13
+        "clarity": 0.70,
+        "reasons": 0.50,
+        "respect": 0.90,
+        "transition": 0.80,
+        "appreciation": 0.90,
+        "calm": 0.85,
+        "overall": 0.80,
     },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
@@ -121,7 +175,7 @@ def _state(transcript: dict) -> dict:
 
 
 def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
-    assert len(TRANSCRIPTS) >= 153
+    assert len(TRANSCRIPTS) >= 369
     assert len({t["id"] for t in TRANSCRIPTS}) == len(TRANSCRIPTS)
     assert {t["scenario"] for t in TRANSCRIPTS} == set(SCENARIOS)
     for sid in SCENARIOS:
@@ -136,6 +190,8 @@ def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
     assert groups.count("tuning") == groups.count("held_out") == 21
     assert groups.count("fresh") == groups.count("final") == groups.count("confirm") == 21
     assert groups.count("new") == groups.count("blind2") == 24
+    for n in range(3, 12):
+        assert groups.count(f"blind{n}") == 24, n
     assert "unknown" not in groups
 
 

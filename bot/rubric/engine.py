@@ -180,10 +180,10 @@ class _Analysis:
     #: hits of the lexicon that count, with their token span
     lex: list = field(default_factory=list)
     #: the text as given (after whitespace and length capping); ``doc`` is made from a copy
-    #: without the commas around a restated date (``_blank_appositions``): ``to_source`` maps
-    #: each of its character offsets back (empty when nothing was removed)
+    #: with umlauts restored and restated-date commas dropped (``_prepare``): ``to_source``
+    #: maps each of its characters to its span in ``source`` (empty when nothing changed)
     source: str = ""
-    to_source: list[int] = field(default_factory=list)
+    to_source: list[tuple[int, int]] = field(default_factory=list)
 
     def span_text(self, span: tuple[int, int]) -> str:
         return self.doc[span[0] : span[1]].text
@@ -224,6 +224,9 @@ class RubricEngine:
         self.sentence_end = set(lex["sentence_end"])
         self.breakers = {str(w).lower() for w in lex["clause_breakers"]}
         self.apposition = _apposition_re(self.rules["limits"])
+        self.transliterations = {
+            str(k).lower(): str(v).lower() for k, v in (lex.get("transliterations") or {}).items()
+        }
         self.adversatives = {w.lower() for w in lex["adversatives"]}
         self.hedge_barriers = {w.lower() for w in lex["hedge_barriers"]}
         self.macros: dict[str, str] = self.rules.get("macros", {})
@@ -403,19 +406,63 @@ class RubricEngine:
             cut = max_chars - 1
         return head[: cut + 1], True
 
-    def _blank_appositions(self, text: str) -> tuple[str, list[int]]:
-        """``text`` without the commas around a restated date, and the offset map back.
+    def _respell(self, word: str) -> str | None:
+        """The umlaut spelling of a word written with "ae/oe/ue" ("kuendigen", "unfaehig").
 
-        "zum Quartalsende, also zum 31. März, beenden" is matched as one clause.
+        Only if that is a known word and ``word`` itself is not; "ss" words ("heisst") and
+        small words the lemma table does not know ("fuer") come from ``transliterations``.
+        """
+        low = word.lower()
+        fixed = self.transliterations.get(low)
+        if fixed is None:
+            if self._is_known(word):
+                return None
+            umlauts = re.sub(r"ae|oe|ue", lambda m: _UMLAUT[m.group()], low)
+            # "ss" stays: the lemma table knows old spellings ("Schluß"), which no rule uses
+            if umlauts != low and self._is_known(umlauts):
+                fixed = umlauts
+        if fixed is None:
+            return None
+        return fixed[:1].upper() + fixed[1:] if word[:1].isupper() else fixed
+
+    def _prepare(self, text: str) -> tuple[str, list[tuple[int, int]]]:
+        """The text the matcher sees, and for each of its characters the source span.
+
+        * "kuendigen", "unfaehig", "heisst" are matched as "kündigen", "unfähig", "heißt";
+        * the commas around a restated date are dropped: "zum Quartalsende, also zum 31.
+          März, beenden" is matched as one clause.
+        The user's own text stays what it is (``sentences`` and quotes use the map back).
         """
         drop: set[int] = set()
         for m in self.apposition.finditer(text):
             drop.add(m.start())
             drop.add(m.end() - 1)
-        if not drop:
+        swaps: dict[int, tuple[int, str]] = {}
+        if _TRANSLITERATED.search(text):
+            for m in re.finditer(r"[^\W\d_]+", text):
+                if _TRANSLITERATED.search(m.group()):
+                    fixed = self._respell(m.group())
+                    if fixed is not None:
+                        swaps[m.start()] = (m.end(), fixed)
+        if not drop and not swaps:
             return text, []
-        kept = [i for i in range(len(text)) if i not in drop]
-        return "".join(text[i] for i in kept), kept
+        out: list[str] = []
+        spans: list[tuple[int, int]] = []
+        i = 0
+        while i < len(text):
+            if i in swaps:
+                end, fixed = swaps[i]
+                # the new word's characters all point at the old word (a quote never cuts it)
+                for ch in fixed:
+                    out.append(ch)
+                    spans.append((i, end))
+                i = end
+                continue
+            if i not in drop:
+                out.append(text[i])
+                spans.append((i, i + 1))
+            i += 1
+        return "".join(out), spans
 
     def analyse(self, text: str) -> _Analysis:
         """Tokenise ``text`` and find every signal; ``RubricInputError`` for empty text."""
@@ -425,7 +472,7 @@ class RubricEngine:
         full_tokens = len(text.split())
         text, truncated = self._cap(text)
         source = text
-        text, to_source = self._blank_appositions(text)
+        text, to_source = self._prepare(text)
         doc = self.nlp(text)
         for tok in doc:
             tok.norm_ = self.norm(tok.text)
@@ -569,7 +616,7 @@ class RubricEngine:
             if not all(t.is_punct for t in toks):
                 start, end = toks[0].idx, toks[-1].idx + len(toks[-1].text)
                 if a.to_source:
-                    start, end = a.to_source[start], a.to_source[end - 1] + 1
+                    start, end = a.to_source[start][0], a.to_source[end - 1][1]
                 out.append((a.source or a.doc.text)[start:end].strip())
         return out
 
@@ -1186,6 +1233,10 @@ def _longest_non_overlapping(spans: list[tuple[int, int]]) -> list[tuple[int, in
         if all(s[1] <= t[0] or t[1] <= s[0] for t in taken):
             taken.append(s)
     return sorted(taken)
+
+
+_UMLAUT = {"ae": "ä", "oe": "ö", "ue": "ü"}
+_TRANSLITERATED = re.compile(r"ae|oe|ue|ss", re.IGNORECASE)  # "ss": only the listed words
 
 
 def _apposition_re(limits: Mapping[str, Any]) -> re.Pattern[str]:

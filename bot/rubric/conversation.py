@@ -497,6 +497,12 @@ def _reasons(turns: Sequence[UserTurn], topics: Sequence[str] = ()) -> Judgement
         t, s = max(units, key=lambda u: _reason_score(*u, topics))
         score = _reason_score(t, s, topics)
         issue = "concrete" if score >= 0.8 else "general"
+        if score <= float(_cfg("reasons")["hostile_cap"]) and (
+            _hostile(s) or (s.has("generalisation") and _addressed(s.text))
+        ):
+            # "Sie wollen doch immer nur alles umsonst": a reproach, not a reason
+            words = s.words(*_HOSTILE, "generalisation")
+            return Judgement("reasons", _clip(score), "reproach", s.text, t.n, words)
         if (
             beside is None
             and first is not None

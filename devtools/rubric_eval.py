@@ -48,6 +48,8 @@ HALVES = (
     "blind9",
     "blind10",
     "blind11",
+    "blind12",
+    "blind13",
 )
 _GROUPS = {
     "fx": "fresh",
@@ -64,6 +66,8 @@ _GROUPS = {
     "fw": "blind9",
     "fy": "blind10",
     "fk": "blind11",
+    "fm": "blind12",
+    "fo": "blind13",
 }
 
 

@@ -157,6 +157,24 @@ FLOORS = {
         "calm": 0.85,
         "overall": 0.80,
     },
+    "blind12": {  # clean once (row 13: 0.78/0.71/0.87/0.87/0.91/0.76), never tuned on
+        "clarity": 0.75,
+        "reasons": 0.70,
+        "respect": 0.85,
+        "transition": 0.85,
+        "appreciation": 0.90,
+        "calm": 0.75,
+        "overall": 0.80,
+    },
+    "blind13": {  # clean once (row 13: 0.71/0.71/0.65/0.86/0.92/0.70), never tuned on
+        "clarity": 0.70,
+        "reasons": 0.70,
+        "respect": 0.65,
+        "transition": 0.85,
+        "appreciation": 0.90,
+        "calm": 0.70,
+        "overall": 0.70,
+    },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
 
@@ -175,7 +193,7 @@ def _state(transcript: dict) -> dict:
 
 
 def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
-    assert len(TRANSCRIPTS) >= 369
+    assert len(TRANSCRIPTS) >= 417
     assert len({t["id"] for t in TRANSCRIPTS}) == len(TRANSCRIPTS)
     assert {t["scenario"] for t in TRANSCRIPTS} == set(SCENARIOS)
     for sid in SCENARIOS:
@@ -190,7 +208,7 @@ def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
     assert groups.count("tuning") == groups.count("held_out") == 21
     assert groups.count("fresh") == groups.count("final") == groups.count("confirm") == 21
     assert groups.count("new") == groups.count("blind2") == 24
-    for n in range(3, 12):
+    for n in range(3, 14):
         assert groups.count(f"blind{n}") == 24, n
     assert "unknown" not in groups
 

@@ -13,10 +13,11 @@ respect/calm lexicon, ``bot/rubric/respect.yml`` and ``calm.yml``); docs/rolepla
 the clean figure of each. ``fn…`` ids ("new") were written by someone who had not seen the
 engine, committed after its last change and measured once (row 6 of docs/roleplay.md); since
 then they are a tuning group too (row 7 read and used them). ``fp…``, ``fq…``, ``fr…`` and
-``fs…`` ids ("blind2" … "blind5") were written blind by further people while the engine was
+``fs…`` ("blind2" … "blind5") and ``ft``, ``fu``, ``fv``, ``fw``, ``fy``, ``fk``, ``fm``,
+``fo`` ids ("blind6" … "blind13") were written blind by further people while the engine was
 being changed and kept out of reach (``SEALED`` here, or ``tests/data/roleplay_sealed/``)
 until that engine was committed, then measured once; docs/roleplay.md says which of them were
-read and tuned on afterwards (blind2–blind4) and which never were (blind5).
+read and tuned on afterwards (blind2–blind11) and which never were (blind12, blind13).
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ from .scenarios import (
 PERSONA_FIELDS: tuple[str, ...] = ("name", "company", "role", "history")
 TOP_FIELDS: tuple[str, ...] = ("id", "title", "case", "user_goal")
 #: what the form does not show but keeps from a loaded scenario (sent back unchanged)
-KEPT_FIELDS: tuple[str, ...] = ("answers", "concessions", "difficulty")
+KEPT_FIELDS: tuple[str, ...] = ("answers", "concessions", "difficulty", "reason_topics")
 _CONDITION_KEYS: tuple[str, ...] = ("levels", "needs", "unless", "concedes")
 MAX_PREVIEW_SAMPLES = 3
 
@@ -148,7 +148,8 @@ def form_to_data(form: Mapping[str, Any]) -> dict[str, Any]:
     ``form`` holds ``id``, ``title``, ``case``, ``user_goal``, ``persona`` (``name``,
     ``company``, ``role``, ``history`` one line per row), ``lines`` (``"phase.reaction"`` ->
     one client line per row) and ``extra`` (what a loaded scenario had beyond the form:
-    ``answers``, ``concessions``, ``difficulty`` and the ``conditions`` of lines by their text).
+    ``answers``, ``concessions``, ``difficulty``, ``reason_topics`` and the ``conditions`` of
+    lines by their text).
     """
     data: dict[str, Any] = {}
     for key in TOP_FIELDS:

@@ -14,10 +14,11 @@ the clean figure of each. ``fn…`` ids ("new") were written by someone who had 
 engine, committed after its last change and measured once (row 6 of docs/roleplay.md); since
 then they are a tuning group too (row 7 read and used them). ``fp…``, ``fq…``, ``fr…`` and
 ``fs…`` ("blind2" … "blind5") and ``ft``, ``fu``, ``fv``, ``fw``, ``fy``, ``fk``, ``fm``,
-``fo`` ids ("blind6" … "blind13") were written blind by further people while the engine was
-being changed and kept out of reach (``SEALED`` here, or ``tests/data/roleplay_sealed/``)
-until that engine was committed, then measured once; docs/roleplay.md says which of them were
-read and tuned on afterwards (blind2–blind11) and which never were (blind12, blind13).
+``fo``, ``fg``, ``fh`` ids ("blind6" … "blind15") were written blind by further people while
+the engine was being changed and kept out of reach (``SEALED`` here, or
+``tests/data/roleplay_sealed/``) until that engine was committed, then measured once;
+docs/roleplay.md says which of them were read and tuned on afterwards (blind2–blind13) and
+which never were (blind14, blind15).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ HALVES = (
     "blind11",
     "blind12",
     "blind13",
+    "blind14",
+    "blind15",
 )
 _GROUPS = {
     "fx": "fresh",
@@ -69,6 +72,8 @@ _GROUPS = {
     "fk": "blind11",
     "fm": "blind12",
     "fo": "blind13",
+    "fg": "blind14",
+    "fh": "blind15",
 }
 
 

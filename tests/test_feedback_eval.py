@@ -19,7 +19,7 @@ from devtools import rubric_eval
 TRANSCRIPTS = rubric_eval.load_transcripts()
 SCENARIOS = default_scenarios()
 #: the Spearman floors of docs/roleplay.md: every group's figures on the engine as committed
-#: (row 13 of the table) rounded down to 0.05; the comment keeps each group's clean figure
+#: (row 14 of the table) rounded down to 0.05; the comment keeps each group's clean figure
 #: (docs/roleplay.md tells when it was measured and since when it is tuned on)
 FLOORS = {
     "held_out": {  # measured clean in rows 1-2, tuned on since row 3
@@ -157,23 +157,41 @@ FLOORS = {
         "calm": 0.85,
         "overall": 0.80,
     },
-    "blind12": {  # clean once (row 13: 0.78/0.71/0.87/0.87/0.91/0.76), never tuned on
+    "blind12": {  # clean once (row 13: 0.78/0.71/0.87/0.87/0.91/0.76), tuned on since row 14
+        "clarity": 0.80,
+        "reasons": 0.75,
+        "respect": 0.90,
+        "transition": 0.85,
+        "appreciation": 0.90,
+        "calm": 0.80,
+        "overall": 0.80,
+    },
+    "blind13": {  # clean once (row 13: 0.71/0.71/0.65/0.86/0.92/0.70), tuned on since row 14
         "clarity": 0.75,
-        "reasons": 0.70,
+        "reasons": 0.75,
         "respect": 0.85,
         "transition": 0.85,
         "appreciation": 0.90,
-        "calm": 0.75,
+        "calm": 0.85,
         "overall": 0.80,
     },
-    "blind13": {  # clean once (row 13: 0.71/0.71/0.65/0.86/0.92/0.70), never tuned on
+    "blind14": {  # clean once (row 14: 0.80/0.78/0.71/0.91/0.90/0.64), never tuned on
+        "clarity": 0.75,
+        "reasons": 0.75,
+        "respect": 0.70,
+        "transition": 0.90,
+        "appreciation": 0.85,
+        "calm": 0.60,
+        "overall": 0.75,
+    },
+    "blind15": {  # clean once (row 14: 0.72/0.79/0.91/0.89/0.97/0.83), never tuned on
         "clarity": 0.70,
-        "reasons": 0.70,
-        "respect": 0.65,
+        "reasons": 0.75,
+        "respect": 0.90,
         "transition": 0.85,
-        "appreciation": 0.90,
-        "calm": 0.70,
-        "overall": 0.70,
+        "appreciation": 0.95,
+        "calm": 0.80,
+        "overall": 0.80,
     },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
@@ -193,7 +211,7 @@ def _state(transcript: dict) -> dict:
 
 
 def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
-    assert len(TRANSCRIPTS) >= 417
+    assert len(TRANSCRIPTS) >= 465
     assert len({t["id"] for t in TRANSCRIPTS}) == len(TRANSCRIPTS)
     assert {t["scenario"] for t in TRANSCRIPTS} == set(SCENARIOS)
     for sid in SCENARIOS:
@@ -208,7 +226,7 @@ def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
     assert groups.count("tuning") == groups.count("held_out") == 21
     assert groups.count("fresh") == groups.count("final") == groups.count("confirm") == 21
     assert groups.count("new") == groups.count("blind2") == 24
-    for n in range(3, 14):
+    for n in range(3, 16):
         assert groups.count(f"blind{n}") == 24, n
     assert "unknown" not in groups
 

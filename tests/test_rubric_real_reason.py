@@ -1,4 +1,4 @@
-"""The feedback rubric of rows 10–13 of docs/roleplay.md (issue 11).
+"""The feedback rubric of rows 10–14 of docs/roleplay.md (issue 11).
 
 Each rule with its siblings and the harmless wordings it must leave alone: the scenario's
 real reason (``reason_topics``), pretexts, conditions and demands that are no reasons,
@@ -344,3 +344,48 @@ def test_thanks_for_the_clients_recommendations_is_no_handover():
     assert not assess("Ihre Empfehlung hat uns sehr geholfen, danke.").signals.get(
         "transition_alternative"
     )
+
+
+# --------------------------------------------------------------------------- row 14
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bis Mitte Dezember übergeben wir Ihnen – oder wem immer Sie wählen – alle Zugänge.",
+        "Die Produktpflege durch Ihre Mitarbeiter war immer sauber.",
+        "Tja, also …",
+    ],
+)
+def test_indefinite_immer_plain_praise_and_a_hesitant_tja_keep_respect(text):
+    assert assess(text).scores["respect"] >= 0.85, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Lesen Sie ihn doch einfach mal.",
+        "Das bilden Sie sich ein.",
+        "Dann können Sie jemand anderen anbrüllen.",
+    ],
+)
+def test_more_jabs_cost_respect(text):
+    assert assess(text).scores["respect"] <= 0.7, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nach dem Messestand nehmen wir von Ihnen nichts mehr an.",
+        "Wir fotografieren für Sie nicht mehr.",
+        "Hiermit teile ich Ihnen mit, dass unser Studio die Geschäftsbeziehung mit Haas "
+        "Immobilien nach dem letzten gebuchten Termin am 8. Mai beendet.",
+    ],
+)
+def test_more_end_forms_are_clear(text):
+    assert assess(text).signals.get("clear_end"), text
+
+
+def test_ausrichten_auf_is_a_business_reason():
+    said = [END, "Wir richten die Agentur ab Januar komplett auf Onlineshops größerer Händler aus."]
+    assert reasons(said, "hurt_polite").score >= 0.55

@@ -33,28 +33,6 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 LABEL_DIR = ROOT / "tests" / "data" / "roleplay_labels"
-HALVES = (
-    "tuning",
-    "held_out",
-    "fresh",
-    "final",
-    "confirm",
-    "new",
-    "blind2",
-    "blind3",
-    "blind4",
-    "blind5",
-    "blind6",
-    "blind7",
-    "blind8",
-    "blind9",
-    "blind10",
-    "blind11",
-    "blind12",
-    "blind13",
-    "blind14",
-    "blind15",
-)
 _GROUPS = {
     "fx": "fresh",
     "fz": "final",
@@ -75,6 +53,8 @@ _GROUPS = {
     "fg": "blind14",
     "fh": "blind15",
 }
+#: every group, in the order of docs/roleplay.md (the rp ids split into tuning/held_out)
+HALVES = ("tuning", "held_out", *_GROUPS.values())
 
 
 #: label files not yet released for measurement: never read while the engine is being changed

@@ -33,6 +33,13 @@ def payloads(replies: List[Dict[str, Any]]) -> List[str]:
     return [b["payload"] for r in replies for b in r.get("buttons", [])]
 
 
+def _case_after(chat: Chat, tracker, new_sender, message: str) -> str:
+    """The case slot after a new user's first message."""
+    sender = new_sender()
+    chat(sender, message)
+    return tracker(sender)["slots"]["case"]
+
+
 @pytest.mark.parametrize(
     "story",
     [
@@ -48,9 +55,7 @@ def payloads(replies: List[Dict[str, Any]]) -> List[str]:
 def test_a_long_story_with_an_untrue_claim_is_the_false_claims_case(
     chat: Chat, tracker, new_sender, story: str
 ):
-    sender = new_sender()
-    chat(sender, story)
-    assert tracker(sender)["slots"]["case"] == "false_claims"
+    assert _case_after(chat, tracker, new_sender, story) == "false_claims"
 
 
 def test_hesitation_outside_a_form_invites_to_tell(chat: Chat, sender):
@@ -102,9 +107,7 @@ def test_a_sign_named_in_the_first_message_is_not_asked(chat: Chat, tracker, new
 def test_an_insult_without_danger_words_is_the_abuse_case(
     chat: Chat, tracker, new_sender, message: str
 ):
-    sender = new_sender()
-    chat(sender, message)
-    assert tracker(sender)["slots"]["case"] == "abusive"
+    assert _case_after(chat, tracker, new_sender, message) == "abusive"
 
 
 @pytest.mark.parametrize(
@@ -126,11 +129,9 @@ def test_plain_danger_wordings_get_the_safety_reply(chat: Chat, tracker, new_sen
 
 
 def test_a_settled_mistake_then_insults_is_the_abuse_case(chat: Chat, tracker, new_sender):
-    sender = new_sender()
-    chat(
-        sender,
+    story = (
         "ok fairerweise: wir haben herrn vogt die falsche brille geschickt, das war unser fehler. "
         "haben wir sofort getauscht und uns entschuldigt. seitdem ruft er aber taeglich an und "
-        "beschimpft meine kollegin als unfaehige kuh",
+        "beschimpft meine kollegin als unfaehige kuh"
     )
-    assert tracker(sender)["slots"]["case"] == "abusive"
+    assert _case_after(chat, tracker, new_sender, story) == "abusive"

@@ -63,6 +63,8 @@ _TRANSITION = (
     "transition_timeline",
     "transition_support",
 )
+#: a handover with substance (support alone is a phrase)
+_CONCRETE_TRANSITION = tuple(c for c in _TRANSITION if c != "transition_support")
 
 
 @dataclass(frozen=True)
@@ -315,6 +317,8 @@ def _clarity(turns: Sequence[UserTurn]) -> Judgement:
 
 
 _HOSTILE = ("insult", "dismissive", "blame", "sarcasm", "counter_attack")
+#: a word as this module reads one (letters only)
+_WORD = re.compile(r"[^\W\d_]+")
 
 
 def _reason_score(turn: UserTurn, unit: Rated, topics: Sequence[str] = ()) -> float:
@@ -326,7 +330,8 @@ def _reason_score(turn: UserTurn, unit: Rated, topics: Sequence[str] = ()) -> fl
     """
     cfg = _cfg("reasons")
     score = unit.scores.get("reasons", 0.0)
-    if topics and not unit.has("reason_fact") and named(unit.text, topics):
+    on_topic = bool(topics) and bool(named(unit.text, topics))
+    if on_topic and not unit.has("reason_fact"):
         scoring = rules()["scoring"]["reasons"]
         as_fact = (
             float(scoring["fact"])
@@ -335,8 +340,7 @@ def _reason_score(turn: UserTurn, unit: Rated, topics: Sequence[str] = ()) -> fl
         )
         score = max(score, as_fact)
     if (
-        topics
-        and named(unit.text, topics)
+        on_topic
         and not _has_figure(unit)
         and any(_has_figure(u) and u.scores.get("reasons", 0.0) > 0 for u in turn.sentences)
     ):
@@ -346,12 +350,7 @@ def _reason_score(turn: UserTurn, unit: Rated, topics: Sequence[str] = ()) -> fl
         score += float(cfg["fact_in_context"])
     # the real reason with its figures ("mehrfach angeschrien, zuletzt am Dienstag") stays
     # checkable in a heated turn; only its own sentence (or an exclamation) can spoil it
-    checkable = (
-        bool(topics)
-        and _has_figure(unit)
-        and bool(named(unit.text, topics))
-        and not unit.text.rstrip().endswith("!")
-    )
+    checkable = on_topic and _has_figure(unit) and not unit.text.rstrip().endswith("!")
     if (
         _hostile(unit)
         or (_hostile(turn.whole) and not checkable)
@@ -382,7 +381,7 @@ def _minimised(text: str) -> bool:
     """Whether a sentence talks its own reason down ("irgendwie", "öfter mal was später")."""
     from bot.rubric.lexicon import fold
 
-    folded = " " + " ".join(fold(w) for w in re.findall(r"[^\W\d_]+", text)) + " "
+    folded = " " + " ".join(fold(w) for w in _WORD.findall(text)) + " "
     phrases = _cfg("reasons").get("minimisers") or ()
     return any(f" {' '.join(fold(w) for w in str(p).split())} " in folded for p in phrases)
 
@@ -404,15 +403,21 @@ def _addressed(text: str) -> bool:
     return bool(_fold_words(text) & get_lexicon().second)
 
 
-def _stem_match(word: str, stem: str) -> bool:
+@lru_cache(maxsize=64)
+def _stem_tests(stems: tuple[str, ...]) -> tuple[tuple[bool, bool, str], ...]:
+    """Each stem as (anchored at the start, anchored at the end, folded core)."""
     from bot.rubric.lexicon import fold
 
-    core = fold(stem.strip("^$"))
-    if stem.startswith("^") and stem.endswith("$"):
+    return tuple((s.startswith("^"), s.endswith("$"), fold(s.strip("^$"))) for s in stems)
+
+
+def _stem_match(word: str, test: tuple[bool, bool, str]) -> bool:
+    start, end, core = test
+    if start and end:
         return word == core
-    if stem.startswith("^"):
+    if start:
         return word.startswith(core)
-    if stem.endswith("$"):
+    if end:
         return word.endswith(core)
     return core in word
 
@@ -421,12 +426,18 @@ def named(text: str, stems: Sequence[str]) -> tuple[str, ...]:
     """The words of ``text`` that one of the word ``stems`` names ("^" start, "$" end)."""
     from bot.rubric.lexicon import fold
 
+    tests = _stem_tests(tuple(str(s) for s in stems))
     out: list[str] = []
-    for word in re.findall(r"[^\W\d_]+", text):
+    for word in _WORD.findall(text):
         folded = fold(word)
-        if word not in out and any(_stem_match(folded, s) for s in stems):
+        if word not in out and any(_stem_match(folded, t) for t in tests):
             out.append(word)
     return tuple(out)
+
+
+def _pretexts() -> tuple[str, ...]:
+    """``conversation.reasons.pretexts`` of ``rules.yml`` (capacity, workload …)."""
+    return tuple(str(p) for p in _cfg("reasons").get("pretexts") or ())
 
 
 def _off_topic(
@@ -443,8 +454,7 @@ def _off_topic(
     on = [(t, s) for t, s in units if named(s.text, topics)]
     if on:
         return on, None
-    pretexts = [str(p) for p in _cfg("reasons").get("pretexts") or ()]
-    if any(named(s.text, pretexts) for _, s in units):
+    if any(named(s.text, _pretexts()) for _, s in units):
         return list(units), "pretext"
     return list(units), "off_topic"
 
@@ -477,9 +487,8 @@ def _first_reason(
     """The first reason of the conversation if it is a pretext (capacity …), else None."""
     if not topics or not units:
         return None
-    pretexts = [str(p) for p in _cfg("reasons").get("pretexts") or ()]
     t, s = units[0]
-    if named(s.text, pretexts) and not named(s.text, topics):
+    if named(s.text, _pretexts()) and not named(s.text, topics):
         return t, s
     return None
 
@@ -491,46 +500,36 @@ def _reasons(turns: Sequence[UserTurn], topics: Sequence[str] = ()) -> Judgement
         if s.scores.get("reasons", 0.0) > 0 and not _not_a_reason(s)
     ]
     vague = [(t, s) for t, s in _units(turns) if s.has("vague_reason")]
+    cfg = _cfg("reasons")
     if units:
         first = _first_reason(units, topics)
         units, beside = _off_topic(units, topics)
         t, s = max(units, key=lambda u: _reason_score(*u, topics))
         score = _reason_score(t, s, topics)
         issue = "concrete" if score >= 0.8 else "general"
-        if score <= float(_cfg("reasons")["hostile_cap"]) and (
+        if score <= float(cfg["hostile_cap"]) and (
             _hostile(s) or (s.has("generalisation") and _addressed(s.text))
         ):
             # "Sie wollen doch immer nur alles umsonst": a reproach, not a reason
             words = s.words(*_HOSTILE, "generalisation")
             return Judgement("reasons", _clip(score), "reproach", s.text, t.n, words)
-        if (
-            beside is None
-            and first is not None
-            and score > float(_cfg("reasons")["pretext_first_cap"])
-        ):
-            # a pretext first ("wir sind ausgelastet"), the real reason only later
-            t, s = first
-            words = named(s.text, [str(p) for p in _cfg("reasons").get("pretexts") or ()])
-            return Judgement(
-                "reasons",
-                float(_cfg("reasons")["pretext_first_cap"]),
-                "pretext",
-                s.text,
-                t.n,
-                words,
-            )
+        # no real reason at all (beside the point, a pretext), or a pretext first ("wir sind
+        # ausgelastet") and the real reason only later: capped, the pretext's words named
+        cap, at = None, (t, s)
         if beside:
-            cap = float(_cfg("reasons")[f"{beside}_cap"])
-            if score > cap:
-                words = named(s.text, [str(p) for p in _cfg("reasons").get("pretexts") or ()])
-                return Judgement("reasons", cap, beside, s.text, t.n, words)
-        if vague and score <= float(_cfg("reasons")["vague_cap"]):
+            cap = float(cfg[f"{beside}_cap"])
+        elif first is not None:
+            cap, beside, at = float(cfg["pretext_first_cap"]), "pretext", first
+        if cap is not None and score > cap:
+            t, s = at
+            return Judgement("reasons", cap, beside, s.text, t.n, named(s.text, _pretexts()))
+        if vague and score <= float(cfg["vague_cap"]):
             t, s = vague[0]
             issue = "vague"
         return Judgement("reasons", _clip(score), issue, s.text, t.n, s.words("vague_reason"))
     if vague:
         t, s = vague[0]
-        score = float(_cfg("reasons")["vague_only"])
+        score = float(cfg["vague_only"])
         return Judgement("reasons", score, "vague", s.text, t.n, s.words("vague_reason"))
     return Judgement("reasons", 0.0, "missing")
 
@@ -629,7 +628,7 @@ def _repair(turns: Sequence[UserTurn], after: int) -> float:
 def _fold_words(text: str) -> set[str]:
     from bot.rubric.lexicon import fold
 
-    return {fold(w) for w in re.findall(r"[^\W\d_]+", text)}
+    return {fold(w) for w in _WORD.findall(text)}
 
 
 _NOUN = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]{4,}\b")
@@ -670,7 +669,7 @@ def _context_issues(turn: UserTurn) -> dict[str, float]:
     client_words = _fold_words(turn.client)
     out: dict[str, float] = {}
     for s in turn.sentences:
-        words = re.findall(r"[^\W\d_]+", s.text)
+        words = _WORD.findall(s.text)
         if s.text.rstrip().endswith("?") and 0 < len(words) <= 2:
             if _fold_words(s.text) <= client_words:
                 out["rhetorical"] = float(cfg.get("echo_question", 0.0))
@@ -697,7 +696,7 @@ def _calm_penalty(
     if turn.whole.has(_CLEAR, "decisive"):  # "Sie haben recht, … Die Entscheidung bleibt."
         found = [f for f in found if f[1] != "backdown"]
     if not turn.whole.has("defensive") and (
-        turn.whole.has(_CLEAR, "decisive") or turn.whole.has(*_TRANSITION[:4])
+        turn.whole.has(_CLEAR, "decisive") or turn.whole.has(*_CONCRETE_TRANSITION)
     ):
         # "Ich verstehe das, aber es bleibt dabei. Bis März bekommen Sie …": the "aber" and
         # the many "wir" of a long turn that holds the decision or plans the handover are no
@@ -764,7 +763,7 @@ def _apology_words(unit: Rated) -> tuple[str, ...]:
     from bot.rubric.lexicon import fold
 
     words = {fold(str(w)) for w in _cfg("calm").get("apologies") or ()}
-    return tuple(w for w in re.findall(r"[^\W\d_]+", unit.text) if fold(w) in words)
+    return tuple(w for w in _WORD.findall(unit.text) if fold(w) in words)
 
 
 def _calm_pattern(
@@ -804,10 +803,7 @@ def judge(turns: Sequence[UserTurn], topics: Sequence[str] = ()) -> dict[str, Ju
 
     ``topics``: the scenario's ``reason_topics`` (word stems of the real reason to end).
     """
-    out = {c: _JUDGES[c](turns) for c in CRITERIA}
-    if topics:
-        out["reasons"] = _reasons(turns, topics)
-    return out
+    return {c: _reasons(turns, topics) if c == "reasons" else _JUDGES[c](turns) for c in CRITERIA}
 
 
 def judge_texts(

@@ -242,6 +242,25 @@ ROLEPLAYS: List[RolePlay] = [
         ["Hm.", "ok", "Wie war Ihr Wochenende?", "Hm.", "naja", "Hm.", "Hm.", "Hm.", "Hm."],
         ["lass uns das nochmal üben"],
     ),
+    RolePlay(
+        "wollny-chatstil-korrektur-stufe-2",
+        "Der Kunde, der das Team beschimpft, Stufe 2 – im Chat-Stil, mit Korrektur",
+        "Klein geschrieben, ohne Umlaute, erst ein Vorwand („keine kapazitaeten“), dann die "
+        "Korrektur („nein, anders:“) mit dem eigentlichen Grund; die Auswertung soll die "
+        "Sätze so zitieren, wie sie getippt wurden.",
+        "insults_staff",
+        2,
+        [
+            "hallo herr wollny, wir muessen den vertrag leider beenden, wir haben grad keine "
+            "kapazitaeten mehr",
+            "nein, anders: der eigentliche grund ist, dass sie meine kollegin am dienstag "
+            "angebruellt und unfaehig genannt haben, das war schon das dritte mal",
+            "wir kuendigen zum ende der kuendigungsfrist, das steht fest",
+            "bis dahin laeuft alles normal, sie bekommen die netzwerkdoku und alle passwoerter, "
+            "und ich empfehle ihnen einen anderen dienstleister",
+            "danke fuer die zwei jahre, das neue netzwerk auf dem bauhof war ein schoenes projekt",
+        ],
+    ),
 ]
 
 

@@ -519,7 +519,7 @@ def _reasons(turns: Sequence[UserTurn], topics: Sequence[str] = ()) -> Judgement
         if beside:
             cap = float(cfg[f"{beside}_cap"])
         elif first is not None:
-            cap, beside, at = float(cfg["pretext_first_cap"]), "pretext", first
+            cap, beside, at = float(cfg["pretext_first_cap"]), "pretext_first", first
         if cap is not None and score > cap:
             t, s = at
             return Judgement("reasons", cap, beside, s.text, t.n, named(s.text, _pretexts()))

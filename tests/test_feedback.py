@@ -57,7 +57,7 @@ def quoted_under(msgs: list[str], label: str) -> list[str]:
 
 def test_clear_decision_counts_once_and_is_quoted_for_clarity_only():
     judged = judge_texts([LATE_DECISION, LATE_REASON, LATE_CALM, LATE_HANDOVER])
-    assert judged["clarity"].score >= 0.8 and judged["clarity"].quote == LATE_DECISION
+    assert judged["clarity"].own_score >= 0.8 and judged["clarity"].quote == LATE_DECISION
     assert judged["reasons"].quote == LATE_REASON
     assert judged["transition"].quote == LATE_HANDOVER
     msgs = messages("late_payer", [LATE_DECISION, LATE_REASON, LATE_CALM, LATE_HANDOVER])
@@ -72,7 +72,7 @@ def test_the_announcement_itself_is_no_handover_offer():
 
 def test_taking_the_decision_back_costs_the_clarity():
     judged = judge_texts([LATE_DECISION, "Okay, dann machen wir doch weiter."])
-    assert judged["clarity"].score <= 0.3 and judged["clarity"].issue == "taken_back"
+    assert judged["clarity"].own_score <= 0.3 and judged["clarity"].issue == "taken_back"
     assert judged["clarity"].quote == "Okay, dann machen wir doch weiter."
 
 
@@ -84,7 +84,7 @@ def test_reported_insult_is_not_the_users_insult():
     assert "insult" not in a.flags and a.scores["respect"] >= 0.9
     assert a.scores["reasons"] >= 0.8
     judged = judge_texts(["Herr Wollny, wir beenden die Zusammenarbeit.", REPORTED])
-    assert judged["respect"].score >= 0.9 and judged["calm"].quote != REPORTED
+    assert judged["respect"].own_score >= 0.9 and judged["calm"].quote != REPORTED
     msgs = messages("insults_staff", ["Herr Wollny, wir beenden die Zusammenarbeit.", REPORTED])
     assert REPORTED not in quoted_under(msgs, "Ruhe unter Druck")
     assert REPORTED not in quoted_under(msgs, "Respekt")
@@ -173,7 +173,7 @@ def test_the_reason_the_scenario_asks_for_counts():
             "Der Grund ist, dass wir bei den Fakten nicht mehr zusammenkommen.",
         ]
     )
-    assert judged["reasons"].score >= 0.8
+    assert judged["reasons"].own_score >= 0.8
 
 
 @pytest.mark.parametrize(
@@ -183,7 +183,7 @@ def test_dismissive_phrases_hurt_respect_hard(rude):
     a = assess(rude, under_backlash=True)
     assert a.scores["respect"] <= 0.3 and "dismissive" in a.flags
     judged = judge_texts(["Wir beenden die Zusammenarbeit zum Jahresende.", rude])
-    assert judged["respect"].score <= 0.3 and judged["calm"].score <= 0.3
+    assert judged["respect"].own_score <= 0.3 and judged["calm"].own_score <= 0.3
 
 
 def test_understanding_the_clients_problem_is_not_dismissive():

@@ -175,23 +175,23 @@ FLOORS = {
         "calm": 0.85,
         "overall": 0.80,
     },
-    "blind14": {  # clean once (row 14: 0.80/0.78/0.71/0.91/0.90/0.64), never tuned on
-        "clarity": 0.75,
-        "reasons": 0.75,
-        "respect": 0.70,
+    "blind14": {  # clean once (row 14: 0.80/0.78/0.71/0.91/0.90/0.64), tuned on since row 15
+        "clarity": 0.80,
+        "reasons": 0.85,
+        "respect": 0.75,
         "transition": 0.90,
         "appreciation": 0.85,
-        "calm": 0.60,
-        "overall": 0.75,
+        "calm": 0.90,
+        "overall": 0.85,
     },
-    "blind15": {  # clean once (row 14: 0.72/0.79/0.91/0.89/0.97/0.83), never tuned on
+    "blind15": {  # clean once (row 14: 0.72/0.79/0.91/0.89/0.97/0.83), tuned on since row 15
         "clarity": 0.70,
         "reasons": 0.75,
         "respect": 0.90,
         "transition": 0.85,
         "appreciation": 0.95,
-        "calm": 0.80,
-        "overall": 0.80,
+        "calm": 0.85,
+        "overall": 0.85,
     },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")

@@ -231,7 +231,7 @@ def test_severity_is_graded_and_the_worst_moment_counts():
 def test_each_kind_of_disrespect_has_its_issue(text, issue):
     assert issue in issues(text), text
     judged = judge_texts([text])["respect"]
-    assert judged.score < 0.6 and judged.issue == issue and judged.quote == text
+    assert judged.own_score < 0.6 and judged.issue == issue and judged.quote == text
 
 
 # --------------------------------------------------------------------------- calm
@@ -299,7 +299,7 @@ def test_being_pulled_onto_the_clients_side_topic_costs_calm():
         ["Die Broschüre machen wir nicht mehr: Wir beenden die Zusammenarbeit zum Monatsende."],
         clients=clients,
     )
-    assert pulled["calm"].score < firm["calm"].score
+    assert pulled["calm"].own_score < firm["calm"].own_score
     assert pulled["calm"].issue in ("sidetracked", "gives_in")
 
 
@@ -343,7 +343,7 @@ def test_acknowledging_raises_calm_and_the_worst_turn_counts():
 def test_an_apology_wins_part_of_it_back():
     rude = ["Wir beenden die Zusammenarbeit.", "Sie lügen doch."]
     sorry = rude + ["Entschuldigung, das war zu scharf. Die Entscheidung bleibt."]
-    assert judge_texts(sorry)["respect"].score > judge_texts(rude)["respect"].score
-    assert judge_texts(sorry)["calm"].score > judge_texts(rude)["calm"].score
+    assert judge_texts(sorry)["respect"].own_score > judge_texts(rude)["respect"].own_score
+    assert judge_texts(sorry)["calm"].own_score > judge_texts(rude)["calm"].own_score
     # but an apology is no acknowledgement of the client's anger
-    assert judge_texts(sorry)["calm"].score < 0.8
+    assert judge_texts(sorry)["calm"].own_score < 0.8

@@ -55,14 +55,14 @@ def test_stems_match_word_starts_ends_and_umlaut_spellings(text, stems, words):
 def test_a_pretext_that_never_names_the_real_reason_is_called_one():
     said = [END, "Wir sind im Moment leider sehr ausgelastet und haben keine Kapazitäten mehr."]
     judged = reasons(said, "extras")
-    assert judged.issue == "pretext" and judged.score <= 0.1
+    assert judged.issue == "pretext" and judged.own_score <= 0.1
     assert "ausgelastet" in judged.words
 
 
 def test_a_checkable_fact_beside_the_point_is_no_real_reason():
     said = [END, "Die App steht laut Vertrag vom 3. Mai nicht im Festpreis, Seite 4."]
     judged = reasons(said, "false_claims")
-    assert judged.issue == "off_topic" and judged.score <= 0.4
+    assert judged.issue == "off_topic" and judged.own_score <= 0.4
 
 
 @pytest.mark.parametrize(
@@ -88,7 +88,7 @@ def test_a_checkable_fact_beside_the_point_is_no_real_reason():
 )
 def test_the_real_reason_in_the_users_own_words_counts(scenario, text):
     judged = reasons([END, text], scenario)
-    assert judged.issue in {"concrete", "general"} and judged.score >= 0.55, judged
+    assert judged.issue in {"concrete", "general"} and judged.own_score >= 0.55, judged
 
 
 def test_the_real_reason_after_a_pretext_counts_only_half():
@@ -98,7 +98,7 @@ def test_the_real_reason_after_a_pretext_counts_only_half():
         "Und ja, die Zahlungen kamen im letzten Jahr 45 bis 90 Tage zu spät.",
     ]
     judged = reasons(said, "late_payer")
-    assert judged.issue == "pretext_first" and judged.score == 0.5
+    assert judged.issue == "pretext_first" and judged.own_score == 0.5
     assert judged.quote == "Wir sind gerade total ausgelastet." and "ausgelastet" in judged.words
 
 
@@ -168,7 +168,7 @@ def test_apologising_again_and_again_costs_calm():
             "Entschuldigung, das ist wirklich furchtbar für Sie.",
         ]
     )
-    assert judged.issue == "over_apology" and judged.score <= 0.4
+    assert judged.issue == "over_apology" and judged.own_score <= 0.4
 
 
 def test_one_apology_is_acknowledgement():
@@ -182,7 +182,7 @@ def test_rebutting_old_claims_point_by_point_costs_calm():
             "Die App war nie im Vertrag. Die dreißig Prozent hat nie jemand zugesagt.",
         ]
     )
-    assert judged.issue == "relitigating" and judged.score <= 0.5
+    assert judged.issue == "relitigating" and judged.own_score <= 0.5
 
 
 def test_a_long_turn_that_holds_the_decision_is_no_self_justification():
@@ -264,9 +264,9 @@ def test_an_end_said_only_late_after_a_quarrel_is_blurred():
         "Sie können doch lesen, oder? Seite vier.",
         "Wir hören dann zum Vertragsende auf.",
     ]
-    assert judge_texts(said)["clarity"].score <= 0.55
+    assert judge_texts(said)["clarity"].own_score <= 0.55
     calm_said = ["Guten Tag.", "Ich verstehe Ihre Frage.", "Wir hören zum Vertragsende auf."]
-    assert judge_texts(calm_said)["clarity"].score >= 0.75
+    assert judge_texts(calm_said)["clarity"].own_score >= 0.75
 
 
 @pytest.mark.parametrize(

@@ -56,25 +56,25 @@ def test_everyday_sentences_are_no_end_statement(text):
 )
 def test_taking_it_back_caps_clarity(text):
     judged = judge_texts([END, text])
-    assert judged["clarity"].score <= 0.3 and judged["clarity"].issue == "taken_back"
+    assert judged["clarity"].own_score <= 0.3 and judged["clarity"].issue == "taken_back"
 
 
 def test_the_last_word_on_the_decision_counts():
     judged = judge_texts([END, "Na gut, dann machen wir doch weiter.", "Nein – es bleibt dabei."])
     assert judged["clarity"].issue == "clear_after_hedge"
-    assert judged["clarity"].score >= 0.6
+    assert judged["clarity"].own_score >= 0.6
 
 
 def test_a_handover_that_lets_someone_else_carry_on_is_no_backing_down():
     text = "Sie bekommen alle Daten, damit jedes andere Büro nahtlos weitermachen kann."
     assert not assess(text).signals.get("backdown")
     judged = judge_texts([END, text])
-    assert judged["clarity"].issue == "clear" and judged["calm"].score >= 0.9
+    assert judged["clarity"].issue == "clear" and judged["calm"].own_score >= 0.9
 
 
 def test_an_end_thrown_at_the_client_in_anger_is_only_half_clear():
     judged = judge_texts(["Mit Ihrem Saftladen bin ich durch."])
-    assert judged["clarity"].score <= 0.5
+    assert judged["clarity"].own_score <= 0.5
 
 
 @pytest.mark.parametrize(
@@ -88,19 +88,19 @@ def test_an_end_thrown_at_the_client_in_anger_is_only_half_clear():
     ],
 )
 def test_business_reasons_in_own_words_are_reasons(text):
-    assert judge_texts([END, text])["reasons"].score >= 0.7, text
+    assert judge_texts([END, text])["reasons"].own_score >= 0.7, text
 
 
 def test_a_sweeping_reproach_is_a_weak_reason():
     judged = judge_texts([END, "Das mit dem Zahlen klappt bei Ihnen halt nie so richtig."])
-    assert judged["reasons"].score <= 0.4
+    assert judged["reasons"].own_score <= 0.4
 
 
 def test_a_calm_factual_conversation_is_calm():
     judged = judge_texts([END, "Die offenen Rechnungen sind der Grund. Die Daten bekommen Sie."])
-    assert judged["calm"].score >= 0.8 and judged["calm"].issue == "no_acknowledgement"
+    assert judged["calm"].own_score >= 0.8 and judged["calm"].issue == "no_acknowledgement"
     acknowledged = judge_texts([END, "Ich verstehe, dass Sie das ärgert."])
-    assert acknowledged["calm"].score > judged["calm"].score
+    assert acknowledged["calm"].own_score > judged["calm"].own_score
 
 
 def test_honestly_said_is_no_reported_speech():
@@ -117,7 +117,7 @@ def test_giving_in_to_a_hurt_client_costs_calm():
             "Es ist noch nichts in Stein gemeißelt, vielleicht ändert sich gar nicht so viel.",
         ]
     )
-    assert judged["calm"].score <= 0.6
+    assert judged["calm"].own_score <= 0.6
 
 
 # ------------------------------------------------------------------ row 8 (general rules)
@@ -172,7 +172,7 @@ def test_self_criticism_is_no_counter_attack():
     calm = judge_texts(
         [END, "Ich fasse mir da auch an die eigene Nase, ich hätte früher reden müssen."]
     )
-    assert calm["calm"].score >= 0.9
+    assert calm["calm"].own_score >= 0.9
     assert "counter_attack" in assess("Fassen Sie sich mal an die eigene Nase.").signals
 
 
@@ -233,7 +233,7 @@ def test_their_neutral_siblings_cost_nothing(text):
 )
 def test_giving_in_as_a_deal_or_promise_costs_calm(text):
     verdict = judge_texts(["Ich rufe an, weil wir über die Zusammenarbeit reden müssen.", text])
-    assert verdict["calm"].score <= 0.5, text
+    assert verdict["calm"].own_score <= 0.5, text
 
 
 @pytest.mark.parametrize(
@@ -259,7 +259,7 @@ def test_a_deal_after_a_clear_end_takes_it_back():
             "Okay, hören Sie. Wenn die Bewertung nicht online geht, mache ich die Fotos noch mal.",
         ]
     )
-    assert verdict["clarity"].score <= 0.3
+    assert verdict["clarity"].own_score <= 0.3
 
 
 @pytest.mark.parametrize(
@@ -298,12 +298,12 @@ def test_an_end_point_may_have_adjectives():
     ],
 )
 def test_hedged_conceded_or_merely_rated_reasons_are_vague(turns):
-    assert judge_texts(turns)["reasons"].score <= 0.3, turns
+    assert judge_texts(turns)["reasons"].own_score <= 0.3, turns
 
 
 def test_a_named_fact_with_a_number_stays_concrete_despite_a_rating():
     turns = [END, "Die Abzüge von 20 Prozent auf jede Rechnung sind für uns schwierig."]
-    assert judge_texts(turns)["reasons"].score >= 0.8
+    assert judge_texts(turns)["reasons"].own_score >= 0.8
 
 
 def test_a_belittling_simile_counts_even_inside_a_report():
@@ -320,13 +320,13 @@ def test_a_belittling_simile_counts_even_inside_a_report():
     ],
 )
 def test_a_rebuttal_in_the_dispute_is_no_reason_to_end(text):
-    assert judge_texts([END, text])["reasons"].score <= 0.3, text
+    assert judge_texts([END, text])["reasons"].own_score <= 0.3, text
     assert "generalisation" not in assess(text).signals, text
 
 
 def test_a_reason_that_names_the_broken_agreement_with_a_figure_stays():
     text = "Sie ziehen bei jeder Rechnung 20 Prozent ab, obwohl das nicht vereinbart ist."
-    assert judge_texts([END, text])["reasons"].score >= 0.8
+    assert judge_texts([END, text])["reasons"].own_score >= 0.8
 
 
 def test_reading_the_contract_to_the_client_is_lecturing():
@@ -359,7 +359,7 @@ def test_one_sarcastic_remark_in_a_firm_conversation_is_a_slip_not_a_collapse():
             "Die zwei laufenden Aufträge liefern wir noch fertig.",
         ]
     )
-    assert 0.3 <= verdict["calm"].score <= 0.7
+    assert 0.3 <= verdict["calm"].own_score <= 0.7
 
 
 @pytest.mark.parametrize(
@@ -483,7 +483,7 @@ def test_their_everyday_siblings_are_no_end(text):
 
 def test_a_new_focus_with_the_subject_in_the_first_clause_is_a_reason():
     text = "Wir haben uns neu ausgerichtet und machen nur noch Onlineshops."
-    assert judge_texts([END, text])["reasons"].score >= 0.7
+    assert judge_texts([END, text])["reasons"].own_score >= 0.7
     assert "reason_fact" not in assess("Sie machen nur noch Ärger.").signals
 
 
@@ -633,7 +633,7 @@ def test_a_discount_offered_as_a_deal_is_no_reason_and_no_handover(text):
     assert result.scores["reasons"] == 0.0 and result.scores["transition"] == 0.0, text
     judged = judge_texts([END, text])
     assert judged["reasons"].quote != text and judged["transition"].quote != text, text
-    assert judged["reasons"].score == 0.0 and judged["transition"].score == 0.0, text
+    assert judged["reasons"].own_score == 0.0 and judged["transition"].own_score == 0.0, text
 
 
 def test_a_real_reason_and_a_real_handover_still_count_beside_a_deal():
@@ -641,5 +641,5 @@ def test_a_real_reason_and_a_real_handover_still_count_beside_a_deal():
     handover = "Ich schicke Ihnen bis Freitag alle Druckdateien."
     assert assess(reason).scores["reasons"] > 0 and assess(handover).scores["transition"] > 0
     judged = judge_texts([END, DEALS[0], reason, DEALS[1], handover])
-    assert judged["reasons"].quote == reason and judged["reasons"].score > 0
-    assert judged["transition"].quote == handover and judged["transition"].score > 0
+    assert judged["reasons"].quote == reason and judged["reasons"].own_score > 0
+    assert judged["transition"].quote == handover and judged["transition"].own_score > 0

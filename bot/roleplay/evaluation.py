@@ -138,7 +138,7 @@ def _weakest(
     """The two weakest criteria that a sentence of the user decided (quoted)."""
     weak = sorted(
         (j for j in judged.values() if j.quote and not j.good),
-        key=lambda j: (j.score, CRITERIA.index(j.criterion)),
+        key=lambda j: (j.own_score, CRITERIA.index(j.criterion)),
     )
     return [
         {
@@ -188,6 +188,7 @@ def summary(
         "judgements": {
             c: {
                 "score": j.score,
+                "own": j.own_score,
                 "issue": j.issue,
                 "quote": j.quote,
                 "turn": j.turn,
@@ -225,17 +226,22 @@ def _strengths(s: Mapping[str, Any]) -> list[str]:
     lines = []
     for c in CRITERIA:
         j = s["judgements"].get(c)
-        if j and j["score"] >= GOOD_ENOUGH:
+        if j and j.get("own", j["score"]) >= GOOD_ENOUGH:
             comment = text("rubric", f"conversation.good.{c}")
             lines.append(_item(c, comment, j["quote"] if c not in ("respect", "calm") else None))
     return lines
 
 
+def _own(j: Mapping[str, Any] | None) -> float:
+    """A stored judgement's own score (without the share of the whole conversation)."""
+    return 1.0 if not j else float(j.get("own", j["score"]))
+
+
 def _weaknesses(s: Mapping[str, Any], facts: Mapping[str, str]) -> list[str]:
     """Every criterion below GOOD_ENOUGH, weakest first; a sentence is quoted only once."""
     weak = sorted(
-        (c for c in CRITERIA if s["judgements"].get(c, {}).get("score", 1.0) < GOOD_ENOUGH),
-        key=lambda c: (s["judgements"][c]["score"], CRITERIA.index(c)),
+        (c for c in CRITERIA if _own(s["judgements"].get(c)) < GOOD_ENOUGH),
+        key=lambda c: (_own(s["judgements"][c]), CRITERIA.index(c)),
     )
     lines, quoted = [], set()
     for c in weak:

@@ -18,7 +18,7 @@ Weights: ``conversation`` in ``rules.yml``. Pure mechanics: no texts for the use
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -117,7 +117,9 @@ class Judgement:
 
     ``issue`` names what decided it (e.g. ``clear``, ``taken_back``, ``insult``, ``missing``);
     ``quote`` is the user's sentence that decided it (None when nothing was said for it);
-    ``words`` are the words that went wrong (hedges, insults …).
+    ``words`` are the words that went wrong (hedges, insults …); ``own`` is the criterion's
+    own judgement when ``score`` also carries a share of the whole conversation
+    (``conversation.whole_share`` in ``rules.yml``).
     """
 
     criterion: str
@@ -126,11 +128,17 @@ class Judgement:
     quote: str | None = None
     turn: int | None = None
     words: tuple[str, ...] = ()
+    own: float | None = None
+
+    @property
+    def own_score(self) -> float:
+        """The criterion's own judgement (``score`` without the share of the whole)."""
+        return self.score if self.own is None else self.own
 
     @property
     def good(self) -> bool:
-        """Whether the criterion is met well (no need to work on it)."""
-        return self.score >= 0.8
+        """Whether the criterion itself is met well (no need to work on it)."""
+        return self.own_score >= 0.8
 
 
 def as_rated(text: str, result: Any) -> Rated:
@@ -803,7 +811,44 @@ def judge(turns: Sequence[UserTurn], topics: Sequence[str] = ()) -> dict[str, Ju
 
     ``topics``: the scenario's ``reason_topics`` (word stems of the real reason to end).
     """
-    return {c: _reasons(turns, topics) if c == "reasons" else _JUDGES[c](turns) for c in CRITERIA}
+    own = {c: _reasons(turns, topics) if c == "reasons" else _JUDGES[c](turns) for c in CRITERIA}
+    return with_whole_share(own)
+
+
+def _bounded(value: float, most: float) -> float:
+    return max(-most, min(most, value))
+
+
+def with_whole_share(own: Mapping[str, Judgement]) -> dict[str, Judgement]:
+    """Give each criterion its share of the conversation as a whole (``whole_share``).
+
+    A trainer's mark for calm or clarity is coloured by the whole conversation: an end stated
+    clearly by a user who also explains and hands over reads firmer than the same sentence
+    thrown in between reproaches, and "ruhig geblieben" means more when the user also stayed
+    with the decision and kept the client in view. So the score of such a criterion is
+    ``own + w * (mean of all criteria's own scores - own)``, moved by at most
+    ``whole_share_max``; the quote, the issue and whether the criterion needs work (``good``)
+    stay its own. Criteria without a share are unchanged.
+    """
+    cfg = rules()["conversation"]
+    shares = cfg.get("whole_share", {})
+    most = float(cfg.get("whole_share_max", 0.1))
+    if not own:
+        return dict(own)
+    mean = sum(j.score for j in own.values()) / len(own)
+    out: dict[str, Judgement] = {}
+    for c, j in own.items():
+        w = float(shares.get(c, 0.0))
+        out[c] = (
+            j
+            if not w
+            else replace(
+                j,
+                score=round(_clip(j.score + _bounded(w * (mean - j.score), most)), 4),
+                own=j.score,
+            )
+        )
+    return out
 
 
 def judge_texts(

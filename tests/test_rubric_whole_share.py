@@ -1,0 +1,116 @@
+"""Row 15 of docs/roleplay.md: calm's share of the whole conversation, and new wordings.
+
+Mock praise, veiled threats and trading the end for a concession are named.
+
+Each rule is shown with the harmless sibling it leaves alone.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.rubric import assess
+from bot.rubric.conversation import Judgement, judge_texts, with_whole_share
+from bot.rubric.engine import CRITERIA, rules
+
+END = "Wir beenden die Zusammenarbeit zum 31. März."
+
+
+def _own(**scores: float) -> dict[str, Judgement]:
+    return {c: Judgement(c, scores.get(c, 1.0), "x") for c in CRITERIA}
+
+
+def test_calm_moves_towards_the_whole_conversation_by_at_most_the_configured_step():
+    conf = rules()["conversation"]
+    assert conf["whole_share"] == {"calm": 0.2} and conf["whole_share_max"] == 0.1
+    poor = with_whole_share(
+        _own(clarity=0.1, reasons=0.0, respect=0.9, transition=0.0, appreciation=0.0, calm=0.9)
+    )
+    # mean 0.3167: 0.9 + 0.2 * (0.3167 - 0.9) = 0.783, bounded to 0.9 - 0.1
+    assert poor["calm"].score == pytest.approx(0.8) and poor["calm"].own == 0.9
+    assert poor["calm"].good  # whether calm needs work stays calm's own judgement
+    good = with_whole_share(_own(calm=0.7))
+    assert good["calm"].score == pytest.approx(0.7 + 0.2 * (5.7 / 6 - 0.7))
+    for c in CRITERIA:  # every other criterion is its own judgement, untouched
+        if c != "calm":
+            assert poor[c].score == poor[c].own_score and poor[c].own is None
+
+
+def test_a_perfect_conversation_keeps_its_scores():
+    perfect = with_whole_share(_own())
+    assert all(j.score == 1.0 for j in perfect.values())
+
+
+def test_the_feedback_decides_good_and_weak_on_the_own_score():
+    from bot.roleplay import evaluation
+
+    own = {c: Judgement(c, 0.0, "missing", f"Satz {c}.", 1) for c in CRITERIA}
+    own["calm"] = Judgement("calm", 0.85, "no_acknowledgement", "Ruhiger Satz.", 1)
+    judged = with_whole_share(own)
+    assert judged["calm"].score < 0.8 <= judged["calm"].own_score
+    weak = [w["criterion"] for w in evaluation._weakest(judged, None)]
+    assert "calm" not in weak and len(weak) == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Drohen können Sie ja gut, das muss man Ihnen lassen.",
+        "Ach, der Anwalt schon wieder. Grüßen Sie ihn schön.",
+        "Dann zeigen Sie mir doch mal dieses „irgendwo“.",
+        "Aber Kleinkram ist das natürlich alles, klar.",
+        "Suchen Sie sich jemand anderen, der sich das gefallen lässt.",
+        "Dann kann Ihr Anwalt Ihnen ja auch gleich das WLAN reparieren.",
+        "Solange die Pauschale fehlt, bleiben die Zugangsdaten bei uns. Sie verstehen schon.",
+        "Bei Ihrer Zahlungsmoral wundert es mich nicht, dass Sie ständig neue Grafiker brauchen.",
+        "Wer so mit Leuten umspringt, braucht sich nicht zu wundern.",
+        "Das ist kein raues Wort, das ist einfach asozial.",
+    ],
+)
+def test_mock_praise_veiled_threats_and_verdicts_cost_respect_and_calm(text):
+    judged = judge_texts([END, text])
+    assert judged["respect"].own_score <= 0.4, text
+    assert judged["calm"].own_score <= 0.4, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Das können Sie gut nachlesen, es steht in Paragraf 3.",
+        "Grüßen Sie Ihr Team, die Zusammenarbeit mit ihnen war angenehm.",
+        "Es wundert mich nicht, dass Sie überrascht sind.",
+        "Zeigen Sie mir bitte die Stelle im Vertrag, dann schaue ich sie mir an.",
+        "Ich verstehe schon, dass Sie enttäuscht sind.",
+    ],
+)
+def test_their_harmless_siblings_stay_respectful(text):
+    judged = judge_texts([END, text])
+    assert judged["respect"].own_score >= 0.9, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fünfzehn ist viel … Sagen wir zwölf, und dann verlängern wir.",
+        "Na gut, dann verlängern wir eben noch ein Jahr.",
+        "Machen Sie sich keinen Kopf, das klären wir alles noch, ich melde mich.",
+    ],
+)
+def test_trading_the_end_for_a_concession_takes_it_back(text):
+    assert assess(text).signals.get("backdown"), text
+    judged = judge_texts([END, text])
+    assert judged["clarity"].issue == "taken_back" and judged["clarity"].own_score <= 0.3, text
+    assert judged["calm"].own_score <= 0.4, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wir verlängern den Vertrag nicht.",
+        "Sagen wir es so: Bis zum 15. März bekommen Sie alle Dateien.",
+        "Die Übergabe klären wir bis Freitag.",
+    ],
+)
+def test_a_refusal_or_a_handover_date_is_no_trade(text):
+    judged = judge_texts([END, text])
+    assert judged["clarity"].issue != "taken_back", text

@@ -14,7 +14,8 @@ the clean figure of each. ``fn…`` ids ("new") were written by someone who had 
 engine, committed after its last change and measured once (row 6 of docs/roleplay.md); since
 then they are a tuning group too (row 7 read and used them). ``fp…``, ``fq…``, ``fr…`` and
 ``fs…`` ("blind2" … "blind5") and ``ft``, ``fu``, ``fv``, ``fw``, ``fy``, ``fk``, ``fm``,
-``fo``, ``fg``, ``fh``, ``fa``, ``fb``, ``fd``, ``fe`` ids ("blind6" … "blind19") were written blind by further people while
+``fo``, ``fg``, ``fh``, ``fa``, ``fb``, ``fd``, ``fe`` ids ("blind6" … "blind19") were
+written blind by further people while
 the engine was being changed and kept out of reach (``SEALED`` here, or
 ``tests/data/roleplay_sealed/``) until that engine was committed, then measured once;
 docs/roleplay.md says which of them were read and tuned on afterwards (blind2–blind13) and

@@ -193,6 +193,24 @@ FLOORS = {
         "calm": 0.85,
         "overall": 0.85,
     },
+    "blind16": {  # clean once (row 15: 0.59/0.78/0.75/0.91/0.89/0.81), tuned on since row 16
+        "clarity": 0.80,
+        "reasons": 0.85,
+        "respect": 0.85,
+        "transition": 0.90,
+        "appreciation": 0.85,
+        "calm": 0.85,
+        "overall": 0.85,
+    },
+    "blind17": {  # clean once (row 15: 0.55/0.83/0.87/0.93/0.97/0.82), tuned on since row 16
+        "clarity": 0.75,
+        "reasons": 0.80,
+        "respect": 0.85,
+        "transition": 0.90,
+        "appreciation": 0.95,
+        "calm": 0.85,
+        "overall": 0.85,
+    },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
 

@@ -114,3 +114,101 @@ def test_trading_the_end_for_a_concession_takes_it_back(text):
 def test_a_refusal_or_a_handover_date_is_no_trade(text):
     judged = judge_texts([END, text])
     assert judged["clarity"].issue != "taken_back", text
+
+
+# ---------------------------------------------------------------- row 16 (blind16/blind17 read)
+
+
+@pytest.mark.parametrize(
+    "turns",
+    [
+        [
+            "Unsere Geschäftsführung hat entschieden, die Zusammenarbeit zum Quartalsende zu "
+            "beenden. Ich persönlich hätte das anders gelöst, aber da habe ich nichts mitzureden."
+        ],
+        [
+            "die geschaeftsfuehrung hat entschieden, den vertrag mit ihnen zu kuendigen",
+            "das kam von oben, ich kann da leider nix machen.",
+        ],
+        [END, "Die Entscheidung liegt nicht bei mir, mir sind die Hände gebunden."],
+    ],
+)
+def test_an_end_delivered_as_someone_elses_decision_is_not_stood_by(turns):
+    clarity = judge_texts(turns)["clarity"]
+    assert clarity.issue == "distanced" and clarity.own_score == 0.5, turns
+    assert clarity.words and all(w.lower() in " ".join(turns).lower() for w in clarity.words[:1])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Geschäftsführung und ich haben entschieden: Wir beenden die Zusammenarbeit.",
+        "Wir haben das gemeinsam entschieden, und ich stehe dahinter.",
+    ],
+)
+def test_a_decision_the_user_shares_is_no_distancing(text):
+    assert judge_texts([text, END])["clarity"].issue != "distanced", text
+
+
+@pytest.mark.parametrize(
+    ("text", "clear"),
+    [
+        ("Mit Leuten wie Ihnen arbeiten wir nicht mehr.", True),
+        ("Ab April arbeiten wir nicht mehr für Sie.", True),
+        ("Daran arbeiten wir nicht mehr.", False),
+        ("Für den Preis arbeiten wir nicht mehr.", False),
+        ("Umsonst arbeiten wir nicht mehr.", False),
+    ],
+)
+def test_we_no_longer_work_for_you_ends_but_not_for_free_or_on_that(text, clear):
+    assert (judge_texts([text])["clarity"].issue == "clear") is clear, text
+
+
+def test_only_considering_the_end_is_never_worse_than_never_saying_it():
+    hedged = judge_texts(["keine ahnung, vielleicht, muss ich mit meinem chef klaeren."])
+    never = judge_texts(["Guten Tag, Herr Lindner."])
+    assert hedged["clarity"].issue == "hedged" and never["clarity"].issue == "missing"
+    assert hedged["clarity"].own_score > never["clarity"].own_score
+
+
+def test_calling_actually_for_another_reason_is_no_hedge():
+    text = "ich ruf aber eigentlich an weil wir den vertrag zum 28.02. nicht verlaengern."
+    assert judge_texts([text])["clarity"].issue == "clear"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Zwölf Änderungen, natürlich, und alles gratis wie immer.",
+        "Ohne Vorkasse, natürlich, damit wir wieder drei Monate dem Geld hinterherlaufen dürfen.",
+        "Ach ja, die berühmten kleinen Fehler, die immer dann auftauchen, wenn die Rechnung kommt.",
+        "Sie erzählen seit zwei Jahren Märchen.",
+        "Vielleicht jemand, der Ihnen alles glaubt.",
+        "Wirtschaftlich sind kleine Kunden für uns eher eine Last.",
+        "Das ist nun mal Business, da müssen Sie jetzt durch.",
+        "Sie sind einfach zu klein für uns.",
+    ],
+)
+def test_ironic_asides_and_belittling_cost_respect(text):
+    assert judge_texts([END, text])["respect"].own_score <= 0.5, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Die Dateien bekommen Sie wie immer kostenlos dazu.",
+        "Damit wir wieder arbeiten dürfen, brauchen wir die Freigabe.",
+        "Niemand sagt, dass Sie schuld sind.",
+        "Ihre Handbücher waren fachlich immer anspruchsvoll, wir haben viel gelernt.",
+    ],
+)
+def test_their_plain_siblings_stay_respectful(text):
+    assert judge_texts([END, text])["respect"].own_score >= 0.9, text
+
+
+def test_a_real_reason_with_a_figure_stays_checkable_beside_a_sweeping_word():
+    from bot.roleplay.scenarios import default_scenarios
+
+    topics = default_scenarios()["threatens_reviews"].reason_topics
+    text = "Bei fast jedem Auftrag kommt eine Drohung mit einem Stern, zweimal mit Ihrem Anwalt."
+    assert judge_texts([END, text], topics=topics)["reasons"].own_score > 0.6

@@ -309,12 +309,19 @@ def _clarity(turns: Sequence[UserTurn]) -> Judgement:
             words = tuple(w for _, s in hedged for w in s.words("hedging", "backdown"))
             score -= float(cfg["hedged_before"])
             return Judgement("clarity", _clip(score), "clear_after_hedge", best.text, turn.n, words)
+        distanced = [(t, s) for t, s in units if s.has("distancing")]
+        if distanced and score > float(cfg["distanced_cap"]):
+            t, s = distanced[0]
+            score = float(cfg["distanced_cap"])
+            return Judgement("clarity", score, "distanced", s.text, t.n, s.words("distancing"))
         return Judgement("clarity", _clip(score), "clear", best.text, turn.n)
     hedged = [(t, s) for t, s in units if s.has(*_HEDGES)]
     if hedged:
         t, s = hedged[0]
         words = tuple(w for _, u in hedged for w in u.words("hedging", "backdown"))
-        score = min(float(cfg["hedged_only"]), max(u.scores.get("clarity", 0.0) for _, u in hedged))
+        # only a consideration: never below an end that was never mentioned at all
+        best_hedged = max(u.scores.get("clarity", 0.0) for _, u in hedged)
+        score = min(float(cfg["hedged_only"]), max(best_hedged, float(cfg["hedged_floor"])))
         return Judgement("clarity", _clip(score), "hedged", s.text, t.n, words)
     partial = [(t, s) for t, s in units if s.has("date", "notice_period", "decisive")]
     if partial:
@@ -366,7 +373,9 @@ def _reason_score(turn: UserTurn, unit: Rated, topics: Sequence[str] = ()) -> fl
     ):
         # a reproach ("klappt bei Ihnen halt nie") is no reason the client can check
         score = min(score, float(cfg["hostile_cap"]))
-    if unit.has("generalisation") or turn.whole.has("justification"):
+    if (unit.has("generalisation") and not checkable) or turn.whole.has("justification"):
+        # "bei fast jedem Auftrag …, zweimal mit Ihrem Anwalt": the real reason with a figure
+        # stays checkable beside a sweeping word
         score = min(score, float(cfg["unverifiable_cap"]))
     if unit.has("backdown"):
         score = min(score, float(cfg["negotiating_cap"]))

@@ -91,7 +91,7 @@ FLOORS = {
         "respect": 0.85,
         "transition": 0.85,
         "appreciation": 0.80,
-        "calm": 0.80,
+        "calm": 0.85,
         "overall": 0.80,
     },
     "blind5": {  # clean once (row 9: 0.82/0.61/0.57/0.89/0.80/0.66), tuned on since row 10
@@ -209,6 +209,24 @@ FLOORS = {
         "transition": 0.90,
         "appreciation": 0.95,
         "calm": 0.85,
+        "overall": 0.85,
+    },
+    "blind18": {  # clean once (row 16: 0.75/0.82/0.77/0.92/0.87/0.78), tuned on since row 17
+        "clarity": 0.80,
+        "reasons": 0.80,
+        "respect": 0.85,
+        "transition": 0.90,
+        "appreciation": 0.85,
+        "calm": 0.85,
+        "overall": 0.85,
+    },
+    "blind19": {  # clean once (row 16: 0.70/0.86/0.63/0.93/0.92/0.93), tuned on since row 17
+        "clarity": 0.80,
+        "reasons": 0.85,
+        "respect": 0.80,
+        "transition": 0.90,
+        "appreciation": 0.90,
+        "calm": 0.90,
         "overall": 0.85,
     },
 }

@@ -212,3 +212,54 @@ def test_a_real_reason_with_a_figure_stays_checkable_beside_a_sweeping_word():
     topics = default_scenarios()["threatens_reviews"].reason_topics
     text = "Bei fast jedem Auftrag kommt eine Drohung mit einem Stern, zweimal mit Ihrem Anwalt."
     assert judge_texts([END, text], topics=topics)["reasons"].own_score > 0.6
+
+
+# ---------------------------------------------------------------- row 17 (blind18/blind19 read)
+
+
+@pytest.mark.parametrize(
+    "text", ["Sie haben recht, das war unnötig scharf.", "Das war zu scharf, das nehme ich zurück."]
+)
+def test_taking_back_a_remark_is_not_taking_back_the_end(text):
+    judged = judge_texts([END, text, "An der Entscheidung ändert das nichts."])
+    assert judged["clarity"].issue == "clear", text
+    assert judge_texts([END, "Ich nehme das zurück, wir machen weiter."])["clarity"].issue == (
+        "taken_back"
+    )
+
+
+def test_an_event_named_again_with_its_date_keeps_the_end_in_one_clause():
+    text = (
+        "Ich rufe an, um Ihnen zu sagen, dass wir die Zusammenarbeit nach dem letzten gebuchten "
+        "Termin, dem Shooting in der Villa am 12. Dezember, beenden."
+    )
+    clarity = judge_texts([text])["clarity"]
+    assert clarity.issue == "clear" and clarity.quote == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wenn der Schuh passt.",
+        "Sie legen sich da Ihre eigene Wahrheit zurecht.",
+        "Sie haben drei Jahre lang genommen, was Sie kriegen konnten.",
+        "Ich weiß echt nicht, wie oft ich das noch erklären soll.",
+        "Dann zahlen Sie halt einfach mal.",
+        "Es ist einfach so, wie es ist.",
+    ],
+)
+def test_jibes_insinuations_and_brush_offs_cost_respect(text):
+    assert judge_texts([END, text])["respect"].own_score <= 0.65, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nein, ein Witz ist es nicht, und ich verstehe, dass Sie das jetzt überrascht.",
+        "Sie waren immer so lieb zu uns, danke für alles.",
+        "Ich weiß, wo der Schuh drückt, deshalb bieten wir Ihnen eine Übergabe an.",
+        "Bitte zahlen Sie die Rechnung bis Freitag.",
+    ],
+)
+def test_their_kind_siblings_stay_respectful(text):
+    assert judge_texts([END, text])["respect"].own_score >= 0.9, text

@@ -1242,6 +1242,8 @@ _TRANSLITERATED = re.compile(r"ae|oe|ue|ss", re.IGNORECASE)  # "ss": only the li
 def _apposition_re(limits: Mapping[str, Any]) -> re.Pattern[str]:
     """A date restated between commas ("zum Quartalsende, also zum 31. März, beenden").
 
+    Also an event named again with its date ("nach dem Termin, dem Shooting am 12. Dezember,").
+
     Its commas are no clause boundary, so "die Betreuung … beenden" stays one statement.
     """
 
@@ -1253,7 +1255,14 @@ def _apposition_re(limits: Mapping[str, Any]) -> re.Pattern[str]:
     if not leads or not preps:
         return re.compile(r"(?!)")  # matches nothing
     most = int(limits.get("apposition_max_chars", 25))
-    return re.compile(rf", ((?:{leads})\s+(?:{preps})\s+[^,;!?]{{1,{most}}}?),", re.IGNORECASE)
+    restated = rf"(?:{leads})\s+(?:{preps})\s+[^,;!?]{{1,{most}}}?"
+    articles = alternatives("apposition_articles")
+    if articles:
+        # "nach dem letzten Termin, dem Shooting am 12. Dezember, beenden": an event named
+        # again with its date
+        dated = int(limits.get("apposition_dated_max_chars", 45))
+        restated += rf"|(?:{articles})\s+[^,;!?\d]{{1,{dated}}}?\d{{1,2}}\.[^,;!?]{{0,12}}?"
+    return re.compile(rf", ((?:{restated})),", re.IGNORECASE)
 
 
 _ENGINE: RubricEngine | None = None

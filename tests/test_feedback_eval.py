@@ -229,6 +229,24 @@ FLOORS = {
         "calm": 0.90,
         "overall": 0.85,
     },
+    "blind20": {  # clean once (row 17: 0.68/0.88/0.74/0.91/0.95/0.91), tuned on since row 18
+        "clarity": 0.85,
+        "reasons": 0.85,
+        "respect": 0.80,
+        "transition": 0.90,
+        "appreciation": 0.90,
+        "calm": 0.90,
+        "overall": 0.85,
+    },
+    "blind21": {  # clean once (row 17: 0.82/0.82/0.79/0.92/0.82/0.80), tuned on since row 18
+        "clarity": 0.80,
+        "reasons": 0.80,
+        "respect": 0.85,
+        "transition": 0.90,
+        "appreciation": 0.80,
+        "calm": 0.85,
+        "overall": 0.85,
+    },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
 

@@ -263,3 +263,61 @@ def test_jibes_insinuations_and_brush_offs_cost_respect(text):
 )
 def test_their_kind_siblings_stay_respectful(text):
     assert judge_texts([END, text])["respect"].own_score >= 0.9, text
+
+
+# ---------------------------------------------------------------- row 18 (blind20/blind21 read)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "danke fuer sechs schoene jahre – die lesungsreihe war fuer uns immer ein highlight.",
+        "Und danke für die zwei Jahre – Ihr Shop läuft umsatzmäßig so gut wie nie.",
+        "Das hat nichts mit Ihnen zu tun, Sie waren immer eine der Nettesten.",
+    ],
+)
+def test_always_and_never_in_praise_are_no_sweeping_reproach(text):
+    assert judge_texts([END, text])["respect"].own_score >= 0.9, text
+
+
+def test_an_end_thrown_into_a_reproach_is_clear_only_in_anger():
+    clarity = judge_texts(["Sie wollen immer alles umsonst, und jetzt ist Schluss damit."])
+    assert clarity["clarity"].own_score <= 0.5
+
+
+def test_haggling_that_ends_with_schluss_restates_no_end():
+    turns = [
+        "Ehrlich gesagt überlegen wir, ob wir den Rahmenvertrag überhaupt verlängern.",
+        "Für das Handbuch könnte ich Ihnen zehn Prozent anbieten.",
+        "Okay, sagen wir fünfzehn, aber dann ist wirklich Schluss.",
+    ]
+    assert judge_texts(turns)["clarity"].own_score <= 0.3
+
+
+def test_a_conditional_talk_later_takes_the_end_back():
+    turns = [
+        "Nach dem Flyer nehmen wir keine neuen Aufträge mehr von Ihnen an.",
+        "Also gut, wenn die 6.800 Euro bis Ende des Monats da sind, können wir im Herbst schon "
+        "noch einmal darüber reden.",
+    ]
+    assert judge_texts(turns)["clarity"].issue == "taken_back"
+
+
+@pytest.mark.parametrize(
+    ("text", "cool"),
+    [
+        ("nein, ist halt so. lohnt sich nicht mehr", True),
+        ("Da gibts auch nix zu diskutieren.", True),
+        ("Es ist halt so … die Zahlungen kommen manchmal später.", False),
+    ],
+)
+def test_a_cool_brush_off_but_not_a_hesitant_start(text, cool):
+    assert (judge_texts([END, text])["respect"].issue == "cool") is cool, text
+
+
+def test_i_myself_would_have_done_it_differently_is_distancing():
+    turns = [
+        "Unsere Geschäftsleitung hat entschieden, den Rahmenvertrag im März nicht zu verlängern.",
+        "Ich selbst hätte es vielleicht anders gemacht, aber ich muss das so weitergeben.",
+    ]
+    assert judge_texts(turns)["clarity"].issue == "distanced"

@@ -271,7 +271,8 @@ def _clear_score(turn: UserTurn, sentence: Rated) -> float:
     """
     whole = turn.whole.scores.get("clarity", 0.0) if turn.whole.has(_CLEAR) else 0.0
     score = max(sentence.scores.get("clarity", 0.0), whole)
-    if _hostile(sentence):
+    if _hostile(sentence) or (sentence.has("generalisation") and _addressed(sentence.text)):
+        # "Sie wollen immer alles umsonst, und jetzt ist Schluss damit": an end in a reproach
         score = min(score, float(_cfg("clarity")["hostile_end_cap"]))
     return score
 
@@ -279,13 +280,19 @@ def _clear_score(turn: UserTurn, sentence: Rated) -> float:
 def _clarity(turns: Sequence[UserTurn]) -> Judgement:
     cfg = _cfg("clarity")
     units = _units(turns)
-    clear = [(i, t, s) for i, (t, s) in enumerate(units) if s.has(_CLEAR)]
+    # "sagen wir fünfzehn, aber dann ist wirklich Schluss": an end in a sentence that backs
+    # down ends the haggling, not the relationship
+    clear = [(i, t, s) for i, (t, s) in enumerate(units) if s.has(_CLEAR) and not s.has("backdown")]
     if clear:
         i, turn, best = max(clear, key=lambda c: (_clear_score(*c[1:]), -c[0]))
         first = clear[0][0]
         later = [(j, t, s) for j, (t, s) in enumerate(units) if j > first and s.has(*_TAKEN_BACK)]
         # the last word on the decision counts: an end said again after taking it back stands
-        restated = later and [c for c in clear if c[0] > later[-1][0]]
+        # ("sagen wir fünfzehn, aber dann ist wirklich Schluss" ends the haggling, not the
+        # relationship: an end in a sentence that backs down restates nothing)
+        restated = later and [
+            c for c in clear if c[0] > later[-1][0] and not c[2].has(*_TAKEN_BACK)
+        ]
         if restated:
             j, t, s = later[0]
             i, turn, best = max(restated, key=lambda c: (_clear_score(*c[1:]), -c[0]))

@@ -14,8 +14,8 @@ the clean figure of each. ``fn…`` ids ("new") were written by someone who had 
 engine, committed after its last change and measured once (row 6 of docs/roleplay.md); since
 then they are a tuning group too (row 7 read and used them). ``fp…``, ``fq…``, ``fr…`` and
 ``fs…`` ("blind2" … "blind5") and ``ft``, ``fu``, ``fv``, ``fw``, ``fy``, ``fk``, ``fm``,
-``fo``, ``fg``, ``fh``, ``fa``, ``fb``, ``fd``, ``fe``, ``fi``, ``fj``, ``fl``, ``gb`` ids
-("blind6" … "blind23") were
+``fo``, ``fg``, ``fh``, ``fa``, ``fb``, ``fd``, ``fe``, ``fi``, ``fj``, ``fl``, ``gb``,
+``gc``, ``gd`` ids ("blind6" … "blind25") were
 written blind by further people while
 the engine was being changed and kept out of reach (``SEALED`` here, or
 ``tests/data/roleplay_sealed/``) until that engine was committed, then measured once;
@@ -62,6 +62,8 @@ _GROUPS = {
     "fj": "blind21",
     "fl": "blind22",
     "gb": "blind23",
+    "gc": "blind24",
+    "gd": "blind25",
 }
 #: every group, in the order of docs/roleplay.md (the rp ids split into tuning/held_out)
 HALVES = ("tuning", "held_out", *_GROUPS.values())

@@ -247,6 +247,24 @@ FLOORS = {
         "calm": 0.85,
         "overall": 0.85,
     },
+    "blind22": {  # clean once (row 18: 0.81/0.89/0.62/0.93/0.95/0.87), tuned on since row 19
+        "clarity": 0.85,
+        "reasons": 0.85,
+        "respect": 0.85,
+        "transition": 0.90,
+        "appreciation": 0.90,
+        "calm": 0.90,
+        "overall": 0.85,
+    },
+    "blind23": {  # clean once (row 18: 0.59/0.93/0.79/0.86/0.90/0.80), tuned on since row 19
+        "clarity": 0.65,
+        "reasons": 0.90,
+        "respect": 0.85,
+        "transition": 0.85,
+        "appreciation": 0.85,
+        "calm": 0.80,
+        "overall": 0.80,
+    },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
 

@@ -321,3 +321,61 @@ def test_i_myself_would_have_done_it_differently_is_distancing():
         "Ich selbst hätte es vielleicht anders gemacht, aber ich muss das so weitergeben.",
     ]
     assert judge_texts(turns)["clarity"].issue == "distanced"
+
+
+# ---------------------------------------------------------------- row 19 (blind22/blind23 read)
+
+
+def test_a_date_with_its_full_stop_ends_the_sentence():
+    from bot.rubric.engine import get_engine
+
+    text = "Ihr Vertrag endet zum 31.12. Wir machen keine kleinen Kunden mehr."
+    assert get_engine().sentences(text) == [
+        "Ihr Vertrag endet zum 31.12.",
+        "Wir machen keine kleinen Kunden mehr.",
+    ]
+    assert judge_texts([text])["clarity"].issue == "clear"
+    assert get_engine().sentences("Bis zum 31.12. geht alles normal weiter.") == [
+        "Bis zum 31.12. geht alles normal weiter."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "clear"),
+    [
+        (
+            "Wir verlängern den Rahmenvertrag mit Berger zum Ende der Laufzeit am 30. April nicht.",
+            True,
+        ),
+        ("Wir machen ab nächstem Jahr keine Pflege mehr für Sie.", True),
+        ("Wir haben keine Zeit mehr für Sie heute.", False),
+    ],
+)
+def test_not_renewing_and_no_more_work_for_you_are_ends(text, clear):
+    assert (judge_texts([text])["clarity"].issue == "clear") is clear, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dann frage ich mich, wer hier Geschichten erzählt.",
+        "Sie sind echt unglaublich.",
+        "Sie haben den Tippfehler als Vorwand genommen.",
+        "Da haben wir wohl verschiedene Kalender.",
+    ],
+)
+def test_insinuations_and_exasperation_cost_respect(text):
+    assert judge_texts([END, text])["respect"].own_score <= 0.65, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ich wünsche Ihnen alles Gute, Frau Haas.",
+        "Sie waren nie eine Nummer – die Seite ist eines meiner Lieblingsprojekte.",
+        "Mir geht es darum, dass sie immer wieder als Druckmittel eingesetzt wurde.",
+        "Das ist unglaublich schön, dass Sie anrufen.",
+    ],
+)
+def test_good_wishes_and_praise_stay_respectful(text):
+    assert judge_texts([END, text])["respect"].own_score >= 0.9, text

@@ -222,6 +222,7 @@ class RubricEngine:
         self.second_person = {w.lower() for w in lex["second_person"]}
         self.first_person = {w.lower() for w in lex["first_person"]}
         self.sentence_end = set(lex["sentence_end"])
+        self.date_sentence_starts = {str(w).lower() for w in lex.get("date_sentence_starts", ())}
         self.breakers = {str(w).lower() for w in lex["clause_breakers"]}
         self.apposition = _apposition_re(self.rules["limits"])
         self.transliterations = {
@@ -492,7 +493,11 @@ class RubricEngine:
                 new_clause = False
             sent_of.append(sent)
             clause_of.append(clause)
-            if tok.text in self.sentence_end or (tok.is_punct and tok.text[-1:] in "!?"):
+            if (
+                tok.text in self.sentence_end
+                or (tok.is_punct and tok.text[-1:] in "!?")
+                or self._date_ends_sentence(doc, tok)
+            ):
                 sent += 1
                 clause += 1
                 new_clause = True
@@ -605,6 +610,17 @@ class RubricEngine:
         if self._lemma_values is None:
             self._lemma_values = {str(v).lower() for v in self._table.values()}
         return word.lower() in self._lemma_values
+
+    def _date_ends_sentence(self, doc: Any, tok: Any) -> bool:
+        """Whether a date token with its full stop ends the sentence ("zum 31.12. Wir …").
+
+        The tokenizer keeps "31.12." as one token, so its dot would otherwise never end the
+        sentence; it does when a typical sentence start follows in capitals.
+        """
+        if not _DOTTED_DATE.fullmatch(tok.text) or tok.i + 1 >= len(doc):
+            return False
+        nxt = doc[tok.i + 1]
+        return nxt.text[:1].isupper() and nxt.lower_ in self.date_sentence_starts
 
     def sentences(self, text: str) -> list[str]:
         """The sentences of ``text`` as the rubric splits them ([] for empty text)."""
@@ -1237,6 +1253,10 @@ def _longest_non_overlapping(spans: list[tuple[int, int]]) -> list[tuple[int, in
 
 _UMLAUT = {"ae": "ä", "oe": "ö", "ue": "ü"}
 _TRANSLITERATED = re.compile(r"ae|oe|ue|ss", re.IGNORECASE)  # "ss": only the listed words
+
+
+#: a date with its closing full stop as one token ("31.12.", "1.3.2027" ends without one)
+_DOTTED_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(\d{2,4}\.)?")
 
 
 def _apposition_re(limits: Mapping[str, Any]) -> re.Pattern[str]:

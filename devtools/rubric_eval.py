@@ -15,7 +15,7 @@ engine, committed after its last change and measured once (row 6 of docs/rolepla
 then they are a tuning group too (row 7 read and used them). ``fp…``, ``fq…``, ``fr…`` and
 ``fs…`` ("blind2" … "blind5") and ``ft``, ``fu``, ``fv``, ``fw``, ``fy``, ``fk``, ``fm``,
 ``fo``, ``fg``, ``fh``, ``fa``, ``fb``, ``fd``, ``fe``, ``fi``, ``fj``, ``fl``, ``gb``,
-``gc``, ``gd`` ids ("blind6" … "blind25") were
+``gc``, ``gd``, ``ge``, ``gf`` ids ("blind6" … "blind27") were
 written blind by further people while
 the engine was being changed and kept out of reach (``SEALED`` here, or
 ``tests/data/roleplay_sealed/``) until that engine was committed, then measured once;
@@ -64,6 +64,8 @@ _GROUPS = {
     "gb": "blind23",
     "gc": "blind24",
     "gd": "blind25",
+    "ge": "blind26",
+    "gf": "blind27",
 }
 #: every group, in the order of docs/roleplay.md (the rp ids split into tuning/held_out)
 HALVES = ("tuning", "held_out", *_GROUPS.values())

@@ -265,6 +265,24 @@ FLOORS = {
         "calm": 0.80,
         "overall": 0.80,
     },
+    "blind24": {  # clean once (row 19: 0.75/0.83/0.75/0.90/1.00/0.87), tuned on since row 20
+        "clarity": 0.75,
+        "reasons": 0.80,
+        "respect": 0.70,
+        "transition": 0.85,
+        "appreciation": 0.95,
+        "calm": 0.85,
+        "overall": 0.85,
+    },
+    "blind25": {  # clean once (row 19: 0.71/0.73/0.56/0.82/0.98/0.81), tuned on since row 20
+        "clarity": 0.85,
+        "reasons": 0.70,
+        "respect": 0.65,
+        "transition": 0.80,
+        "appreciation": 0.95,
+        "calm": 0.75,
+        "overall": 0.80,
+    },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
 

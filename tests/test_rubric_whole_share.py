@@ -379,3 +379,33 @@ def test_insinuations_and_exasperation_cost_respect(text):
 )
 def test_good_wishes_and_praise_stay_respectful(text):
     assert judge_texts([END, text])["respect"].own_score >= 0.9, text
+
+
+# ---------------------------------------------------------------- row 20 (blind24/blind25 read)
+
+
+def test_for_you_i_do_nothing_more_is_an_end():
+    assert judge_texts(["Für Sie mache ich nichts mehr."])["clarity"].issue == "clear"
+
+
+def test_that_was_too_quick_of_me_takes_the_end_back():
+    turns = [END, "Hm. Vielleicht war das jetzt auch etwas schnell von mir."]
+    assert judge_texts(turns)["clarity"].issue == "taken_back"
+    assert judge_texts([END, "Das ging schnell, danke."])["clarity"].issue == "clear"
+
+
+def test_taking_back_an_unfair_remark_keeps_the_end():
+    turns = [END, "Das war nicht fair von mir, das nehme ich zurück."]
+    assert judge_texts(turns)["clarity"].issue == "clear"
+
+
+@pytest.mark.parametrize(
+    ("text", "respectful"),
+    [
+        ("Sie waren immer so eine liebe Kundin, danke für alles.", True),
+        ("Wir haben jedes Mal den Vertrag geprüft und Ihnen das Ergebnis geschickt.", True),
+        ("Sie zahlen jedes Mal zu spät.", False),
+    ],
+)
+def test_every_time_about_us_or_in_praise_is_no_reproach(text, respectful):
+    assert (judge_texts([END, text])["respect"].own_score >= 0.9) is respectful, text

@@ -316,7 +316,7 @@ def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
     assert groups.count("tuning") == groups.count("held_out") == 21
     assert groups.count("fresh") == groups.count("final") == groups.count("confirm") == 21
     assert groups.count("new") == groups.count("blind2") == 24
-    for n in range(3, 26):
+    for n in range(3, 28):
         assert groups.count(f"blind{n}") == 24, n
     assert "unknown" not in groups
 

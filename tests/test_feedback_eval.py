@@ -283,6 +283,24 @@ FLOORS = {
         "calm": 0.75,
         "overall": 0.80,
     },
+    "blind26": {  # clean once (row 20: 0.68/0.89/0.36/0.91/0.88/0.60), tuned on since row 21
+        "clarity": 0.65,
+        "reasons": 0.85,
+        "respect": 0.70,
+        "transition": 0.90,
+        "appreciation": 0.85,
+        "calm": 0.70,
+        "overall": 0.75,
+    },
+    "blind27": {  # clean once (row 20: 0.68/0.69/0.76/0.89/0.77/0.84), tuned on since row 21
+        "clarity": 0.65,
+        "reasons": 0.65,
+        "respect": 0.80,
+        "transition": 0.85,
+        "appreciation": 0.75,
+        "calm": 0.85,
+        "overall": 0.75,
+    },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
 

@@ -409,3 +409,19 @@ def test_taking_back_an_unfair_remark_keeps_the_end():
 )
 def test_every_time_about_us_or_in_praise_is_no_reproach(text, respectful):
     assert (judge_texts([END, text])["respect"].own_score >= 0.9) is respectful, text
+
+
+# ---------------------------------------------------------------- row 21 (blind26/blind27 read)
+
+
+@pytest.mark.parametrize(
+    ("text", "respectful"),
+    [
+        ("Niemand nennt Sie einen Lügner.", True),
+        ("Ihre Messestände waren immer die kreativsten Aufträge, die wir hatten.", True),
+        ("Vielleicht sollten Sie dann mal Ihre eigenen Kunden mahnen.", False),
+        ("Die Druckdaten gibt es, wenn das Geld da ist. So einfach ist das.", False),
+    ],
+)
+def test_denials_superlative_praise_and_patronising_advice(text, respectful):
+    assert (judge_texts([END, text])["respect"].own_score >= 0.9) is respectful, text

@@ -261,6 +261,28 @@ ROLEPLAYS: List[RolePlay] = [
             "danke fuer die zwei jahre, das neue netzwerk auf dem bauhof war ein schoenes projekt",
         ],
     ),
+    RolePlay(
+        "berger-chef-hat-entschieden-stufe-2",
+        "Der Preisdrücker, Stufe 2 – hinter der Geschäftsleitung versteckt",
+        "Die Trennung wird als Entscheidung der Geschäftsleitung überbracht, von der sich die "
+        "Nutzerin distanziert („ich persönlich hätte das anders gemacht“); Grund und Übergabe "
+        "sind gut. Die Auswertung soll das Distanzieren bei der Klarheit benennen, nicht die "
+        "Entscheidung an sich.",
+        "price_squeezer",
+        2,
+        [
+            "Guten Tag, Herr Berger. Ich muss Ihnen leider etwas ausrichten: Unsere "
+            "Geschäftsleitung hat entschieden, den Rahmenvertrag zum Ende der Laufzeit nicht zu "
+            "verlängern.",
+            "Ehrlich gesagt, ich persönlich hätte das anders gemacht, aber da habe ich nichts "
+            "mitzureden. Es geht um die Abzüge: Bei neun von elf Rechnungen im letzten Jahr "
+            "haben Sie zehn bis zwanzig Prozent gekürzt.",
+            "Die laufenden Übersetzungen liefern wir bis zum 20. Januar zu den Vertragspreisen, "
+            "danach bekommen Sie alle Dateien und das Glossar für Ihren neuen Dienstleister.",
+            "Danke für die Jahre, Herr Berger – Ihre Handbücher waren fachlich immer "
+            "anspruchsvoll.",
+        ],
+    ),
 ]
 
 

@@ -15,12 +15,12 @@ engine, committed after its last change and measured once (row 6 of docs/rolepla
 then they are a tuning group too (row 7 read and used them). ``fp…``, ``fq…``, ``fr…`` and
 ``fs…`` ("blind2" … "blind5") and ``ft``, ``fu``, ``fv``, ``fw``, ``fy``, ``fk``, ``fm``,
 ``fo``, ``fg``, ``fh``, ``fa``, ``fb``, ``fd``, ``fe``, ``fi``, ``fj``, ``fl``, ``gb``,
-``gc``, ``gd``, ``ge``, ``gf`` ids ("blind6" … "blind27") were
+``gc``, ``gd``, ``ge``, ``gf``, ``gg``, ``gh`` ids ("blind6" … "blind29") were
 written blind by further people while
 the engine was being changed and kept out of reach (``SEALED`` here, or
 ``tests/data/roleplay_sealed/``) until that engine was committed, then measured once;
-docs/roleplay.md gives the clean figure of each; every one of them has been read and tuned on
-since (blind26/blind27 by row 21, which no sealed group measured).
+docs/roleplay.md gives the clean figure of each; every one of them up to blind27 has been read
+and tuned on since; blind28/blind29 measured the engine as committed (row 21) and were not.
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ _GROUPS = {
     "gd": "blind25",
     "ge": "blind26",
     "gf": "blind27",
+    "gg": "blind28",
+    "gh": "blind29",
 }
 #: every group, in the order of docs/roleplay.md (the rp ids split into tuning/held_out)
 HALVES = ("tuning", "held_out", *_GROUPS.values())

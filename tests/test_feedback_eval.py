@@ -301,6 +301,24 @@ FLOORS = {
         "calm": 0.85,
         "overall": 0.75,
     },
+    "blind28": {  # clean once (row 21: 0.82/0.83/0.77/0.91/0.95/0.88), never tuned on
+        "clarity": 0.80,
+        "reasons": 0.80,
+        "respect": 0.75,
+        "transition": 0.90,
+        "appreciation": 0.90,
+        "calm": 0.85,
+        "overall": 0.85,
+    },
+    "blind29": {  # clean once (row 21: 0.82/0.76/0.68/0.83/0.91/0.89), never tuned on
+        "clarity": 0.80,
+        "reasons": 0.75,
+        "respect": 0.65,
+        "transition": 0.80,
+        "appreciation": 0.90,
+        "calm": 0.85,
+        "overall": 0.80,
+    },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
 
@@ -334,7 +352,7 @@ def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
     assert groups.count("tuning") == groups.count("held_out") == 21
     assert groups.count("fresh") == groups.count("final") == groups.count("confirm") == 21
     assert groups.count("new") == groups.count("blind2") == 24
-    for n in range(3, 28):
+    for n in range(3, 30):
         assert groups.count(f"blind{n}") == 24, n
     assert "unknown" not in groups
 

@@ -838,10 +838,9 @@ def _bounded(value: float, most: float) -> float:
 def with_whole_share(own: Mapping[str, Judgement]) -> dict[str, Judgement]:
     """Give each criterion its share of the conversation as a whole (``whole_share``).
 
-    A trainer's mark for calm or clarity is coloured by the whole conversation: an end stated
-    clearly by a user who also explains and hands over reads firmer than the same sentence
-    thrown in between reproaches, and "ruhig geblieben" means more when the user also stayed
-    with the decision and kept the client in view. So the score of such a criterion is
+    A trainer's mark for calm is coloured by the whole conversation: "ruhig geblieben" means
+    more when the user also stayed with the decision, explained and handed over. So the score
+    of a criterion with a share ``w`` (only calm, see ``rules.yml``) is
     ``own + w * (mean of all criteria's own scores - own)``, moved by at most
     ``whole_share_max``; the quote, the issue and whether the criterion needs work (``good``)
     stay its own. Criteria without a share are unchanged.

@@ -1255,7 +1255,7 @@ _UMLAUT = {"ae": "ä", "oe": "ö", "ue": "ü"}
 _TRANSLITERATED = re.compile(r"ae|oe|ue|ss", re.IGNORECASE)  # "ss": only the listed words
 
 
-#: a date with its closing full stop as one token ("31.12.", "1.3.2027" ends without one)
+#: a day.month. date with its closing full stop as one token ("31.12.", "1.3.2027.")
 _DOTTED_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(\d{2,4}\.)?")
 
 

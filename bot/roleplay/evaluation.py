@@ -226,7 +226,7 @@ def _strengths(s: Mapping[str, Any]) -> list[str]:
     lines = []
     for c in CRITERIA:
         j = s["judgements"].get(c)
-        if j and j.get("own", j["score"]) >= GOOD_ENOUGH:
+        if j and _own(j) >= GOOD_ENOUGH:
             comment = text("rubric", f"conversation.good.{c}")
             lines.append(_item(c, comment, j["quote"] if c not in ("respect", "calm") else None))
     return lines

@@ -288,10 +288,10 @@ def _clarity(turns: Sequence[UserTurn]) -> Judgement:
         first = clear[0][0]
         later = [(j, t, s) for j, (t, s) in enumerate(units) if j > first and s.has(*_TAKEN_BACK)]
         # the last word on the decision counts: an end said again after taking it back stands
-        # ("sagen wir fünfzehn, aber dann ist wirklich Schluss" ends the haggling, not the
-        # relationship: an end in a sentence that backs down restates nothing)
+        # (an end hedged in its own sentence restates nothing; one that backs down is not in
+        # ``clear`` at all)
         restated = later and [
-            c for c in clear if c[0] > later[-1][0] and not c[2].has(*_TAKEN_BACK)
+            c for c in clear if c[0] > later[-1][0] and not c[2].has("hedged_end")
         ]
         if restated:
             j, t, s = later[0]

@@ -85,7 +85,8 @@ def judge_state(
 ) -> dict[str, conv.Judgement]:
     """Every criterion of the role-play so far, judged over the whole conversation."""
     topics = scenario.reason_topics if scenario is not None else ()
-    return conv.judge(rated_turns(state, scorer, scenario), topics)
+    turns = rated_turns(state, scorer, scenario)
+    return conv.judge(turns, topics, calibrated=scorer == "auto")
 
 
 # --------------------------------------------------------------------------- rewrites

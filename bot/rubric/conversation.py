@@ -118,8 +118,9 @@ class Judgement:
     ``issue`` names what decided it (e.g. ``clear``, ``taken_back``, ``insult``, ``missing``);
     ``quote`` is the user's sentence that decided it (None when nothing was said for it);
     ``words`` are the words that went wrong (hedges, insults …); ``own`` is the criterion's
-    own judgement when ``score`` also carries a share of the whole conversation
-    (``conversation.whole_share`` in ``rules.yml``).
+    own judgement by the rules when ``score`` also carries a share of the whole conversation
+    (``conversation.whole_share`` in ``rules.yml``) or was calibrated to trainers' labels
+    (``bot/rubric/calibration.py``).
     """
 
     criterion: str
@@ -132,7 +133,7 @@ class Judgement:
 
     @property
     def own_score(self) -> float:
-        """The criterion's own judgement (``score`` without the share of the whole)."""
+        """The criterion's own judgement by the rules (without share of the whole, uncalibrated)."""
         return self.score if self.own is None else self.own
 
     @property
@@ -822,13 +823,23 @@ _JUDGES: dict[str, Callable[[Sequence[UserTurn]], Judgement]] = {
 }
 
 
-def judge(turns: Sequence[UserTurn], topics: Sequence[str] = ()) -> dict[str, Judgement]:
+def judge(
+    turns: Sequence[UserTurn], topics: Sequence[str] = (), calibrated: bool = False
+) -> dict[str, Judgement]:
     """Every criterion of the conversation (CONTRACT.md keys, in their order).
 
-    ``topics``: the scenario's ``reason_topics`` (word stems of the real reason to end).
+    ``topics``: the scenario's ``reason_topics`` (word stems of the real reason to end);
+    ``calibrated``: move the scores by the model fitted to trainers' labels
+    (``bot/rubric/calibration.py``) – only for turns rated by the real rubric, whose signals
+    the model reads.
     """
     own = {c: _reasons(turns, topics) if c == "reasons" else _JUDGES[c](turns) for c in CRITERIA}
-    return with_whole_share(own)
+    judged = with_whole_share(own)
+    if not calibrated:
+        return judged
+    from bot.rubric.calibration import calibrate
+
+    return calibrate(turns, judged)
 
 
 def _bounded(value: float, most: float) -> float:
@@ -875,6 +886,6 @@ def judge_texts(
     """Judge the user's turns of a conversation given as plain texts (real rubric by default).
 
     ``clients``: the client's line before each turn, when known; ``topics``: the scenario's
-    ``reason_topics``.
+    ``reason_topics``. With the real rubric the scores are calibrated (``judge``).
     """
-    return judge(turns_from_texts(texts, scorer, clients), topics)
+    return judge(turns_from_texts(texts, scorer, clients), topics, calibrated=scorer is None)

@@ -68,6 +68,8 @@ _GROUPS = {
     "gf": "blind27",
     "gg": "blind28",
     "gh": "blind29",
+    "gi": "blind30",
+    "gj": "blind31",
 }
 #: every group, in the order of docs/roleplay.md (the rp ids split into tuning/held_out)
 HALVES = ("tuning", "held_out", *_GROUPS.values())

@@ -4,14 +4,15 @@
     .venv/bin/python -m devtools.train_calibration --check    # report only, write nothing
 
 For each criterion a ridge regression of (trainer's label − rule score) on the features of
-``bot.rubric.calibration`` is fitted to the hand-labelled transcripts
-(``tests/data/roleplay_labels``, sealed files excluded). Before that, every group of
-transcripts (one writer each, ``devtools.rubric_eval._GROUPS``) is predicted by a model fitted
-on all the other groups (leave-one-group-out). The ridge strength is chosen by the mean
-per-group Spearman of those predictions over the groups from blind16 on (``DECIDING``), and a
-criterion is calibrated only if that mean beats the rules alone by ``MIN_GAIN``: the rules were
-tuned for many rounds on the earlier groups, so there their figures are in-sample and flatter
-them. The report prints the mean over all groups too, per criterion.
+``bot.rubric.calibration`` (what the rules found and the tone, no words) is fitted to the
+hand-labelled transcripts (``tests/data/roleplay_labels``, sealed files excluded). Before
+that, every group of transcripts (one writer each, ``devtools.rubric_eval._GROUPS``) is
+predicted by a model fitted on all the other groups (leave-one-group-out). The ridge strength
+is chosen by the mean per-group Spearman of those predictions over the groups from blind16 on
+(``deciding``), and a criterion is calibrated only if that mean beats the rules alone by
+``MIN_GAIN`` (and it is not ``EXCLUDED``): the rules were tuned for many rounds on the earlier
+groups, so there their figures are in-sample and flatter them. The report prints the mean
+over all groups too, per criterion.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from bot.rubric.calibration import MODEL_PATH, dense_features, words_of
+from bot.rubric.calibration import MODEL_PATH, common_features, dense_features
 from bot.rubric.engine import CRITERIA
 from devtools.rubric_eval import client_texts, half, load_transcripts, spearman, user_texts
 
@@ -33,8 +33,12 @@ ALPHAS = (10.0, 30.0, 100.0, 300.0)
 #: the groups that decide (blindN with N >= 16, see the module's docstring)
 FIRST_DECIDING = 16
 MAX_SHIFT = 0.3
-#: a word must occur in this many training transcripts to get a weight
-MIN_COUNT = 3
+#: the verdict the model may not overturn (``bot.rubric.conversation.GOOD``)
+GOOD = 0.8
+#: never calibrated: for respect the model cannot tell "the rules found nothing and there was
+#: nothing" from "the rules missed a jab", so it pulls every polite user down (a reported
+#: insult or a dated „immer“ to 80 %) for a gain of about 0.01 (docs/roleplay.md, row 22)
+EXCLUDED = ("respect",)
 #: the least gain of the mean per-group Spearman (cross-validated) worth calibrating for
 MIN_GAIN = 0.01
 
@@ -55,39 +59,33 @@ def _rated(transcripts: Sequence[dict[str, Any]]) -> list[tuple[list, dict]]:
 
 
 class _Data:
-    """The design of one criterion: dense features, word sets, rule scores, labels."""
+    """The design of one criterion: features, the rules' scores and verdicts, labels."""
 
     def __init__(self, rated: list[tuple[list, dict]], labels: list[float], criterion: str):
-        feats = [dense_features(turns, judged, criterion) for turns, judged in rated]
+        feats = [
+            dense_features(turns, judged[criterion], criterion, common_features(turns))
+            for turns, judged in rated
+        ]
         self.keys = sorted(feats[0])
         self.dense = np.array([[f[k] for k in self.keys] for f in feats], dtype=float)
-        self.words = [words_of(turns) for turns, _ in rated]
         self.rule = np.array([judged[criterion].score for _, judged in rated], dtype=float)
+        self.good = np.array([judged[criterion].own_score >= GOOD for _, judged in rated])
+        self.missing = np.array([judged[criterion].issue == "missing" for _, judged in rated])
         self.labels = np.array(labels, dtype=float)
 
 
 def _fit(data: _Data, rows: Sequence[int], alpha: float) -> dict[str, Any]:
-    """Ridge weights fitted on ``rows`` (the intercept is not penalised)."""
+    """Ridge weights fitted on ``rows`` (standardised features; the intercept is free)."""
     rows = list(rows)
-    counts = Counter(w for i in rows for w in data.words[i])
-    vocab = sorted(w for w, n in counts.items() if n >= MIN_COUNT)
-    index = {w: k for k, w in enumerate(vocab)}
     mean = data.dense[rows].mean(axis=0)
     scale = data.dense[rows].std(axis=0)
     scale[scale < 1e-9] = 1.0
-    x = np.zeros((len(rows), len(data.keys) + len(vocab)))
-    x[:, : len(data.keys)] = (data.dense[rows] - mean) / scale
-    for r, i in enumerate(rows):
-        for w in data.words[i]:
-            if w in index:
-                x[r, len(data.keys) + index[w]] = 1.0
+    x = (data.dense[rows] - mean) / scale
     y = data.labels[rows] - data.rule[rows]
     x_mean, y_mean = x.mean(axis=0), y.mean()
     xc, yc = x - x_mean, y - y_mean
-    # the dual form: fewer transcripts than features
-    w = xc.T @ np.linalg.solve(xc @ xc.T + alpha * np.eye(len(rows)), yc)
+    w = np.linalg.solve(xc.T @ xc + alpha * np.eye(x.shape[1]), xc.T @ yc)
     intercept = float(y_mean - x_mean @ w)
-    k = len(data.keys)
     return {
         "alpha": alpha,
         "max_shift": MAX_SHIFT,
@@ -96,20 +94,23 @@ def _fit(data: _Data, rows: Sequence[int], alpha: float) -> dict[str, Any]:
             key: [round(float(mean[j]), 6), round(float(scale[j]), 6), round(float(w[j]), 6)]
             for j, key in enumerate(data.keys)
         },
-        "words": {
-            v: round(float(w[k + j]), 6) for j, v in enumerate(vocab) if abs(w[k + j]) > 1e-5
-        },
     }
 
 
 def _predict(data: _Data, rows: Sequence[int], weights: dict[str, Any]) -> np.ndarray:
+    """The calibrated scores of ``rows``, with the bounds of ``calibrate``."""
     from bot.rubric.calibration import shift
 
     out = []
     for i in rows:
-        dense = dict(zip(data.keys, data.dense[i], strict=True))
-        moved = shift("", dense, data.words[i], weights)
-        out.append(min(1.0, max(0.0, data.rule[i] + moved)))
+        if data.missing[i]:
+            out.append(data.rule[i])
+            continue
+        moved = data.rule[i] + shift(dict(zip(data.keys, data.dense[i], strict=True)), weights)
+        if data.good[i]:
+            out.append(min(1.0, max(GOOD, moved)))
+        else:
+            out.append(max(0.0, min(GOOD - 0.01, moved)))
     return np.array(out)
 
 
@@ -166,12 +167,12 @@ def main(argv: list[str] | None = None) -> int:
                 best = (alpha, cv)
         alpha, cv = best
         mean, rule_mean = _mean(cv, True), _mean(rule, True)
-        used = mean - rule_mean >= MIN_GAIN
+        used = mean - rule_mean >= MIN_GAIN and c not in EXCLUDED
         print(
             f"{c:<13} blind16 on: rules {rule_mean:.3f}, calibrated {mean:.3f}"
             f" (alpha {alpha:g}); all groups: {_mean(rule, False):.3f} -> {_mean(cv, False):.3f};"
             f" worst group {min(rule.values()):.2f} -> {min(cv.values()):.2f}"
-            f"  {'used' if used else 'not used'}"
+            f"  {'used' if used else 'excluded' if c in EXCLUDED else 'not used'}"
         )
         model["cross_validated"][c] = {
             "alpha": alpha,

@@ -337,7 +337,7 @@ def test_acknowledging_raises_calm_and_the_worst_turn_counts():
             "Jetzt reicht's aber, wer hat denn hier angefangen?",
         ]
     )["calm"]
-    assert heated.score <= 0.4 and heated.issue in ("counter_attack", "escalation")
+    assert heated.own_score <= 0.4 and heated.issue in ("counter_attack", "escalation")
 
 
 def test_an_apology_wins_part_of_it_back():

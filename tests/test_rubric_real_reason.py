@@ -129,7 +129,7 @@ def test_jedes_mal_wenn_reports_a_pattern_and_stays_a_reason():
     ],
 )
 def test_a_reason_that_talks_itself_down_stays_vague(scenario, text):
-    assert reasons([END, text], scenario).score <= 0.3
+    assert reasons([END, text], scenario).own_score <= 0.3
 
 
 def _parsed(old: str, new: str):
@@ -172,7 +172,7 @@ def test_apologising_again_and_again_costs_calm():
 
 
 def test_one_apology_is_acknowledgement():
-    assert calm(["Es tut mir leid, dass ich das sagen muss. " + END]).score >= 0.9
+    assert calm(["Es tut mir leid, dass ich das sagen muss. " + END]).own_score >= 0.9
 
 
 def test_rebutting_old_claims_point_by_point_costs_calm():

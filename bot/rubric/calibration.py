@@ -5,22 +5,22 @@ quotes; they are explainable, but each writer has their own images and wordings 
 anticipates (docs/roleplay.md, rows 15–21). So the score of a criterion is moved by a linear
 model fitted to the hand-labelled role-play transcripts (``tests/data/roleplay_labels``):
 
-    score = rule score + clamp(b + w · features, ±max_shift)
+    score = rule score + clamp(b + w · features, ±max_shift), on the rules' side of GOOD
 
-The features are what the rules found in the conversation (each criterion's own score, the
-sentence scores of the criterion, the respect signals, tone markers such as modal particles
-and exclamation marks) plus the words the user used. The weights live in ``calibration.json``,
-written by ``devtools/train_calibration.py`` (which also reports the leave-one-group-out
-agreement that decides whether a criterion is calibrated at all). The verdict, the quote, the
-issue and whether the criterion needs work stay the rules' (``Judgement.own``).
+The features are what the rules found in the conversation (the criterion's score, its
+sentence scores, the signals of every rule) and tone markers (modal particles, exclamation
+marks, quotation marks) – no words: a model of words learns "immer" or a quoted insult as
+disrespect, the very keyword traps the rules were built to avoid. The weights live in
+``calibration.json``, written by ``devtools/train_calibration.py`` (which also reports the
+leave-one-group-out agreement that decides whether a criterion is calibrated at all). The
+verdict, the quote and the flaw named stay the rules' (``Judgement.own`` keeps their score).
 
-No Rasa and no numpy here: one dot product per criterion on a few hundred numbers.
+No Rasa and no numpy here: one dot product per criterion on about eighty numbers.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections import Counter
 from dataclasses import replace
@@ -124,8 +124,6 @@ def common_features(turns: Sequence[Any]) -> dict[str, float]:
     out: dict[str, float] = {}
     for name in SIGNALS:
         out[f"sig_{name}"] = float(sum(1 for s in units if s.has(name)))
-    out["turns"] = float(len(turns))
-    out["sentences"] = float(len(units))
     text = " ".join(t.text for t in turns)
     words = [_fold(w) for w in _WORD.findall(text)]
     n = max(1, len(words))
@@ -135,7 +133,6 @@ def common_features(turns: Sequence[Any]) -> dict[str, float]:
     out["capitals"] = float(sum(1 for w in _WORD.findall(text) if len(w) > 2 and w.isupper()))
     out["quotes"] = float(sum(text.count(q) for q in ('"', "„", "“", "»")))
     out["ellipses"] = float(text.count("...") + text.count("…"))
-    out["log_words"] = math.log(n)
     for p in PARTICLES:
         out[f"p_{p}"] = 100.0 * counts[p] / n
     return out
@@ -143,17 +140,17 @@ def common_features(turns: Sequence[Any]) -> dict[str, float]:
 
 def dense_features(
     turns: Sequence[Any],
-    own: Mapping[str, Any],
+    judgement: Any,
     criterion: str,
     common: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
-    """The numeric features of a conversation for ``criterion`` (names are the model's keys).
+    """The features of a conversation for ``criterion`` (names are the model's keys).
 
-    ``own``: the rules' judgements of every criterion (their ``own_score`` is used);
-    ``common``: :func:`common_features` of ``turns`` when already computed.
+    ``judgement``: the rules' judgement of ``criterion``; ``common``: :func:`common_features`
+    of ``turns`` when already computed. No words and no other criterion's score: the model
+    reads what the rules found and the tone, never a keyword (the traps of issue 11).
     """
-    out: dict[str, float] = {f"own_{c}": float(j.own_score) for c, j in own.items()}
-    out["score"] = float(own[criterion].score)
+    out: dict[str, float] = {"own": float(judgement.own_score), "score": float(judgement.score)}
     units = _sentences(turns)
     values = [float(s.scores.get(criterion, 0.0)) for s in units] or [0.0]
     out["s_min"] = min(values)
@@ -166,11 +163,6 @@ def dense_features(
     return out
 
 
-def words_of(turns: Sequence[Any]) -> set[str]:
-    """The user's words (folded, lower case), each once."""
-    return {_fold(w) for t in turns for w in _WORD.findall(t.text)}
-
-
 @lru_cache(maxsize=1)
 def model(path: Path = MODEL_PATH) -> Mapping[str, Any]:
     """The fitted weights (``{}`` when the file is missing: no calibration)."""
@@ -179,17 +171,11 @@ def model(path: Path = MODEL_PATH) -> Mapping[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def shift(
-    criterion: str,
-    dense: Mapping[str, float],
-    words: set[str],
-    weights: Mapping[str, Any],
-) -> float:
-    """The model's correction of ``criterion`` (bounded by the model's ``max_shift``)."""
+def shift(dense: Mapping[str, float], weights: Mapping[str, Any]) -> float:
+    """The model's correction of a criterion (bounded by the model's ``max_shift``)."""
     value = float(weights["intercept"])
     for key, (mean, scale, weight) in weights["dense"].items():
         value += weight * (float(dense.get(key, 0.0)) - mean) / scale
-    value += sum(float(weights["words"].get(w, 0.0)) for w in words)
     most = float(weights["max_shift"])
     return max(-most, min(most, value))
 
@@ -197,20 +183,28 @@ def shift(
 def calibrate(turns: Sequence[Any], judged: Mapping[str, Any]) -> dict[str, Any]:
     """``judged`` with each calibrated criterion's score moved by the model.
 
-    The rules' own score stays in ``own`` (verdict, quote and issue are the rules'); a
+    The model ranks within the rules' verdict, it never overturns it: a criterion the rules
+    found good stays at or above ``GOOD``, one they found weak stays below it, and one with
+    nothing said for it (``missing``) keeps its score – so the percentages, the strengths and
+    the flaws named in the feedback always agree. The rules' score stays in ``own``; a
     criterion the model does not cover is returned as it is.
     """
+    from bot.rubric.conversation import GOOD
+
     fitted = model().get("criteria", {})
     if not turns or not fitted:
         return dict(judged)
-    words, common = words_of(turns), common_features(turns)
+    common = common_features(turns)
     out: dict[str, Any] = {}
     for c, j in judged.items():
         weights = fitted.get(c)
-        if not weights:
+        if not weights or j.issue == "missing":
             out[c] = j
             continue
-        moved = shift(c, dense_features(turns, judged, c, common), words, weights)
-        score = round(min(1.0, max(0.0, j.score + moved)), 4)
-        out[c] = replace(j, score=score, own=j.own_score)
+        moved = j.score + shift(dense_features(turns, j, c, common), weights)
+        if j.own_score >= GOOD:
+            score = min(1.0, max(GOOD, moved))
+        else:
+            score = max(0.0, min(GOOD - 0.01, moved))
+        out[c] = replace(j, score=round(score, 4), own=j.own_score)
     return out

@@ -28,6 +28,8 @@ from bot.rubric.engine import CRITERIA, rules
 #: optional): ``bot.rubric.assess`` or a stand-in
 Scorer = Callable[[str, bool], Any]
 
+#: a criterion at or above this needs no work (the feedback's strengths)
+GOOD = 0.8
 _CLEAR = "clear_end"
 _TAKEN_BACK = ("backdown", "hedged_end")
 _HEDGES = ("hedging", "hedged_end", "backdown")
@@ -139,7 +141,7 @@ class Judgement:
     @property
     def good(self) -> bool:
         """Whether the criterion itself is met well (no need to work on it)."""
-        return self.own_score >= 0.8
+        return self.own_score >= GOOD
 
 
 def as_rated(text: str, result: Any) -> Rated:
@@ -278,6 +280,22 @@ def _clear_score(turn: UserTurn, sentence: Rated) -> float:
     return score
 
 
+def _agrees_to_the_end(turn: UserTurn, sentence: Rated) -> bool:
+    """Whether ``sentence`` only agrees to a client who has accepted the end.
+
+    "So machen wir es." after "Wenn die Bilder sauber übergeben werden, ist das für mich
+    erledigt" agrees to the handover; after "Dann bleibt alles beim Alten?" it backs down.
+    """
+    cfg = _cfg("clarity")
+    phrases = tuple(str(p) for p in cfg.get("agreement_backdowns") or ())
+    words = sentence.words("backdown")
+    if not phrases or not words or sentence.has("hedging", "hedged_end", "deal_offer"):
+        return False
+    if not all(w.lower() in phrases for w in words):
+        return False
+    return bool(named(turn.client, cfg.get("client_accepts_end") or ()))
+
+
 def _clarity(turns: Sequence[UserTurn]) -> Judgement:
     cfg = _cfg("clarity")
     units = _units(turns)
@@ -287,7 +305,11 @@ def _clarity(turns: Sequence[UserTurn]) -> Judgement:
     if clear:
         i, turn, best = max(clear, key=lambda c: (_clear_score(*c[1:]), -c[0]))
         first = clear[0][0]
-        later = [(j, t, s) for j, (t, s) in enumerate(units) if j > first and s.has(*_TAKEN_BACK)]
+        later = [
+            (j, t, s)
+            for j, (t, s) in enumerate(units)
+            if j > first and s.has(*_TAKEN_BACK) and not _agrees_to_the_end(t, s)
+        ]
         # the last word on the decision counts: an end said again after taking it back stands
         # (an end hedged in its own sentence restates nothing; one that backs down is not in
         # ``clear`` at all)
@@ -718,7 +740,10 @@ def _calm_penalty(
     said (``point_made``), taking up the client's topic is no longer being sidetracked.
     """
     found = [(float(p), name) for name, p in penalties.items() if turn.whole.has(name)]
-    if turn.whole.has(_CLEAR, "decisive"):  # "Sie haben recht, … Die Entscheidung bleibt."
+    backing = [s for s in turn.sentences if s.has("backdown")]
+    if turn.whole.has(_CLEAR, "decisive") or (  # "Sie haben recht, … Die Entscheidung bleibt."
+        backing and all(_agrees_to_the_end(turn, s) for s in backing)  # "So machen wir es."
+    ):
         found = [f for f in found if f[1] != "backdown"]
     if not turn.whole.has("defensive") and (
         turn.whole.has(_CLEAR, "decisive") or turn.whole.has(*_CONCRETE_TRANSITION)

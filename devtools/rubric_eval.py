@@ -70,6 +70,8 @@ _GROUPS = {
     "gh": "blind29",
     "gi": "blind30",
     "gj": "blind31",
+    "gk": "blind32",
+    "gm": "blind33",
 }
 #: every group, in the order of docs/roleplay.md (the rp ids split into tuning/held_out)
 HALVES = ("tuning", "held_out", *_GROUPS.values())

@@ -317,8 +317,10 @@ def _clarity(turns: Sequence[UserTurn]) -> Judgement:
             c for c in clear if c[0] > later[-1][0] and not c[2].has("hedged_end")
         ]
         if restated:
-            j, t, s = later[0]
-            i, turn, best = max(restated, key=lambda c: (_clear_score(*c[1:]), -c[0]))
+            # said firmly again: the best end statement of the conversation counts, less the
+            # wavering in between ("… zum 31. Dezember." … "vermutlich" … "Die Entscheidung
+            # steht.")
+            i, turn, best = max(clear, key=lambda c: (_clear_score(*c[1:]), -c[0]))
             score = _clear_score(turn, best) - float(cfg["hedged_before"])
             words = tuple(w for _, _, u in later for w in u.words("hedging", "backdown"))
             return Judgement("clarity", _clip(score), "clear_after_hedge", best.text, turn.n, words)

@@ -72,6 +72,8 @@ _GROUPS = {
     "gj": "blind31",
     "gk": "blind32",
     "gm": "blind33",
+    "gn": "blind34",
+    "gp": "blind35",
 }
 #: every group, in the order of docs/roleplay.md (the rp ids split into tuning/held_out)
 HALVES = ("tuning", "held_out", *_GROUPS.values())

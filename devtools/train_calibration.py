@@ -39,6 +39,9 @@ GOOD = 0.8
 #: nothing" from "the rules missed a jab", so it pulls every polite user down (a reported
 #: insult or a dated „immer“ to 80 %) for a gain of about 0.01 (docs/roleplay.md, row 22)
 EXCLUDED = ("respect",)
+#: groups kept out of the fit: measured once on the fitted model, clean (docs/roleplay.md,
+#: row 23); fitting on them would leave the model as committed without a clean figure
+HELD_BACK = ("blind34", "blind35")
 #: the least gain of the mean per-group Spearman (cross-validated) worth calibrating for
 MIN_GAIN = 0.01
 
@@ -148,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="report only, write nothing")
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
-    transcripts = [t for t in load_transcripts() if half(t) != "unknown"]
+    transcripts = [t for t in load_transcripts() if half(t) not in ("unknown", *HELD_BACK)]
     groups = [half(t) for t in transcripts]
     rated = _rated(transcripts)
     model: dict[str, Any] = {

@@ -36,6 +36,12 @@ DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 TODAY = dates.today()
 
 
+@pytest.fixture(autouse=True)
+def _same_day_throughout(monkeypatch):
+    """The day the tests were collected on, also after midnight in the coach's time zone."""
+    monkeypatch.setattr(dates, "today", lambda: TODAY)
+
+
 pytestmark = pytest.mark.usefixtures("isolated_db")
 
 

@@ -17,6 +17,14 @@ from bot import boundaries as bnd
 from bot import dates, escalation
 
 TODAY = dates.today()
+
+
+@pytest.fixture(autouse=True)
+def _same_day_throughout(monkeypatch):
+    """The day the tests were collected on, also after midnight in the coach's time zone."""
+    monkeypatch.setattr(dates, "today", lambda: TODAY)
+
+
 MONDAY = TODAY - timedelta(days=TODAY.weekday())
 OWN = "Nachrichten nach Feierabend"
 

@@ -329,7 +329,7 @@ def test_acknowledging_raises_calm_and_the_worst_turn_counts():
     warm = judge_texts(
         ["Wir beenden die Zusammenarbeit.", "Das glaube ich Ihnen. Die Entscheidung steht."]
     )["calm"]
-    assert warm.score > cool.score >= 0.6
+    assert warm.own_score > cool.own_score >= 0.6
     heated = judge_texts(
         [
             "Wir beenden die Zusammenarbeit.",

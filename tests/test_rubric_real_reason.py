@@ -322,7 +322,7 @@ def test_a_bare_thanks_is_courtesy_but_counts_beside_praise():
     both = judge_texts(
         [END, "Danke, aber nein. Der Küchenplaner war eins meiner Lieblingsprojekte."]
     )["appreciation"]
-    assert both.score == 1.0
+    assert both.own_score == 1.0
 
 
 @pytest.mark.parametrize(

@@ -15,12 +15,14 @@ engine, committed after its last change and measured once (row 6 of docs/rolepla
 then they are a tuning group too (row 7 read and used them). ``fp…``, ``fq…``, ``fr…`` and
 ``fs…`` ("blind2" … "blind5") and ``ft``, ``fu``, ``fv``, ``fw``, ``fy``, ``fk``, ``fm``,
 ``fo``, ``fg``, ``fh``, ``fa``, ``fb``, ``fd``, ``fe``, ``fi``, ``fj``, ``fl``, ``gb``,
-``gc``, ``gd``, ``ge``, ``gf``, ``gg``, ``gh`` ids ("blind6" … "blind29") were
+``gc``, ``gd``, ``ge``, ``gf``, ``gg``, ``gh``, ``gi``, ``gj``, ``gk``, ``gm``, ``gn``, ``gp``
+ids ("blind6" … "blind35") were
 written blind by further people while
 the engine was being changed and kept out of reach (``SEALED`` here, or
 ``tests/data/roleplay_sealed/``) until that engine was committed, then measured once;
-docs/roleplay.md gives the clean figure of each; every one of them up to blind27 has been read
-and tuned on since; blind28/blind29 measured the engine as committed (row 21) and were not.
+docs/roleplay.md gives the clean figure of each; every one of them up to blind33 has been read
+and tuned on (and fitted by the calibration, ``devtools/train_calibration.py``) since;
+blind34/blind35 measured the engine as committed (row 23) and were neither.
 """
 
 from __future__ import annotations

@@ -25,7 +25,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bot.rubric.calibration import MODEL_PATH, common_features, dense_features
+from bot.rubric.calibration import (
+    MODEL_PATH,
+    common_features,
+    dense_features,
+    shift,
+    within_verdict,
+)
+from bot.rubric.conversation import GOOD
 from bot.rubric.engine import CRITERIA
 from devtools.rubric_eval import client_texts, half, load_transcripts, spearman, user_texts
 
@@ -33,8 +40,6 @@ ALPHAS = (10.0, 30.0, 100.0, 300.0)
 #: the groups that decide (blindN with N >= 16, see the module's docstring)
 FIRST_DECIDING = 16
 MAX_SHIFT = 0.3
-#: the verdict the model may not overturn (``bot.rubric.conversation.GOOD``)
-GOOD = 0.8
 #: never calibrated: for respect the model cannot tell "the rules found nothing and there was
 #: nothing" from "the rules missed a jab", so it pulls every polite user down (a reported
 #: insult or a dated „immer“ to 80 %) for a gain of about 0.01 (docs/roleplay.md, row 22)
@@ -102,18 +107,13 @@ def _fit(data: _Data, rows: Sequence[int], alpha: float) -> dict[str, Any]:
 
 def _predict(data: _Data, rows: Sequence[int], weights: dict[str, Any]) -> np.ndarray:
     """The calibrated scores of ``rows``, with the bounds of ``calibrate``."""
-    from bot.rubric.calibration import shift
-
     out = []
     for i in rows:
         if data.missing[i]:
             out.append(data.rule[i])
             continue
         moved = data.rule[i] + shift(dict(zip(data.keys, data.dense[i], strict=True)), weights)
-        if data.good[i]:
-            out.append(min(1.0, max(GOOD, moved)))
-        else:
-            out.append(max(0.0, min(GOOD - 0.01, moved)))
+        out.append(within_verdict(moved, bool(data.good[i])))
     return np.array(out)
 
 

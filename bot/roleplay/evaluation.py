@@ -22,7 +22,7 @@ from .scenarios import Scenario
 
 Scorer = Callable[[str, bool], Any]
 #: a criterion at or above this needs no work (the progress view recommends nothing then)
-GOOD_ENOUGH = 0.8
+GOOD_ENOUGH = conv.GOOD
 _ADDRESS_RE = re.compile(r"\b(Frau|Herrn?)\s+([A-ZÄÖÜ][\wäöüß-]+)")
 
 

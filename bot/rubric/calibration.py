@@ -28,21 +28,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from bot.rubric.conversation import _RESPECT_ISSUES, GOOD
+
 MODEL_PATH = Path(__file__).with_name("calibration.json")
 
-#: the signals of the rules, counted over the user's sentences
+#: the signals of the rules, counted over the user's sentences: the respect issues of
+#: ``conversation.py`` and the rest
 SIGNALS = (
-    "insult",
-    "threat",
-    "dismissive",
-    "blame",
-    "sarcasm",
-    "command",
-    "counter_attack",
-    "condescension",
-    "generalisation",
-    "cool",
-    "shouting",
+    *_RESPECT_ISSUES,
     "curt",
     "rhetorical",
     "escalation",
@@ -180,6 +173,11 @@ def shift(dense: Mapping[str, float], weights: Mapping[str, Any]) -> float:
     return max(-most, min(most, value))
 
 
+def within_verdict(moved: float, good: bool) -> float:
+    """A moved score kept on the rules' side of ``GOOD`` (and within 0–1)."""
+    return min(1.0, max(GOOD, moved)) if good else max(0.0, min(GOOD - 0.01, moved))
+
+
 def calibrate(turns: Sequence[Any], judged: Mapping[str, Any]) -> dict[str, Any]:
     """``judged`` with each calibrated criterion's score moved by the model.
 
@@ -189,8 +187,6 @@ def calibrate(turns: Sequence[Any], judged: Mapping[str, Any]) -> dict[str, Any]
     the flaws named in the feedback always agree. The rules' score stays in ``own``; a
     criterion the model does not cover is returned as it is.
     """
-    from bot.rubric.conversation import GOOD
-
     fitted = model().get("criteria", {})
     if not turns or not fitted:
         return dict(judged)
@@ -202,9 +198,6 @@ def calibrate(turns: Sequence[Any], judged: Mapping[str, Any]) -> dict[str, Any]
             out[c] = j
             continue
         moved = j.score + shift(dense_features(turns, j, c, common), weights)
-        if j.own_score >= GOOD:
-            score = min(1.0, max(GOOD, moved))
-        else:
-            score = max(0.0, min(GOOD - 0.01, moved))
+        score = within_verdict(moved, j.own_score >= GOOD)
         out[c] = replace(j, score=round(score, 4), own=j.own_score)
     return out

@@ -8,12 +8,13 @@ placeholder.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import pytest
 
 from bot.roleplay import evaluation
 from bot.roleplay.scenarios import DIFFICULTY_LEVELS, default_scenarios
-from bot.rubric import CRITERIA
+from bot.rubric import CRITERIA, conversation
 from devtools import rubric_eval
 
 TRANSCRIPTS = rubric_eval.load_transcripts()
@@ -385,6 +386,19 @@ FLOORS = {
     },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _rate_each_sentence_once():
+    """The figures and the feedback on every labelled transcript rate the same sentences.
+
+    The rubric's shared rating cache keeps 4,096 of them (enough for a conversation, not for
+    a thousand): here every sentence is rated once, which halves the module's time in CI.
+    """
+    shared = conversation._real_scorer
+    conversation._real_scorer = lru_cache(maxsize=None)(shared.__wrapped__)
+    yield
+    conversation._real_scorer = shared
 
 
 def _state(transcript: dict) -> dict:

@@ -225,6 +225,39 @@ def test_no_line_contradicts_a_concession_or_reacts_to_what_did_not_happen(sid):
                 break
 
 
+PRETEXT = ("Der Grund ist, dass wir leider keine Kapazitäten mehr haben.", Fake({"reason"}))
+
+
+def _real_reason(sid):
+    """A reason in the scenario's own words (its first ``reason_topics`` stem)."""
+    stem = SCENARIOS[sid].reason_topics[0].strip("^$")
+    return (f"Der Grund ist das Thema {stem.capitalize()}.", Fake({"reason"}, reasons=0.9))
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_a_pretext_is_not_answered_as_if_the_real_reason_had_been_named(sid):
+    # "Angeschrien? Ich war nur laut" to "wir haben keine Kapazitäten mehr" (issue 11)
+    presupposing = {
+        f"{phase}.{reaction}[{i}]"
+        for phase, reactions in SCENARIOS[sid].phases.items()
+        for reaction, lines in reactions.items()
+        for i, _ in enumerate(lines)
+        if "real_reason" in SCENARIOS[sid].line_meta(f"{phase}.{reaction}[{i}]").needs
+    }
+    assert presupposing
+    answered_pretext = set()
+    for level, seed in itertools.product(LEVELS, range(10)):
+        state = play(sid, level, seed, [ANNOUNCE, PRETEXT, PRETEXT])
+        assert "reason" in state["facts"] and "real_reason" not in state["facts"]
+        for _, _, line_id in state["replies"]:
+            assert line_id not in presupposing, (level, seed, transcript(state))
+            if "real_reason" in SCENARIOS[sid].line_meta(line_id).unless:
+                answered_pretext.add(line_id)
+        state = play(sid, level, seed, [ANNOUNCE, PRETEXT, _real_reason(sid)])
+        assert "real_reason" in state["facts"], _real_reason(sid)
+    assert answered_pretext  # the client questions the pretext ("Das ist doch vorgeschoben")
+
+
 def test_the_lawyer_concession_blocks_every_later_lawyer_threat():
     scenario = SCENARIOS["threatens_reviews"]
     blocked = {

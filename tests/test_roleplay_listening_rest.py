@@ -124,6 +124,36 @@ def test_a_concession_is_never_taken_back(chat, tracker, sender):
     assert not any("Mein Anwalt" in line for line in said), said
 
 
+def test_a_pretext_is_questioned_not_answered_as_the_real_reason(chat, tracker, sender):
+    # "Angeschrien? Ich war nur laut" came back to "wir haben keine Kapazitäten mehr"
+    begin(chat, tracker, sender, "insults_staff", 2)
+    scenario = SCENARIOS["insults_staff"]
+    presupposing, questioning = set(), set()
+    for phase, reactions in scenario.phases.items():
+        for reaction, lines in reactions.items():
+            for i, line in enumerate(lines):
+                meta = scenario.line_meta(f"{phase}.{reaction}[{i}]")
+                if "real_reason" in meta.needs:
+                    presupposing.add(line)
+                if "real_reason" in meta.unless:
+                    questioning.add(line)
+    said = [
+        client_line(chat(sender, message), "insults_staff")
+        for message in (
+            "hallo herr wollny, wir muessen den vertrag leider beenden, wir haben grad keine "
+            "kapazitaeten mehr",
+            "wie gesagt, es fehlen uns einfach die kapazitaeten, deshalb hoeren wir auf",
+        )
+    ]
+    assert not set(said) & presupposing, said
+    assert "Angeschrien" not in " ".join(said)
+    state = tracker(sender)["slots"]["rp_state"]
+    assert "reason" in state["facts"] and "real_reason" not in state["facts"], state["facts"]
+    real = chat(sender, "nein, anders: sie haben meine kollegin am dienstag angebruellt")
+    assert client_line(real, "insults_staff") not in questioning
+    assert "real_reason" in tracker(sender)["slots"]["rp_state"]["facts"]
+
+
 def test_nine_times_hm_is_no_announcement(chat, tracker, sender):
     begin(chat, tracker, sender, "hurt_polite", 2)
     said = []

@@ -52,11 +52,47 @@ def test_everyday_sentences_are_no_end_statement(text):
         "Ich überlege es mir noch.",
         "Es ist noch nichts in Stein gemeißelt.",
         "Wir reden im neuen Jahr noch mal in Ruhe darüber.",
+        "Vielleicht gibt es ja eine Ausnahme, ich schaue mal, was sich machen lässt.",
+        "Hm, also … ich kann natürlich noch mal fragen, versprechen kann ich nichts.",
     ],
 )
 def test_taking_it_back_caps_clarity(text):
     judged = judge_texts([END, text])
     assert judged["clarity"].own_score <= 0.3 and judged["clarity"].issue == "taken_back"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Eine Ausnahme kann ich nicht machen.",
+        "Das kann ich Sie auch noch mal fragen.",
+        "Ihr Gedächtnis arbeitet offenbar mit Sonderkonditionen.",
+    ],
+)
+def test_refusing_an_exception_asking_back_or_mocking_a_discount_takes_nothing_back(text):
+    judged = judge_texts([END, text])
+    assert judged["clarity"].issue == "clear", text
+
+
+def test_nerves_are_no_hedge():
+    judged = judge_texts(["Ich bin ehrlich gesagt ein bisschen nervös. " + END])
+    assert judged["clarity"].issue == "clear" and judged["clarity"].own_score >= 0.8
+
+
+def test_agreeing_to_a_client_who_closes_the_matter_is_no_backing_down():
+    judged = judge_texts(
+        [END, "So machen wir es."],
+        clients=["Hallo!", "Gut, dann schließen wir das ordentlich ab: erst die Handbücher."],
+    )
+    assert judged["clarity"].issue == "clear"
+
+
+def test_an_end_said_only_in_a_later_answer_counts_less():
+    first = judge_texts([END, "Ich verstehe Ihren Ärger."])["clarity"]
+    second = judge_texts(["Schön, Sie zu hören. Wie läuft die Messe?", END])["clarity"]
+    third = judge_texts(["Schön, Sie zu hören.", "Wie läuft die Messe?", END])["clarity"]
+    assert first.own_score > second.own_score > third.own_score
+    assert third.issue == "late" and third.quote == END
 
 
 def test_the_last_word_on_the_decision_counts():

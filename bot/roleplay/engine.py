@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from bot import rubric
+from bot.rubric.conversation import named
 from bot.texts import load, pick, text
 
 from . import lines as client_lines
@@ -329,6 +330,18 @@ def _establish(st: dict, acts: TurnActs, hedge_understood: bool) -> None:
     _add_facts(st, *(a for a in ("thanks", "apology", "offer", "report") if a in acts))
 
 
+def _names_real_reason(scenario: Scenario, st: Mapping[str, Any], user_text: str) -> bool:
+    """Whether the user has named the scenario's real reason to end (``reason_topics``).
+
+    A client answers "Angeschrien? Ich war nur laut" only to a user who spoke of the shouting,
+    not to "wir haben keine Kapazitäten mehr"; a scenario without topics takes any reason.
+    """
+    if not scenario.reason_topics:
+        return True
+    said = " ".join([*(str(t.get("text", "")) for t in st["turns"]), user_text])
+    return bool(named(said, scenario.reason_topics))
+
+
 def _answer_key(st: dict, acts: TurnActs) -> str | None:
     """The ``answers`` section that answers the turn, or None (the phase lines answer it)."""
     if "silence" in acts:
@@ -561,6 +574,8 @@ def turn(
     moved = reply.phase != phase_before or _progress(st) != progress_before
     st["idle"] = 0 if moved or reply.reaction == "escalate" else st["idle"] + 1
     reply = _wrap_up(st, reply)
+    if "reason" in st["facts"] and _names_real_reason(scenario, st, user_text):
+        _add_facts(st, "real_reason")
     if reply.phase != phase_before:
         st["stalls"] = 0
     line = _say(st, scenario, reply, rng)

@@ -105,12 +105,15 @@ ANSWER_KINDS: dict[str, tuple[str, ...]] = {
     "offer": ("other", "discount", "deadline", "payment_plan"),
 }
 #: What a conversation can have established (``needs``/``unless`` of a line). ``report``: the
-#: user named what the client did; ``decision``: the client has said he accepts the decision
-#: (a line that ``concedes: [decision]``); ``recommendation``/``materials``/``completion``: what
-#: the handover offered (a successor, data and documents, finishing the running work).
+#: user named what the client did; ``real_reason``: a reason that names the scenario's real
+#: reason to end (``reason_topics``), not a pretext; ``decision``: the client has said he
+#: accepts the decision (a line that ``concedes: [decision]``);
+#: ``recommendation``/``materials``/``completion``: what the handover offered (a successor,
+#: data and documents, finishing the running work).
 FACTS: tuple[str, ...] = (
     "announced",
     "reason",
+    "real_reason",
     "handover",
     "thanks",
     "apology",

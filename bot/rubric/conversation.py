@@ -346,6 +346,12 @@ def _clarity(turns: Sequence[UserTurn]) -> Judgement:
             t, s = distanced[0]
             score = float(cfg["distanced_cap"])
             return Judgement("clarity", score, "distanced", s.text, t.n, s.words("distancing"))
+        # said only in a later answer (small talk, the client's agenda first): clear, but late
+        late = min(int(cfg["late_turns_counted"]), first_turn - turns[0].n)
+        if late > 0:
+            score -= late * float(cfg["late_penalty"])
+            if score < GOOD:
+                return Judgement("clarity", _clip(score), "late", best.text, turn.n)
         return Judgement("clarity", _clip(score), "clear", best.text, turn.n)
     hedged = [(t, s) for t, s in units if s.has(*_HEDGES)]
     if hedged:

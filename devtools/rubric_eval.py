@@ -15,14 +15,14 @@ engine, committed after its last change and measured once (row 6 of docs/rolepla
 then they are a tuning group too (row 7 read and used them). ``fp…``, ``fq…``, ``fr…`` and
 ``fs…`` ("blind2" … "blind5") and ``ft``, ``fu``, ``fv``, ``fw``, ``fy``, ``fk``, ``fm``,
 ``fo``, ``fg``, ``fh``, ``fa``, ``fb``, ``fd``, ``fe``, ``fi``, ``fj``, ``fl``, ``gb``,
-``gc``, ``gd``, ``ge``, ``gf``, ``gg``, ``gh``, ``gi``, ``gj``, ``gk``, ``gm``, ``gn``, ``gp``
-ids ("blind6" … "blind35") were
+``gc``, ``gd``, ``ge``, ``gf``, ``gg``, ``gh``, ``gi``, ``gj``, ``gk``, ``gm``, ``gn``, ``gp``,
+``gq``, ``gr`` ids ("blind6" … "blind37") were
 written blind by further people while
 the engine was being changed and kept out of reach (``SEALED`` here, or
 ``tests/data/roleplay_sealed/``) until that engine was committed, then measured once;
-docs/roleplay.md gives the clean figure of each; every one of them up to blind33 has been read
+docs/roleplay.md gives the clean figure of each; every one of them up to blind35 has been read
 and tuned on (and fitted by the calibration, ``devtools/train_calibration.py``) since;
-blind34/blind35 measured the engine as committed (row 23) and were neither.
+blind36/blind37 measured the engine as committed (row 24) and were neither.
 """
 
 from __future__ import annotations
@@ -76,6 +76,8 @@ _GROUPS = {
     "gm": "blind33",
     "gn": "blind34",
     "gp": "blind35",
+    "gq": "blind36",
+    "gr": "blind37",
 }
 #: every group, in the order of docs/roleplay.md (the rp ids split into tuning/held_out)
 HALVES = ("tuning", "held_out", *_GROUPS.values())

@@ -20,7 +20,7 @@ from devtools import rubric_eval
 TRANSCRIPTS = rubric_eval.load_transcripts()
 SCENARIOS = default_scenarios()
 #: the Spearman floors of docs/roleplay.md: every group's figures on the engine as committed
-#: (row 23 of the table, calibration included) rounded down to 0.05; the comment keeps each
+#: (row 24 of the table, calibration included) rounded down to 0.05; the comment keeps each
 #: group's clean figure (docs/roleplay.md tells when it was measured and since when it is
 #: tuned on)
 FLOORS = {
@@ -43,7 +43,7 @@ FLOORS = {
         "overall": 0.90,
     },
     "final": {  # clean once (row 4), tuned on since row 5
-        "clarity": 0.85,
+        "clarity": 0.90,
         "reasons": 0.90,
         "respect": 0.80,
         "transition": 0.95,
@@ -53,7 +53,7 @@ FLOORS = {
     },
     "confirm": {  # clean once (row 5), tuned on since row 6
         "clarity": 0.90,
-        "reasons": 0.85,
+        "reasons": 0.90,
         "respect": 0.85,
         "transition": 0.90,
         "appreciation": 0.95,
@@ -92,7 +92,7 @@ FLOORS = {
         "reasons": 0.85,
         "respect": 0.95,
         "transition": 0.85,
-        "appreciation": 0.85,
+        "appreciation": 0.80,
         "calm": 0.85,
         "overall": 0.85,
     },
@@ -106,7 +106,7 @@ FLOORS = {
         "overall": 0.85,
     },
     "blind6": {  # clean once (row 10: 0.72/0.83/0.82/0.94/0.88/0.84), tuned on since row 11
-        "clarity": 0.85,
+        "clarity": 0.80,
         "reasons": 0.90,
         "respect": 0.90,
         "transition": 0.90,
@@ -151,7 +151,7 @@ FLOORS = {
         "overall": 0.85,
     },
     "blind11": {  # clean once (row 12: 0.69/0.55/0.58/0.72/0.92/0.75), tuned on since row 13
-        "clarity": 0.85,
+        "clarity": 0.90,
         "reasons": 0.70,
         "respect": 0.90,
         "transition": 0.80,
@@ -169,7 +169,7 @@ FLOORS = {
         "overall": 0.85,
     },
     "blind13": {  # clean once (row 13: 0.71/0.71/0.65/0.86/0.92/0.70), tuned on since row 14
-        "clarity": 0.90,
+        "clarity": 0.85,
         "reasons": 0.85,
         "respect": 0.85,
         "transition": 0.85,
@@ -228,7 +228,7 @@ FLOORS = {
         "respect": 0.80,
         "transition": 0.90,
         "appreciation": 0.95,
-        "calm": 0.90,
+        "calm": 0.85,
         "overall": 0.90,
     },
     "blind20": {  # clean once (row 17: 0.68/0.88/0.74/0.91/0.95/0.91), tuned on since row 18
@@ -238,7 +238,7 @@ FLOORS = {
         "transition": 0.90,
         "appreciation": 0.90,
         "calm": 0.90,
-        "overall": 0.85,
+        "overall": 0.90,
     },
     "blind21": {  # clean once (row 17: 0.82/0.82/0.79/0.92/0.82/0.80), tuned on since row 18
         "clarity": 0.90,
@@ -247,7 +247,7 @@ FLOORS = {
         "transition": 0.90,
         "appreciation": 0.85,
         "calm": 0.90,
-        "overall": 0.90,
+        "overall": 0.85,
     },
     "blind22": {  # clean once (row 18: 0.81/0.89/0.62/0.93/0.95/0.87), tuned on since row 19
         "clarity": 0.90,
@@ -263,7 +263,7 @@ FLOORS = {
         "reasons": 0.90,
         "respect": 0.85,
         "transition": 0.85,
-        "appreciation": 0.90,
+        "appreciation": 0.85,
         "calm": 0.85,
         "overall": 0.85,
     },
@@ -277,11 +277,11 @@ FLOORS = {
         "overall": 0.90,
     },
     "blind25": {  # clean once (row 19: 0.71/0.73/0.56/0.82/0.98/0.81), tuned on since row 20
-        "clarity": 0.90,
+        "clarity": 0.85,
         "reasons": 0.90,
         "respect": 0.65,
         "transition": 0.80,
-        "appreciation": 0.95,
+        "appreciation": 0.90,
         "calm": 0.80,
         "overall": 0.80,
     },
@@ -295,7 +295,7 @@ FLOORS = {
         "overall": 0.80,
     },
     "blind27": {  # clean once (row 20: 0.68/0.69/0.76/0.89/0.77/0.84), tuned on since row 21
-        "clarity": 0.75,
+        "clarity": 0.80,
         "reasons": 0.80,
         "respect": 0.80,
         "transition": 0.85,
@@ -332,7 +332,7 @@ FLOORS = {
     },
     "blind30": {  # clean once (row 22a, df22e8c: 0.73/0.85/0.84/0.90/0.95/0.84), tuned on since
         "clarity": 0.80,
-        "reasons": 0.80,
+        "reasons": 0.75,
         "respect": 0.95,
         "transition": 0.80,
         "appreciation": 0.90,
@@ -349,7 +349,7 @@ FLOORS = {
         "overall": 0.80,
     },
     "blind32": {  # clean once (row 22, 74ce8b2: 0.58/0.91/0.77/0.93/0.88/0.94), tuned on since
-        "clarity": 0.70,
+        "clarity": 0.75,
         "reasons": 0.90,
         "respect": 0.75,
         "transition": 0.90,
@@ -366,22 +366,40 @@ FLOORS = {
         "calm": 0.85,
         "overall": 0.80,
     },
-    "blind34": {  # clean once on the engine as committed (row 23, 1d1667a), never tuned on
-        "clarity": 0.70,
+    "blind34": {  # clean once on the engine as committed (row 23, 1d1667a), fitted since row 24
+        "clarity": 0.80,
         "reasons": 0.85,
+        "respect": 0.85,
+        "transition": 0.85,
+        "appreciation": 0.90,
+        "calm": 0.90,
+        "overall": 0.85,
+    },
+    "blind35": {  # clean once on the engine as committed (row 23, 1d1667a), fitted since row 24
+        "clarity": 0.85,
+        "reasons": 0.80,
         "respect": 0.85,
         "transition": 0.85,
         "appreciation": 0.90,
         "calm": 0.85,
         "overall": 0.85,
     },
-    "blind35": {  # clean once on the engine as committed (row 23, 1d1667a), never tuned on
-        "clarity": 0.75,
-        "reasons": 0.75,
-        "respect": 0.85,
+    "blind36": {  # clean once on the engine as committed (row 24, 0a65804), never tuned on
+        "clarity": 0.80,
+        "reasons": 0.85,
+        "respect": 0.75,
         "transition": 0.85,
         "appreciation": 0.90,
         "calm": 0.85,
+        "overall": 0.85,
+    },
+    "blind37": {  # clean once on the engine as committed (row 24, 0a65804), never tuned on
+        "clarity": 0.75,
+        "reasons": 0.80,
+        "respect": 0.55,
+        "transition": 0.95,
+        "appreciation": 0.90,
+        "calm": 0.90,
         "overall": 0.80,
     },
 }
@@ -430,7 +448,7 @@ def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
     assert groups.count("tuning") == groups.count("held_out") == 21
     assert groups.count("fresh") == groups.count("final") == groups.count("confirm") == 21
     assert groups.count("new") == groups.count("blind2") == 24
-    for n in range(3, 36):
+    for n in range(3, 38):
         assert groups.count(f"blind{n}") == 24, n
     assert "unknown" not in groups
 

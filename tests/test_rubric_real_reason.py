@@ -264,9 +264,13 @@ def test_an_end_said_only_late_after_a_quarrel_is_blurred():
         "Sie können doch lesen, oder? Seite vier.",
         "Wir hören dann zum Vertragsende auf.",
     ]
-    assert judge_texts(said)["clarity"].own_score <= 0.55
+    quarrel = judge_texts(said)["clarity"].own_score
+    assert quarrel <= 0.55
+    # late without a quarrel: less than said at once (row 24), more than late in a quarrel
     calm_said = ["Guten Tag.", "Ich verstehe Ihre Frage.", "Wir hören zum Vertragsende auf."]
-    assert judge_texts(calm_said)["clarity"].own_score >= 0.75
+    late = judge_texts(calm_said)["clarity"].own_score
+    at_once = judge_texts(calm_said[-1:])["clarity"].own_score
+    assert quarrel < late < at_once and late >= 0.65
 
 
 @pytest.mark.parametrize(

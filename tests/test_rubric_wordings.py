@@ -233,6 +233,18 @@ def test_self_criticism_is_no_counter_attack():
         ("Agenturen gibt es genug.", "cool"),
         ("Sehen Sie zu, wie Sie klarkommen.", "cool"),
         ("Das ist nicht mein Problem.", "dismissive"),
+        ("Das ist normal, da muss man nicht gleich beleidigt sein.", "dismissive"),
+        ("Dafür gibt es ja Google.", "dismissive"),
+        ("einfach mal googeln, das kriegen sie schon hin", "dismissive"),
+        ("So kompliziert ist Ihre Seite nun wirklich nicht.", "dismissive"),
+        ("jetzt hoeren sie doch mal auf zu feilschen wie aufm flohmarkt", "dismissive"),
+        ("Ihr Anwalt wird Ihnen dasselbe sagen, wenn er lesen kann.", "insult"),
+        ("Sie behaupten seit Monaten Dinge, die schlicht gelogen sind.", "blame"),
+        ("Ich habe den Eindruck, dass Sie Ihren eigenen Vertrag nicht verstehen.", "condescension"),
+        ("Das verstehen Sie sicher, auch wenn Technik nicht so Ihr Ding ist.", "condescension"),
+        ("Das kriegt jeder Student mit einem Baukasten hin.", "condescension"),
+        ("Ein Blick in die Serverprotokolle wäre mal eine Premiere.", "sarcasm"),
+        ("Ihre Buchhaltung ist ja ein Bermudadreieck.", "sarcasm"),
     ],
 )
 def test_threats_irony_condescension_and_brush_offs_cost_respect(text, issue):
@@ -250,6 +262,11 @@ def test_threats_irony_condescension_and_brush_offs_cost_respect(text, issue):
         "Das haben wir Ihnen mehrfach schriftlich erklärt.",
         "Die neue Agentur freut sich bestimmt über Sie.",
         "Das ist mir nicht egal.",
+        "Wissen Sie, wir sind nur zu dritt, und die Saison ist voll.",
+        "Ihre Messestände waren immer die Projekte, auf die sich unser Team gefreut hat.",
+        "Ihre Lesungsreihe war für uns immer etwas ganz Besonderes.",
+        "Sie waren nicht gleich beleidigt, das rechne ich Ihnen hoch an.",
+        "Sie haben meine Kollegin eine Lügnerin genannt.",
     ],
 )
 def test_their_neutral_siblings_cost_nothing(text):

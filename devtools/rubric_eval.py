@@ -16,13 +16,12 @@ then they are a tuning group too (row 7 read and used them). ``fp…``, ``fq…`
 ``fs…`` ("blind2" … "blind5") and ``ft``, ``fu``, ``fv``, ``fw``, ``fy``, ``fk``, ``fm``,
 ``fo``, ``fg``, ``fh``, ``fa``, ``fb``, ``fd``, ``fe``, ``fi``, ``fj``, ``fl``, ``gb``,
 ``gc``, ``gd``, ``ge``, ``gf``, ``gg``, ``gh``, ``gi``, ``gj``, ``gk``, ``gm``, ``gn``, ``gp``,
-``gq``, ``gr`` ids ("blind6" … "blind37") were
+``gq``, ``gr``, ``gs``, ``gt`` ids ("blind6" … "blind39") were
 written blind by further people while
 the engine was being changed and kept out of reach (``SEALED`` here, or
 ``tests/data/roleplay_sealed/``) until that engine was committed, then measured once;
-docs/roleplay.md gives the clean figure of each; every one of them up to blind35 has been read
-and tuned on (and fitted by the calibration, ``devtools/train_calibration.py``) since;
-blind36/blind37 measured the engine as committed (row 24) and were neither.
+docs/roleplay.md gives the clean figure of each; every one of them has been read and tuned on
+(and fitted by the calibration, ``devtools/train_calibration.py``) since.
 """
 
 from __future__ import annotations
@@ -78,6 +77,8 @@ _GROUPS = {
     "gp": "blind35",
     "gq": "blind36",
     "gr": "blind37",
+    "gs": "blind38",
+    "gt": "blind39",
 }
 #: every group, in the order of docs/roleplay.md (the rp ids split into tuning/held_out)
 HALVES = ("tuning", "held_out", *_GROUPS.values())

@@ -30,6 +30,8 @@ END = "Wir beenden die Zusammenarbeit zum 31. März."
         "Ab Januar geht es ohne uns weiter.",
         "Nach dem Projekt fotografieren wir nicht mehr für Ihre Firma.",
         "Nach dem Messestand nehme ich keine Aufträge mehr von Ihnen an.",
+        "Wir betreuen Ihre Website ab Januar nicht mehr.",
+        "Ab März beliefern wir Sie nicht mehr.",
     ],
 )
 def test_idiomatic_end_statements_are_clear(text):
@@ -38,7 +40,12 @@ def test_idiomatic_end_statements_are_clear(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["Ich wünsche Ihnen einen schönen Feierabend.", "Sie haben nur noch zwei Tage Zeit."],
+    [
+        "Ich wünsche Ihnen einen schönen Feierabend.",
+        "Sie haben nur noch zwei Tage Zeit.",
+        "Betreuen wir Sie dann nicht mehr?",
+        "Wir betreuen Sie nicht mehr umsonst.",
+    ],
 )
 def test_everyday_sentences_are_no_end_statement(text):
     assert not assess(text).signals.get("clear_end"), text
@@ -696,3 +703,26 @@ def test_a_real_reason_and_a_real_handover_still_count_beside_a_deal():
     judged = judge_texts([END, DEALS[0], reason, DEALS[1], handover])
     assert judged["reasons"].quote == reason and judged["reasons"].own_score > 0
     assert judged["transition"].quote == handover and judged["transition"].own_score > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("alle bilder schick ich Ihnen bis ende des monats in voller aufloesung", "transition_docs"),
+        ("Das Lagerhandbuch bekommen Sie wie vereinbart Ende des Monats.", "transition_tasks"),
+        ("Das Handbuch liefern wir bis zum 20. Mai zum Vertragspreis.", "transition_tasks"),
+    ],
+)
+def test_finishing_the_running_work_and_sending_the_files_are_a_handover(text, signal):
+    assert signal in assess(text).signals, (text, dict(assess(text).signals))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "erst zahlen, dann reden wir ueber daten.",
+        "die rohdaten gehoeren gar nix Ihnen, lesen Sie Ihren vertrag.",
+    ],
+)
+def test_files_withheld_or_refused_are_no_handover(text):
+    assert judge_texts([END, text])["transition"].issue == "missing", text

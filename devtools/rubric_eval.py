@@ -16,12 +16,13 @@ then they are a tuning group too (row 7 read and used them). ``fp…``, ``fq…`
 ``fs…`` ("blind2" … "blind5") and ``ft``, ``fu``, ``fv``, ``fw``, ``fy``, ``fk``, ``fm``,
 ``fo``, ``fg``, ``fh``, ``fa``, ``fb``, ``fd``, ``fe``, ``fi``, ``fj``, ``fl``, ``gb``,
 ``gc``, ``gd``, ``ge``, ``gf``, ``gg``, ``gh``, ``gi``, ``gj``, ``gk``, ``gm``, ``gn``, ``gp``,
-``gq``, ``gr``, ``gs``, ``gt`` ids ("blind6" … "blind39") were
+``gq``, ``gr``, ``gs``, ``gt``, ``gu``, ``gv`` ids ("blind6" … "blind41") were
 written blind by further people while
 the engine was being changed and kept out of reach (``SEALED`` here, or
 ``tests/data/roleplay_sealed/``) until that engine was committed, then measured once;
-docs/roleplay.md gives the clean figure of each; every one of them has been read and tuned on
-(and fitted by the calibration, ``devtools/train_calibration.py``) since.
+docs/roleplay.md gives the clean figure of each; every one of them up to blind39 has been read
+and tuned on (and fitted by the calibration, ``devtools/train_calibration.py``) since;
+blind40/blind41 measured the engine as committed (row 26) and were neither.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ _GROUPS = {
     "gr": "blind37",
     "gs": "blind38",
     "gt": "blind39",
+    "gu": "blind40",
+    "gv": "blind41",
 }
 #: every group, in the order of docs/roleplay.md (the rp ids split into tuning/held_out)
 HALVES = ("tuning", "held_out", *_GROUPS.values())

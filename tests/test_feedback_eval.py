@@ -20,7 +20,7 @@ from devtools import rubric_eval
 TRANSCRIPTS = rubric_eval.load_transcripts()
 SCENARIOS = default_scenarios()
 #: the Spearman floors of docs/roleplay.md: every group's figures on the engine as committed
-#: (row 24 of the table, calibration included) rounded down to 0.05; the comment keeps each
+#: (row 26 of the table, calibration included) rounded down to 0.05; the comment keeps each
 #: group's clean figure (docs/roleplay.md tells when it was measured and since when it is
 #: tuned on)
 FLOORS = {
@@ -43,7 +43,7 @@ FLOORS = {
         "overall": 0.90,
     },
     "final": {  # clean once (row 4), tuned on since row 5
-        "clarity": 0.90,
+        "clarity": 0.85,
         "reasons": 0.90,
         "respect": 0.80,
         "transition": 0.95,
@@ -62,7 +62,7 @@ FLOORS = {
     },
     "new": {  # clean once (row 6: 0.67/0.66/0.81/0.82/0.82/0.67), tuned on since row 7
         "clarity": 0.80,
-        "reasons": 0.90,
+        "reasons": 0.95,
         "respect": 0.90,
         "transition": 0.90,
         "appreciation": 0.90,
@@ -73,9 +73,9 @@ FLOORS = {
         "clarity": 0.90,
         "reasons": 0.90,
         "respect": 0.80,
-        "transition": 0.85,
+        "transition": 0.90,
         "appreciation": 0.85,
-        "calm": 0.90,
+        "calm": 0.85,
         "overall": 0.90,
     },
     "blind3": {  # clean once (row 8: 0.86/0.34/0.54/0.79/0.76/0.40), tuned on since row 9
@@ -106,7 +106,7 @@ FLOORS = {
         "overall": 0.85,
     },
     "blind6": {  # clean once (row 10: 0.72/0.83/0.82/0.94/0.88/0.84), tuned on since row 11
-        "clarity": 0.80,
+        "clarity": 0.85,
         "reasons": 0.90,
         "respect": 0.90,
         "transition": 0.90,
@@ -115,7 +115,7 @@ FLOORS = {
         "overall": 0.90,
     },
     "blind7": {  # clean once (row 10: 0.82/0.74/0.70/0.91/0.93/0.82), tuned on since row 11
-        "clarity": 0.90,
+        "clarity": 0.85,
         "reasons": 0.85,
         "respect": 0.90,
         "transition": 0.95,
@@ -142,7 +142,7 @@ FLOORS = {
         "overall": 0.85,
     },
     "blind10": {  # clean once (row 12: 0.81/0.75/0.96/0.90/0.91/0.85), tuned on since row 13
-        "clarity": 0.85,
+        "clarity": 0.80,
         "reasons": 0.80,
         "respect": 0.95,
         "transition": 0.90,
@@ -151,8 +151,8 @@ FLOORS = {
         "overall": 0.85,
     },
     "blind11": {  # clean once (row 12: 0.69/0.55/0.58/0.72/0.92/0.75), tuned on since row 13
-        "clarity": 0.90,
-        "reasons": 0.70,
+        "clarity": 0.85,
+        "reasons": 0.65,
         "respect": 0.90,
         "transition": 0.80,
         "appreciation": 0.90,
@@ -164,7 +164,7 @@ FLOORS = {
         "reasons": 0.90,
         "respect": 0.90,
         "transition": 0.85,
-        "appreciation": 0.85,
+        "appreciation": 0.90,
         "calm": 0.85,
         "overall": 0.85,
     },
@@ -210,7 +210,7 @@ FLOORS = {
         "respect": 0.85,
         "transition": 0.90,
         "appreciation": 0.95,
-        "calm": 0.90,
+        "calm": 0.95,
         "overall": 0.90,
     },
     "blind18": {  # clean once (row 16: 0.75/0.82/0.77/0.92/0.87/0.78), tuned on since row 17
@@ -223,8 +223,8 @@ FLOORS = {
         "overall": 0.90,
     },
     "blind19": {  # clean once (row 16: 0.70/0.86/0.63/0.93/0.92/0.93), tuned on since row 17
-        "clarity": 0.90,
-        "reasons": 0.80,
+        "clarity": 0.95,
+        "reasons": 0.85,
         "respect": 0.80,
         "transition": 0.90,
         "appreciation": 0.95,
@@ -233,12 +233,12 @@ FLOORS = {
     },
     "blind20": {  # clean once (row 17: 0.68/0.88/0.74/0.91/0.95/0.91), tuned on since row 18
         "clarity": 0.80,
-        "reasons": 0.85,
+        "reasons": 0.80,
         "respect": 0.80,
         "transition": 0.90,
         "appreciation": 0.90,
         "calm": 0.90,
-        "overall": 0.90,
+        "overall": 0.85,
     },
     "blind21": {  # clean once (row 17: 0.82/0.82/0.79/0.92/0.82/0.80), tuned on since row 18
         "clarity": 0.90,
@@ -250,7 +250,7 @@ FLOORS = {
         "overall": 0.85,
     },
     "blind22": {  # clean once (row 18: 0.81/0.89/0.62/0.93/0.95/0.87), tuned on since row 19
-        "clarity": 0.90,
+        "clarity": 0.85,
         "reasons": 0.85,
         "respect": 0.85,
         "transition": 0.90,
@@ -263,7 +263,7 @@ FLOORS = {
         "reasons": 0.90,
         "respect": 0.85,
         "transition": 0.85,
-        "appreciation": 0.85,
+        "appreciation": 0.90,
         "calm": 0.85,
         "overall": 0.85,
     },
@@ -282,7 +282,7 @@ FLOORS = {
         "respect": 0.65,
         "transition": 0.80,
         "appreciation": 0.90,
-        "calm": 0.80,
+        "calm": 0.85,
         "overall": 0.80,
     },
     "blind26": {  # clean once (row 20: 0.68/0.89/0.36/0.91/0.88/0.60), tuned on since row 21
@@ -296,12 +296,12 @@ FLOORS = {
     },
     "blind27": {  # clean once (row 20: 0.68/0.69/0.76/0.89/0.77/0.84), tuned on since row 21
         "clarity": 0.80,
-        "reasons": 0.80,
-        "respect": 0.80,
-        "transition": 0.85,
+        "reasons": 0.85,
+        "respect": 0.85,
+        "transition": 0.90,
         "appreciation": 0.85,
         "calm": 0.85,
-        "overall": 0.80,
+        "overall": 0.85,
     },
     "blind28": {  # clean once (row 21: 0.82/0.83/0.77/0.91/0.95/0.88), never tuned on
         "clarity": 0.85,
@@ -318,11 +318,11 @@ FLOORS = {
         "respect": 0.65,
         "transition": 0.80,
         "appreciation": 0.90,
-        "calm": 0.85,
+        "calm": 0.80,
         "overall": 0.85,
     },
     "tuning": {  # looked at while tuning from the start
-        "clarity": 0.90,
+        "clarity": 0.85,
         "reasons": 0.90,
         "respect": 0.90,
         "transition": 0.90,
@@ -334,7 +334,7 @@ FLOORS = {
         "clarity": 0.80,
         "reasons": 0.75,
         "respect": 0.95,
-        "transition": 0.80,
+        "transition": 0.85,
         "appreciation": 0.90,
         "calm": 0.85,
         "overall": 0.85,
@@ -342,14 +342,14 @@ FLOORS = {
     "blind31": {  # clean once (row 22a, df22e8c: 0.83/0.87/0.76/0.90/0.87/0.80), tuned on since
         "clarity": 0.80,
         "reasons": 0.85,
-        "respect": 0.75,
+        "respect": 0.80,
         "transition": 0.85,
         "appreciation": 0.85,
         "calm": 0.80,
         "overall": 0.80,
     },
     "blind32": {  # clean once (row 22, 74ce8b2: 0.58/0.91/0.77/0.93/0.88/0.94), tuned on since
-        "clarity": 0.75,
+        "clarity": 0.70,
         "reasons": 0.90,
         "respect": 0.75,
         "transition": 0.90,
@@ -363,7 +363,7 @@ FLOORS = {
         "respect": 0.75,
         "transition": 0.85,
         "appreciation": 0.90,
-        "calm": 0.85,
+        "calm": 0.80,
         "overall": 0.80,
     },
     "blind34": {  # clean once on the engine as committed (row 23, 1d1667a), fitted since row 24
@@ -378,29 +378,65 @@ FLOORS = {
     "blind35": {  # clean once on the engine as committed (row 23, 1d1667a), fitted since row 24
         "clarity": 0.85,
         "reasons": 0.80,
+        "respect": 0.95,
+        "transition": 0.85,
+        "appreciation": 0.90,
+        "calm": 0.90,
+        "overall": 0.85,
+    },
+    "blind36": {  # clean once on the engine as committed (row 24, 0a65804), tuned on since
+        "clarity": 0.80,
+        "reasons": 0.90,
         "respect": 0.85,
         "transition": 0.85,
         "appreciation": 0.90,
-        "calm": 0.85,
+        "calm": 0.90,
         "overall": 0.85,
     },
-    "blind36": {  # clean once on the engine as committed (row 24, 0a65804), never tuned on
-        "clarity": 0.80,
+    "blind37": {  # clean once on the engine as committed (row 24, 0a65804), tuned on since
+        "clarity": 0.85,
         "reasons": 0.85,
-        "respect": 0.75,
-        "transition": 0.85,
-        "appreciation": 0.90,
-        "calm": 0.85,
-        "overall": 0.85,
-    },
-    "blind37": {  # clean once on the engine as committed (row 24, 0a65804), never tuned on
-        "clarity": 0.75,
-        "reasons": 0.80,
-        "respect": 0.55,
+        "respect": 0.90,
         "transition": 0.95,
         "appreciation": 0.90,
         "calm": 0.90,
-        "overall": 0.80,
+        "overall": 0.90,
+    },
+    "blind38": {  # clean once on row 25 (88f9456), tuned on since
+        "clarity": 0.80,
+        "reasons": 0.85,
+        "respect": 0.85,
+        "transition": 0.80,
+        "appreciation": 0.90,
+        "calm": 0.90,
+        "overall": 0.85,
+    },
+    "blind39": {  # clean once on row 25 (88f9456), tuned on since
+        "clarity": 0.75,
+        "reasons": 0.85,
+        "respect": 0.90,
+        "transition": 0.85,
+        "appreciation": 0.80,
+        "calm": 0.90,
+        "overall": 0.85,
+    },
+    "blind40": {  # clean once on the engine as committed (row 26, 98e579f), never tuned on
+        "clarity": 0.90,
+        "reasons": 0.80,
+        "respect": 0.85,
+        "transition": 0.85,
+        "appreciation": 0.85,
+        "calm": 0.90,
+        "overall": 0.85,
+    },
+    "blind41": {  # clean once on the engine as committed (row 26, 98e579f), never tuned on
+        "clarity": 0.85,
+        "reasons": 0.80,
+        "respect": 0.80,
+        "transition": 0.90,
+        "appreciation": 0.90,
+        "calm": 0.90,
+        "overall": 0.85,
     },
 }
 QUOTE_RE = re.compile(r"dein Satz: „(.+?)“ ")
@@ -448,7 +484,7 @@ def test_the_labelled_set_covers_every_scenario_level_and_kind_of_user():
     assert groups.count("tuning") == groups.count("held_out") == 21
     assert groups.count("fresh") == groups.count("final") == groups.count("confirm") == 21
     assert groups.count("new") == groups.count("blind2") == 24
-    for n in range(3, 38):
+    for n in range(3, 42):
         assert groups.count(f"blind{n}") == 24, n
     assert "unknown" not in groups
 

@@ -708,7 +708,7 @@ def test_a_real_reason_and_a_real_handover_still_count_beside_a_deal():
 @pytest.mark.parametrize(
     ("text", "signal"),
     [
-        ("alle bilder schick ich Ihnen bis ende des monats in voller aufloesung", "transition_docs"),
+        ("alle bilder schick ich Ihnen bis ende des monats", "transition_docs"),
         ("Das Lagerhandbuch bekommen Sie wie vereinbart Ende des Monats.", "transition_tasks"),
         ("Das Handbuch liefern wir bis zum 20. Mai zum Vertragspreis.", "transition_tasks"),
     ],

@@ -60,6 +60,18 @@ def all_lines(scenario: str) -> set:
     return phase_lines | {line for lines in s.answers.values() for line in lines}
 
 
+def phase_lines_where(scenario: str, condition) -> set:
+    """The scenario's phase lines whose conditions (``LineMeta``) meet ``condition``."""
+    s = SCENARIOS[scenario]
+    return {
+        line
+        for phase, reactions in s.phases.items()
+        for reaction, lines in reactions.items()
+        for i, line in enumerate(lines)
+        if condition(s.line_meta(f"{phase}.{reaction}[{i}]"))
+    }
+
+
 def needs_announcement(scenario: str) -> set:
     """Every line of the scenario that presupposes the announcement."""
     s = SCENARIOS[scenario]
@@ -99,14 +111,7 @@ def test_a_concession_is_never_taken_back(chat, tracker, sender):
     conceded = client_line(chat(sender, "Das tut mir leid."), "threatens_reviews")
     state = tracker(sender)["slots"]["rp_state"]
     assert "lawyer" in state["facts"], conceded
-    scenario = SCENARIOS["threatens_reviews"]
-    blocked = {
-        line
-        for phase, reactions in scenario.phases.items()
-        for reaction, lines in reactions.items()
-        for i, line in enumerate(lines)
-        if "lawyer" in scenario.line_meta(f"{phase}.{reaction}[{i}]").unless
-    }
+    blocked = phase_lines_where("threatens_reviews", lambda meta: "lawyer" in meta.unless)
     said = []
     for message in [
         "Frau Haas, ich beende unsere Zusammenarbeit nach dem letzten gebuchten Termin.",
@@ -127,16 +132,8 @@ def test_a_concession_is_never_taken_back(chat, tracker, sender):
 def test_a_pretext_is_questioned_not_answered_as_the_real_reason(chat, tracker, sender):
     # "Angeschrien? Ich war nur laut" came back to "wir haben keine Kapazitäten mehr"
     begin(chat, tracker, sender, "insults_staff", 2)
-    scenario = SCENARIOS["insults_staff"]
-    presupposing, questioning = set(), set()
-    for phase, reactions in scenario.phases.items():
-        for reaction, lines in reactions.items():
-            for i, line in enumerate(lines):
-                meta = scenario.line_meta(f"{phase}.{reaction}[{i}]")
-                if "real_reason" in meta.needs:
-                    presupposing.add(line)
-                if "real_reason" in meta.unless:
-                    questioning.add(line)
+    presupposing = phase_lines_where("insults_staff", lambda meta: "real_reason" in meta.needs)
+    questioning = phase_lines_where("insults_staff", lambda meta: "real_reason" in meta.unless)
     said = [
         client_line(chat(sender, message), "insults_staff")
         for message in (

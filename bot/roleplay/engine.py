@@ -574,7 +574,12 @@ def turn(
     moved = reply.phase != phase_before or _progress(st) != progress_before
     st["idle"] = 0 if moved or reply.reaction == "escalate" else st["idle"] + 1
     reply = _wrap_up(st, reply)
-    if "reason" in st["facts"] and _names_real_reason(scenario, st, user_text):
+    facts = st["facts"]
+    if (
+        "reason" in facts
+        and "real_reason" not in facts
+        and _names_real_reason(scenario, st, user_text)
+    ):
         _add_facts(st, "real_reason")
     if reply.phase != phase_before:
         st["stalls"] = 0
